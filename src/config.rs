@@ -1,0 +1,110 @@
+//! Server settings: every limit and timeout, named, with its default and the
+//! status a client sees when it is crossed.
+//!
+//! This module only holds values. The command line is turned into these
+//! values by `cli`; the parser, the connection and the pool read them. Keeping
+//! every number in one place is what lets README's limits table stay true.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// Size limits on what a client may send. Each is checked before the buffer
+/// that would hold the excess grows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request line, CRLF excluded. Over it: 414 URI Too Long.
+    pub max_request_line: usize,
+    /// Longest request head (request line, fields and the empty line).
+    /// Over it: 431 Request Header Fields Too Large.
+    pub max_head_bytes: usize,
+    /// Longest single field line. Over it: 431.
+    pub max_field_line: usize,
+    /// Most field lines in one head (trailers included). Over it: 431.
+    pub max_fields: usize,
+    /// Largest request body a handler may be given, by Content-Length or
+    /// decoded chunked size. Over it: 413 Content Too Large.
+    pub max_body_bytes: u64,
+    /// Largest unread body the server reads and throws away to keep a
+    /// connection alive; a larger one closes the connection instead.
+    pub max_drain_bytes: u64,
+    /// Longest chunk-size line, extensions included. Over it: 400.
+    pub max_chunk_line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_request_line: 8 * 1024,
+            max_head_bytes: 16 * 1024,
+            max_field_line: 8 * 1024,
+            max_fields: 100,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_drain_bytes: 64 * 1024,
+            max_chunk_line: 1024,
+        }
+    }
+}
+
+/// How long the server waits for a client at each stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The whole request head must arrive within this time of its first
+    /// byte; trickling bytes does not extend it. Expired: 408 and close.
+    pub head: Duration,
+    /// How long a keep-alive connection may sit idle between requests
+    /// before it is closed silently.
+    pub keep_alive: Duration,
+    /// Longest wait for the next piece of a request body. Expired: close.
+    pub body_read: Duration,
+    /// Longest wait for a client to accept more response bytes. Expired: close.
+    pub write: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            head: Duration::from_secs(15),
+            keep_alive: Duration::from_secs(10),
+            body_read: Duration::from_secs(30),
+            write: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Default port, as `python3 -m http.server` uses 8000 and many dev servers 8080.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Default cap on worker threads. A keep-alive connection holds a worker
+/// while it is open, so the cap is the number of connections served at once.
+pub const DEFAULT_MAX_THREADS: usize = 1024;
+
+/// Stack size of each worker thread. Workers keep their buffers on the heap,
+/// so a small stack is enough and keeps 1,024 threads cheap.
+pub const WORKER_STACK_BYTES: usize = 256 * 1024;
+
+/// Everything the server needs that is not about what it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 asks the OS for a free port.
+    pub addr: SocketAddr,
+    /// Most worker threads, and so most connections served at once.
+    pub max_threads: usize,
+    /// Size limits on requests.
+    pub limits: Limits,
+    /// Timeouts at each stage of a connection.
+    pub timeouts: Timeouts,
+    /// Whether to write one Common Log Format line per request to stdout.
+    pub access_log: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
+            max_threads: DEFAULT_MAX_THREADS,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            access_log: true,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Directory listings: an HTML page a person can read, with every name
+//! escaped for HTML and every link percent-encoded.
+//!
+//! Directories come first, then files, each group sorted by name, so the
+//! order is stable. Hidden entries are left out unless asked for, and so are
+//! symlinks that lead outside the root. No scripts, no external assets.
+
+use crate::http::date;
+use crate::http::uri::percent_encode_segment;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// One entry of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The file name (valid UTF-8; other names are skipped).
+    pub name: String,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+    /// Size in bytes (0 for directories).
+    pub size: u64,
+    /// Modification time, Unix seconds.
+    pub modified: i64,
+}
+
+/// Reads `dir` (inside `root`), sorted: directories first, then by name.
+///
+/// # Errors
+///
+/// The error from reading the directory itself; entries that cannot be read
+/// are skipped.
+pub fn read_entries(dir: &Path, root: &Path, hidden: bool) -> io::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for item in fs::read_dir(dir)? {
+        let Ok(item) = item else { continue };
+        let Ok(name) = item.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') && !hidden {
+            continue;
+        }
+        let Ok(file_type) = item.file_type() else {
+            continue;
+        };
+        let metadata = if file_type.is_symlink() {
+            match item.path().canonicalize() {
+                Ok(real) if real.starts_with(root) => fs::metadata(real),
+                _ => continue,
+            }
+        } else {
+            item.metadata()
+        };
+        let Ok(metadata) = metadata else { continue };
+        entries.push(Entry {
+            name,
+            is_dir: metadata.is_dir(),
+            size: if metadata.is_dir() { 0 } else { metadata.len() },
+            modified: metadata.modified().map_or(0, date::unix_seconds),
+        });
+    }
+    entries.sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.cmp(&b.name)));
+    Ok(entries)
+}
+
+/// Renders the HTML page for `url_path` (the decoded path, ending in `/`).
+pub fn render_html(url_path: &str, entries: &[Entry]) -> String {
+    let title = escape_html(url_path);
+    let mut page = String::with_capacity(1024 + entries.len() * 160);
+    let _ = write!(
+        page,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Index of {title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
+         <h1>Index of {title}</h1>\n<table>\n\
+         <thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified (UTC)</th></tr></thead>\n<tbody>\n"
+    );
+    if url_path != "/" {
+        page.push_str(
+            "<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td></td></tr>\n",
+        );
+    }
+    for entry in entries {
+        let slash = if entry.is_dir { "/" } else { "" };
+        let size = if entry.is_dir {
+            "-".to_string()
+        } else {
+            human_size(entry.size)
+        };
+        let _ = writeln!(
+            page,
+            "<tr><td><a href=\"./{href}{slash}\">{name}{slash}</a></td><td class=\"size\">{size}</td><td>{modified}</td></tr>",
+            href = percent_encode_segment(&entry.name),
+            name = escape_html(&entry.name),
+            modified = short_time(entry.modified),
+        );
+    }
+    page.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    page
+}
+
+const STYLE: &str = "body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.4rem; font-weight: 600; word-break: break-all; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 0.35rem 0.75rem; border-bottom: 1px solid #e4e4e4; }
+th { font-weight: 600; background: #f6f6f6; }
+td.size, th.size { text-align: right; font-variant-numeric: tabular-nums; }
+tr:hover td { background: #fafafa; }
+a { color: #0645ad; text-decoration: none; }
+a:hover { text-decoration: underline; }
+";
+
+/// Escapes the five characters that matter in HTML text and attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `1023 B`, `1.5 KiB`, `12.0 MiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `2026-11-25 01:17` from Unix seconds.
+fn short_time(secs: i64) -> String {
+    // The IMF-fixdate has every field we need; reorder rather than redo the
+    // calendar arithmetic.
+    let imf = date::format_imf_fixdate(secs);
+    let parts: Vec<&str> = imf.split(' ').collect();
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])
+    .map_or(0, |i| i + 1);
+    format!("{}-{:02}-{} {}", parts[3], month, parts[1], &parts[4][..5])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(10 << 20), "10.0 MiB");
+    }
+
+    #[test]
+    fn names_are_escaped_and_links_encoded() {
+        let entries = vec![Entry {
+            name: "<script>alert(1)</script> & \"q\".txt".into(),
+            is_dir: false,
+            size: 5,
+            modified: 784_111_777,
+        }];
+        let page = render_html("/sub/", &entries);
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;.txt"));
+        assert!(page.contains("href=\"./%3Cscript%3Ealert(1)%3C%2Fscript%3E%20%26%20%22q%22.txt\""));
+        assert!(page.contains("1994-11-06 08:49"));
+        assert!(page.contains("href=\"../\""));
+    }
+}

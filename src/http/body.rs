@@ -1,0 +1,371 @@
+//! Message body framing (RFC 9112 §6-§7): how long a request body is, and
+//! the chunked decoder.
+//!
+//! [`framing`] decides from the head how the body is delimited, enforcing the
+//! rules that stop one request being read two ways. [`ChunkedDecoder`] is an
+//! explicit state machine over bytes: it never reads a socket, it tells its
+//! caller how many bytes it used and which of them are body data. The
+//! `request::Body` reader drives both against the connection.
+
+use crate::config::Limits;
+use crate::http::headers::{is_field_value_byte, is_token, FieldSpan, Fields};
+use crate::http::parse::{parse_fields, ParseError};
+use crate::http::status::Status;
+use crate::http::version::Version;
+
+/// How a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body (RFC 9112 §6.3 rule 6).
+    None,
+    /// Exactly this many bytes follow the head.
+    Length(u64),
+    /// A chunked body follows.
+    Chunked,
+}
+
+/// Decides the framing of a request body, per RFC 9112 §6.3.
+///
+/// # Errors
+///
+/// Every ambiguity is an error, and each closes the connection, so that no
+/// byte after a doubtful body is ever read as a second request.
+pub fn framing(
+    fields: Fields<'_>,
+    version: Version,
+    limits: &Limits,
+) -> Result<BodyFraming, ParseError> {
+    let has_transfer_encoding = fields.get("transfer-encoding").is_some();
+    let has_content_length = fields.get("content-length").is_some();
+    // RFC 9112 §6.3, for requests (rules 1, 2 and 7 are about responses):
+    //
+    // 3. Transfer-Encoding and Content-Length together: "ought to be handled
+    //    as an error" because it is the classic smuggling vector. We reject.
+    if has_transfer_encoding && has_content_length {
+        return Err(ParseError::TransferEncodingWithContentLength);
+    }
+    //    Transfer-Encoding in HTTP/1.0 cannot be trusted (§6.1): a 1.0
+    //    intermediary may not have understood it. We reject.
+    if has_transfer_encoding && version == Version::Http10 {
+        return Err(ParseError::TransferEncodingInHttp10);
+    }
+    // 4. Transfer-Encoding present and chunked is the final coding: the
+    //    body is chunked. Chunked not final in a request: 400. Any coding we
+    //    do not implement: 501 (§6.1).
+    if has_transfer_encoding {
+        return chunked_framing(fields);
+    }
+    // 5. Content-Length invalid, or several different values: 400.
+    // 6. Content-Length valid: that many bytes.
+    if has_content_length {
+        let length = content_length(fields)?;
+        if length > limits.max_body_bytes {
+            return Err(ParseError::ContentTooLarge);
+        }
+        return Ok(BodyFraming::Length(length));
+    }
+    // 7. A request with neither has no body.
+    Ok(BodyFraming::None)
+}
+
+fn chunked_framing(fields: Fields<'_>) -> Result<BodyFraming, ParseError> {
+    let mut codings = fields.list("transfer-encoding").peekable();
+    let mut saw_unknown = false;
+    let mut chunked_count = 0;
+    let mut last_is_chunked = false;
+    while let Some(coding) = codings.next() {
+        let is_chunked = coding.eq_ignore_ascii_case(b"chunked");
+        if is_chunked {
+            chunked_count += 1;
+        } else if is_token(coding) {
+            saw_unknown = true;
+        } else {
+            return Err(ParseError::ChunkedNotFinal);
+        }
+        last_is_chunked = codings.peek().is_none() && is_chunked;
+    }
+    if saw_unknown && last_is_chunked {
+        Err(ParseError::UnsupportedTransferCoding)
+    } else if !last_is_chunked || chunked_count != 1 {
+        Err(ParseError::ChunkedNotFinal)
+    } else {
+        Ok(BodyFraming::Chunked)
+    }
+}
+
+/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), possibly repeated as a list or
+/// over several lines, in which case every value must be the same.
+fn content_length(fields: Fields<'_>) -> Result<u64, ParseError> {
+    let mut length = None;
+    for value in fields.get_all("content-length") {
+        // An empty element (`Content-Length: 5,`) is not a number: reject
+        // rather than let list rules quietly drop it.
+        for element in value.split(|&b| b == b',') {
+            let element = crate::http::headers::trim_ows(element);
+            let parsed = parse_decimal(element).ok_or(ParseError::ContentLength)?;
+            if length.is_some_and(|seen| seen != parsed) {
+                return Err(ParseError::ContentLength);
+            }
+            length = Some(parsed);
+        }
+    }
+    length.ok_or(ParseError::ContentLength)
+}
+
+/// Digits only, checked arithmetic (habit 5: `str::parse` accepts `+5`).
+pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}
+
+/// Why a chunked body could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkError {
+    /// The chunk size is missing, not hex, or overflows.
+    Size,
+    /// A chunk-size line with bad extension bytes, or longer than
+    /// `Limits::max_chunk_line`.
+    Extension,
+    /// Chunk data not followed by exactly CRLF.
+    DataEnd,
+    /// A trailer field broke the field-line rules.
+    Trailer(ParseError),
+    /// The decoded body is larger than `Limits::max_body_bytes`.
+    TooLarge,
+}
+
+impl ChunkError {
+    /// The status a client is answered with (if nothing was sent yet).
+    pub fn status(self) -> Status {
+        match self {
+            ChunkError::TooLarge => Status::CONTENT_TOO_LARGE,
+            ChunkError::Trailer(e) => e.status(),
+            _ => Status::BAD_REQUEST,
+        }
+    }
+}
+
+/// What one call to [`ChunkedDecoder::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The first `n` input bytes were framing; drop them and call again.
+    Skip(usize),
+    /// The first `n` input bytes are body data; take them and call again.
+    Data(usize),
+    /// Nothing consumed: the decoder needs more bytes after the ones given.
+    NeedMore,
+    /// The body ended after the first `n` input bytes (last chunk and
+    /// trailers).
+    Done(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    SizeLine,
+    Data { remaining: u64 },
+    DataEnd,
+    Trailers,
+    Done,
+}
+
+/// Decodes `Transfer-Encoding: chunked` (RFC 9112 §7.1):
+///
+/// ```text
+/// chunked-body = *chunk last-chunk trailer-section CRLF
+/// chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+/// last-chunk   = 1*("0") [ chunk-ext ] CRLF
+/// ```
+#[derive(Debug)]
+pub struct ChunkedDecoder {
+    state: State,
+    decoded: u64,
+    trailer_spans: Vec<FieldSpan>,
+}
+
+impl Default for ChunkedDecoder {
+    fn default() -> Self {
+        ChunkedDecoder::new()
+    }
+}
+
+impl ChunkedDecoder {
+    /// A decoder at the start of a chunked body.
+    pub fn new() -> ChunkedDecoder {
+        ChunkedDecoder {
+            state: State::SizeLine,
+            decoded: 0,
+            trailer_spans: Vec::new(),
+        }
+    }
+
+    /// Whether the whole body, trailers included, has been consumed.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Advances over the start of `input`, handing out at most `max_data`
+    /// body bytes. Lines (chunk-size lines, the CRLF after data, the trailer
+    /// section) are only consumed whole; until they are, the answer is
+    /// [`Step::NeedMore`] and the caller must append.
+    ///
+    /// # Errors
+    ///
+    /// A [`ChunkError`] for malformed framing or a crossed limit.
+    pub fn step(
+        &mut self,
+        input: &[u8],
+        max_data: usize,
+        limits: &Limits,
+    ) -> Result<Step, ChunkError> {
+        match self.state {
+            State::SizeLine => self.size_line(input, limits),
+            State::Data { remaining } => {
+                if input.is_empty() {
+                    return Ok(Step::NeedMore);
+                }
+                let n = remaining.min(input.len().min(max_data) as u64);
+                let left = remaining - n;
+                self.state = if left == 0 {
+                    State::DataEnd
+                } else {
+                    State::Data { remaining: left }
+                };
+                Ok(Step::Data(n as usize))
+            }
+            State::DataEnd => match input {
+                [b'\r', b'\n', ..] => {
+                    self.state = State::SizeLine;
+                    Ok(Step::Skip(2))
+                }
+                [] | [b'\r'] => Ok(Step::NeedMore),
+                _ => Err(ChunkError::DataEnd),
+            },
+            State::Trailers => {
+                let end = parse_fields(input, 0, limits, &mut self.trailer_spans)
+                    .map_err(ChunkError::Trailer)?;
+                self.trailer_spans.clear();
+                match end {
+                    Some(len) => {
+                        self.state = State::Done;
+                        Ok(Step::Done(len))
+                    }
+                    None if input.len() >= limits.max_head_bytes => {
+                        Err(ChunkError::Trailer(ParseError::HeadTooLarge))
+                    }
+                    None => Ok(Step::NeedMore),
+                }
+            }
+            State::Done => Ok(Step::Done(0)),
+        }
+    }
+
+    fn size_line(&mut self, input: &[u8], limits: &Limits) -> Result<Step, ChunkError> {
+        let digits = input.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        if digits > 16 {
+            return Err(ChunkError::Size);
+        }
+        let Some(line_end) = input.iter().position(|&b| b == b'\n') else {
+            if input.len() > limits.max_chunk_line {
+                return Err(ChunkError::Extension);
+            }
+            // Reject garbage early: only extension bytes may follow the size.
+            if digits < input.len() && !valid_extension(&input[digits..], true) {
+                return Err(ChunkError::Extension);
+            }
+            return Ok(Step::NeedMore);
+        };
+        if line_end > limits.max_chunk_line {
+            return Err(ChunkError::Extension);
+        }
+        if digits == 0 {
+            return Err(ChunkError::Size);
+        }
+        if line_end == 0 || input[line_end - 1] != b'\r' {
+            return Err(ChunkError::Extension);
+        }
+        if !valid_extension(&input[digits..line_end - 1], false) {
+            return Err(ChunkError::Extension);
+        }
+        let size = input[..digits].iter().try_fold(0u64, |acc, &b| {
+            let digit = (b as char).to_digit(16)? as u64;
+            acc.checked_mul(16)?.checked_add(digit)
+        });
+        let size = size.ok_or(ChunkError::Size)?;
+        self.decoded = self.decoded.checked_add(size).ok_or(ChunkError::TooLarge)?;
+        if self.decoded > limits.max_body_bytes {
+            return Err(ChunkError::TooLarge);
+        }
+        self.state = if size == 0 {
+            State::Trailers
+        } else {
+            State::Data { remaining: size }
+        };
+        Ok(Step::Skip(line_end + 1))
+    }
+}
+
+/// `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`.
+/// Extensions are ignored (RFC 9112 §7.1.1), so we only make sure they hold
+/// no control bytes and start with `;`. `partial` allows a trailing CR.
+fn valid_extension(ext: &[u8], partial: bool) -> bool {
+    let ext = match ext {
+        [rest @ .., b'\r'] if partial => rest,
+        _ => ext,
+    };
+    let after_bws = ext
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .map_or(&ext[ext.len()..], |i| &ext[i..]);
+    (ext.is_empty() || after_bws.first() == Some(&b';') || (partial && after_bws.is_empty()))
+        && ext.iter().all(|&b| is_field_value_byte(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8]) -> Result<Vec<u8>, ChunkError> {
+        let limits = Limits::default();
+        let mut decoder = ChunkedDecoder::new();
+        let mut pos = 0;
+        let mut out = Vec::new();
+        loop {
+            match decoder.step(&input[pos..], 3, &limits)? {
+                Step::Skip(n) => pos += n,
+                Step::Data(n) => {
+                    out.extend_from_slice(&input[pos..pos + n]);
+                    pos += n;
+                }
+                Step::NeedMore => return Err(ChunkError::DataEnd),
+                Step::Done(n) => {
+                    assert_eq!(pos + n, input.len());
+                    return Ok(out);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decodes_chunks_extensions_and_trailers() {
+        let body = b"5;name=val\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 1\r\n\r\n";
+        assert_eq!(decode_all(body).unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn rejects_bad_framing() {
+        assert_eq!(
+            decode_all(b"5\r\nhelloX\r\n0\r\n\r\n"),
+            Err(ChunkError::DataEnd)
+        );
+        assert_eq!(decode_all(b"x\r\n"), Err(ChunkError::Size));
+        assert_eq!(decode_all(b"5\nhello\r\n"), Err(ChunkError::Extension));
+        assert_eq!(decode_all(b"11111111111111111\r\n"), Err(ChunkError::Size));
+    }
+}

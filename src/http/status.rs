@@ -1,0 +1,129 @@
+//! Status codes and their reason phrases (RFC 9110 §15).
+//!
+//! A `Status` is a plain number with a known reason phrase; the response
+//! writer decides from it whether a body is allowed (1xx, 204 and 304 have
+//! none, RFC 9112 §6.3 rule 1).
+
+use std::fmt;
+
+/// An HTTP status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Status(pub u16);
+
+impl Status {
+    /// 100 Continue
+    pub const CONTINUE: Status = Status(100);
+    /// 200 OK
+    pub const OK: Status = Status(200);
+    /// 201 Created
+    pub const CREATED: Status = Status(201);
+    /// 204 No Content
+    pub const NO_CONTENT: Status = Status(204);
+    /// 206 Partial Content
+    pub const PARTIAL_CONTENT: Status = Status(206);
+    /// 301 Moved Permanently
+    pub const MOVED_PERMANENTLY: Status = Status(301);
+    /// 302 Found
+    pub const FOUND: Status = Status(302);
+    /// 304 Not Modified
+    pub const NOT_MODIFIED: Status = Status(304);
+    /// 307 Temporary Redirect
+    pub const TEMPORARY_REDIRECT: Status = Status(307);
+    /// 308 Permanent Redirect
+    pub const PERMANENT_REDIRECT: Status = Status(308);
+    /// 400 Bad Request
+    pub const BAD_REQUEST: Status = Status(400);
+    /// 403 Forbidden
+    pub const FORBIDDEN: Status = Status(403);
+    /// 404 Not Found
+    pub const NOT_FOUND: Status = Status(404);
+    /// 405 Method Not Allowed
+    pub const METHOD_NOT_ALLOWED: Status = Status(405);
+    /// 408 Request Timeout
+    pub const REQUEST_TIMEOUT: Status = Status(408);
+    /// 411 Length Required
+    pub const LENGTH_REQUIRED: Status = Status(411);
+    /// 412 Precondition Failed
+    pub const PRECONDITION_FAILED: Status = Status(412);
+    /// 413 Content Too Large
+    pub const CONTENT_TOO_LARGE: Status = Status(413);
+    /// 414 URI Too Long
+    pub const URI_TOO_LONG: Status = Status(414);
+    /// 416 Range Not Satisfiable
+    pub const RANGE_NOT_SATISFIABLE: Status = Status(416);
+    /// 417 Expectation Failed
+    pub const EXPECTATION_FAILED: Status = Status(417);
+    /// 431 Request Header Fields Too Large
+    pub const HEADER_FIELDS_TOO_LARGE: Status = Status(431);
+    /// 500 Internal Server Error
+    pub const INTERNAL_SERVER_ERROR: Status = Status(500);
+    /// 501 Not Implemented
+    pub const NOT_IMPLEMENTED: Status = Status(501);
+    /// 503 Service Unavailable
+    pub const SERVICE_UNAVAILABLE: Status = Status(503);
+    /// 505 HTTP Version Not Supported
+    pub const VERSION_NOT_SUPPORTED: Status = Status(505);
+
+    /// The numeric code.
+    pub fn code(self) -> u16 {
+        self.0
+    }
+
+    /// The reason phrase RFC 9110 gives this code (empty for unknown codes,
+    /// which the grammar allows).
+    pub fn reason(self) -> &'static str {
+        match self.0 {
+            100 => "Continue",
+            101 => "Switching Protocols",
+            200 => "OK",
+            201 => "Created",
+            202 => "Accepted",
+            204 => "No Content",
+            206 => "Partial Content",
+            301 => "Moved Permanently",
+            302 => "Found",
+            303 => "See Other",
+            304 => "Not Modified",
+            307 => "Temporary Redirect",
+            308 => "Permanent Redirect",
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            406 => "Not Acceptable",
+            408 => "Request Timeout",
+            409 => "Conflict",
+            410 => "Gone",
+            411 => "Length Required",
+            412 => "Precondition Failed",
+            413 => "Content Too Large",
+            414 => "URI Too Long",
+            415 => "Unsupported Media Type",
+            416 => "Range Not Satisfiable",
+            417 => "Expectation Failed",
+            422 => "Unprocessable Content",
+            429 => "Too Many Requests",
+            431 => "Request Header Fields Too Large",
+            500 => "Internal Server Error",
+            501 => "Not Implemented",
+            502 => "Bad Gateway",
+            503 => "Service Unavailable",
+            504 => "Gateway Timeout",
+            505 => "HTTP Version Not Supported",
+            _ => "",
+        }
+    }
+
+    /// Whether a response with this status never carries content
+    /// (1xx, 204 No Content, 304 Not Modified: RFC 9112 §6.3 rule 1).
+    pub fn forbids_body(self) -> bool {
+        self.0 < 200 || self.0 == 204 || self.0 == 304
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.reason())
+    }
+}

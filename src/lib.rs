@@ -1,0 +1,56 @@
+//! # http-from-scratch
+//!
+//! A small HTTP/1.1 server built from `std::net::TcpListener` up, with no
+//! dependencies, written to be read. It serves a directory from the command
+//! line and is a library for writing handlers.
+//!
+//! ## How a request travels (and the reading order)
+//!
+//! 1. [`config`]: every limit and timeout, with the status it leads to.
+//! 2. [`server::listener`]: the accept loop hands each connection on.
+//! 3. [`server::pool`]: worker threads, grown on demand up to a cap.
+//! 4. [`server::connection`]: one connection's loop: read a head, parse,
+//!    handle, drain, write, repeat while keep-alive allows.
+//! 5. [`http::parse`]: bytes to a validated [`http::parse::RequestHead`]; a
+//!    pure function, tested by tables and properties.
+//! 6. [`http::body`]: how long the body is (RFC 9112 §6.3) and the chunked
+//!    decoder; [`request`] wraps both in a `Read` for handlers.
+//! 7. [`router`]: method and path to a handler; 404, 405, OPTIONS, HEAD.
+//! 8. [`files`]: the static file handler the binary mounts at `/`.
+//! 9. [`response`]: the response value and the writer that owns framing.
+//! 10. [`log`]: the access log, the only place the library prints.
+//!
+//! ## Use as a library
+//!
+//! ```no_run
+//! use http_from_scratch::config::ServerConfig;
+//! use http_from_scratch::http::status::Status;
+//! use http_from_scratch::response::Response;
+//! use http_from_scratch::router::Router;
+//! use http_from_scratch::server::Server;
+//!
+//! let router = Router::new()
+//!     .get("/", |_req: &mut http_from_scratch::request::Request<'_>| {
+//!         Response::text(Status::OK, "hello\n")
+//!     })
+//!     .get("/users/:id", |req: &mut http_from_scratch::request::Request<'_>| {
+//!         let id = req.param("id").unwrap_or("?").to_string();
+//!         Response::text(Status::OK, format!("user {id}\n"))
+//!     });
+//! let config = ServerConfig { addr: "127.0.0.1:8080".parse().unwrap(), ..ServerConfig::default() };
+//! Server::bind(config, router)?.run()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod files;
+pub mod http;
+pub mod log;
+pub mod request;
+pub mod response;
+pub mod router;
+pub mod server;

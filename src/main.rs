@@ -1,0 +1,62 @@
+//! The `http-from-scratch` binary: arguments in, a served directory out.
+//!
+//! `main` -> `run` -> `ExitCode` (as ripgrep does): every fatal problem comes
+//! back here as an error and is printed once, as one line, with exit status 2.
+
+use http_from_scratch::cli::{self, Command, ServeOptions};
+use http_from_scratch::files::{FileServer, FilesConfig};
+use http_from_scratch::router::Router;
+use http_from_scratch::server::Server;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("http-from-scratch: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let command = cli::parse_args(std::env::args().skip(1)).map_err(|e| e.to_string())?;
+    match command {
+        Command::Help => {
+            print!("{}", cli::HELP);
+            Ok(())
+        }
+        Command::Version => {
+            println!("http-from-scratch {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Serve(options) => serve(options),
+    }
+}
+
+fn serve(options: ServeOptions) -> Result<(), String> {
+    let root = &options.root;
+    if !root.is_dir() {
+        return Err(if root.exists() {
+            format!("'{}' is not a directory", root.display())
+        } else {
+            format!("directory '{}' does not exist", root.display())
+        });
+    }
+    let mut files = FilesConfig::new(root)
+        .map_err(|e| format!("cannot open directory '{}': {e}", root.display()))?;
+    files.listing = options.listing;
+    let shown_root = files.root.display().to_string();
+    let router = Router::new().mount("/", FileServer::new(files));
+
+    let addr = options.server.addr;
+    let server = Server::bind(options.server, router)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = server.local_addr();
+    let host = match bound.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    println!("Serving {shown_root} at http://{host}:{}/", bound.port());
+    server.run().map_err(|e| format!("server stopped: {e}"))
+}

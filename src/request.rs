@@ -1,0 +1,391 @@
+//! What a handler sees of a request: the parsed head, the path and query,
+//! route parameters, the peer, and the body as a [`Read`].
+//!
+//! The head borrows the connection's read buffer; the body reads from the
+//! bytes that arrived after the head and then from the socket, through the
+//! framing decided by the parser (Content-Length or chunked), sending
+//! `100 Continue` first if the client asked for it. The connection owns the
+//! socket and the buffers; this module only borrows them for one request.
+
+use crate::config::Limits;
+use crate::http::body::{BodyFraming, ChunkError, ChunkedDecoder, Step};
+use crate::http::headers::Fields;
+use crate::http::method::Method;
+use crate::http::parse::RequestHead;
+use crate::http::status::Status;
+use crate::http::version::Version;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::ops::Range;
+
+/// One request, as given to a handler.
+pub struct Request<'a> {
+    head: RequestHead<'a>,
+    path: &'a str,
+    query: Option<&'a str>,
+    route_rest: &'a str,
+    params: Vec<(String, String)>,
+    peer: SocketAddr,
+    body: Body<'a>,
+}
+
+impl<'a> Request<'a> {
+    /// Puts a request together from its parsed head and its body reader.
+    pub fn new(head: RequestHead<'a>, peer: SocketAddr, body: Body<'a>) -> Request<'a> {
+        let (path, query) = match head.path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (head.path_and_query, None),
+        };
+        // Absolute-form `http://host?q` has an empty path, which means `/`.
+        let path = if path.is_empty() { "/" } else { path };
+        Request {
+            head,
+            path,
+            query,
+            route_rest: path,
+            params: Vec::new(),
+            peer,
+            body,
+        }
+    }
+
+    /// The parsed head.
+    pub fn head(&self) -> &RequestHead<'a> {
+        &self.head
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.head.method
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The request-target exactly as received.
+    pub fn target(&self) -> &'a str {
+        self.head.target
+    }
+
+    /// The path, still percent-encoded (`/` for an empty one).
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// The query string without the `?`, still encoded, if there was one.
+    pub fn query(&self) -> Option<&'a str> {
+        self.query
+    }
+
+    /// The query's `name=value` pairs, percent-decoded, `+` read as space.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.query
+            .map(crate::http::uri::query_pairs)
+            .unwrap_or_default()
+    }
+
+    /// The header fields.
+    pub fn fields(&self) -> Fields<'a> {
+        self.head.fields
+    }
+
+    /// The first value of header `name` (case-insensitive), as bytes.
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.head.fields.get(name)
+    }
+
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The part of the path a mounted handler is responsible for: the whole
+    /// path unless a router mount consumed a prefix.
+    pub fn route_rest(&self) -> &'a str {
+        self.route_rest
+    }
+
+    /// Set by the router when it hands the request to a mounted handler.
+    pub fn set_route_rest(&mut self, rest: &'a str) {
+        self.route_rest = rest;
+    }
+
+    /// A route parameter (`:id` or `*path`), percent-decoded.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Replaces the route parameters; called by the router.
+    pub fn set_params(&mut self, params: Vec<(String, String)>) {
+        self.params = params;
+    }
+
+    /// The request body.
+    pub fn body(&mut self) -> &mut Body<'a> {
+        &mut self.body
+    }
+
+    /// Takes the body reader back once the handler is done.
+    pub fn into_body(self) -> Body<'a> {
+        self.body
+    }
+}
+
+/// Why a body could not be read in full.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The chunked framing was broken or a limit was crossed.
+    Chunk(ChunkError),
+    /// More bytes than the caller's limit.
+    TooLarge,
+    /// The client closed or the socket failed mid-body.
+    Io(io::Error),
+}
+
+impl BodyError {
+    /// The status to answer with, if the response has not started.
+    pub fn status(&self) -> Status {
+        match self {
+            BodyError::Chunk(e) => e.status(),
+            BodyError::TooLarge => Status::CONTENT_TOO_LARGE,
+            BodyError::Io(_) => Status::BAD_REQUEST,
+        }
+    }
+}
+
+/// The request body, read through its framing.
+///
+/// Reading it sends `100 Continue` first when the client asked (RFC 9110
+/// §10.1.1): a handler that never reads the body never invites it.
+pub struct Body<'a> {
+    stream: &'a TcpStream,
+    /// Bytes that arrived with or after the head: `buf[start..end]` unread.
+    buf: &'a mut [u8],
+    start: usize,
+    end: usize,
+    framing: BodyFraming,
+    remaining: u64,
+    chunked: ChunkedDecoder,
+    send_continue: bool,
+    failed: bool,
+    limits: &'a Limits,
+}
+
+impl<'a> Body<'a> {
+    /// A body reader over `buf[..filled]` (bytes already read after the head)
+    /// and then the stream.
+    pub fn new(
+        stream: &'a TcpStream,
+        buf: &'a mut [u8],
+        filled: usize,
+        head: &RequestHead<'_>,
+        limits: &'a Limits,
+    ) -> Body<'a> {
+        let remaining = match head.body {
+            BodyFraming::Length(n) => n,
+            _ => 0,
+        };
+        Body {
+            stream,
+            buf,
+            start: 0,
+            end: filled,
+            framing: head.body,
+            remaining,
+            chunked: ChunkedDecoder::new(),
+            send_continue: head.expect_continue && head.body != BodyFraming::None,
+            failed: false,
+            limits,
+        }
+    }
+
+    /// Whether the request has a body at all.
+    pub fn is_present(&self) -> bool {
+        self.framing != BodyFraming::None
+    }
+
+    /// The declared length, for Content-Length bodies.
+    pub fn content_length(&self) -> Option<u64> {
+        match self.framing {
+            BodyFraming::Length(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Whether every byte of the body has been read.
+    pub fn is_finished(&self) -> bool {
+        match self.framing {
+            BodyFraming::None => true,
+            BodyFraming::Length(_) => self.remaining == 0,
+            BodyFraming::Chunked => self.chunked.is_done(),
+        }
+    }
+
+    /// Whether the client was asked for a body it has not sent yet: then a
+    /// handler that answers without reading leaves the client waiting for
+    /// nothing, and the connection cannot be reused safely.
+    pub fn continue_pending(&self) -> bool {
+        self.send_continue
+    }
+
+    /// Reads the whole body into memory, refusing more than `limit` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`BodyError::TooLarge`] past `limit`, or the framing or I/O error met.
+    pub fn read_to_vec(&mut self, limit: u64) -> Result<Vec<u8>, BodyError> {
+        if self.content_length().is_some_and(|n| n > limit) {
+            return Err(BodyError::TooLarge);
+        }
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = self.read_checked(&mut chunk)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            if out.len() as u64 + n as u64 > limit {
+                return Err(BodyError::TooLarge);
+            }
+            out.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Reads and discards what is left of the body if it is at most `bound`
+    /// bytes, so the connection can carry another request. Returns where the
+    /// bytes after the body (a pipelined request) sit in the buffer given to
+    /// [`Body::new`], or `None` when the connection must close instead.
+    pub fn finish(mut self, bound: u64) -> Option<Range<usize>> {
+        if self.failed || self.send_continue {
+            return None;
+        }
+        let mut discarded = 0u64;
+        let mut sink = [0u8; 4096];
+        while !self.is_finished() {
+            match self.read_checked(&mut sink) {
+                Ok(0) => break,
+                Ok(n) => discarded += n as u64,
+                Err(_) => return None,
+            }
+            if discarded > bound {
+                return None;
+            }
+        }
+        if !self.is_finished() {
+            return None;
+        }
+        Some(self.start..self.end)
+    }
+
+    fn read_checked(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
+        if self.failed {
+            return Err(BodyError::Io(io::Error::other("body already failed")));
+        }
+        let result = match self.framing {
+            BodyFraming::None => Ok(0),
+            BodyFraming::Length(_) => self.read_length(out).map_err(BodyError::Io),
+            BodyFraming::Chunked => self.read_chunked(out),
+        };
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn ask_for_body(&mut self) -> io::Result<()> {
+        if self.send_continue {
+            self.send_continue = false;
+            let mut stream = self.stream;
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        }
+        Ok(())
+    }
+
+    fn read_length(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || out.is_empty() {
+            return Ok(0);
+        }
+        let want = out
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let n = if self.start < self.end {
+            let n = want.min(self.end - self.start);
+            out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+            self.start += n;
+            n
+        } else {
+            self.ask_for_body()?;
+            // Read straight into the caller's buffer, never past the body, so
+            // a pipelined request behind it stays in the socket.
+            let mut stream = self.stream;
+            let n = stream.read(&mut out[..want])?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            n
+        };
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+
+    fn read_chunked(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let input = &self.buf[self.start..self.end];
+            match self
+                .chunked
+                .step(input, out.len(), self.limits)
+                .map_err(BodyError::Chunk)?
+            {
+                Step::Skip(n) => self.start += n,
+                Step::Data(n) => {
+                    out[..n].copy_from_slice(&input[..n]);
+                    self.start += n;
+                    return Ok(n);
+                }
+                Step::Done(n) => {
+                    self.start += n;
+                    return Ok(0);
+                }
+                Step::NeedMore => self.fill().map_err(BodyError::Io)?,
+            }
+        }
+    }
+
+    /// Moves the unread bytes to the front and reads more after them.
+    fn fill(&mut self) -> io::Result<()> {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.end == self.buf.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "chunk line or trailers larger than the buffer",
+            ));
+        }
+        self.ask_for_body()?;
+        let mut stream = self.stream;
+        let n = stream.read(&mut self.buf[self.end..])?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.end += n;
+        Ok(())
+    }
+}
+
+impl Read for Body<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.read_checked(out).map_err(|e| match e {
+            BodyError::Io(e) => e,
+            other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")),
+        })
+    }
+}

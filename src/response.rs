@@ -1,0 +1,433 @@
+//! Responses: the value a handler returns, and the writer that puts it on
+//! the wire.
+//!
+//! Handlers describe *what* to send: a status, their own header fields, and a
+//! body (bytes, part of a file, or any reader). The writer owns *how*
+//! (habit 7): it writes the status line, `Date`, `Server`, the framing
+//! (`Content-Length` or chunked), `Connection`, and drops the body for HEAD
+//! and for statuses that cannot have one. A handler therefore cannot frame a
+//! response wrongly or inject a header: names and values are checked when
+//! they are added, and the framing names are refused.
+
+use crate::http::date;
+use crate::http::headers::{is_field_value_byte, is_token};
+use crate::http::status::Status;
+use crate::http::version::Version;
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+/// The product name and version sent in `Server`.
+pub const SERVER_NAME: &str = concat!("http-from-scratch/", env!("CARGO_PKG_VERSION"));
+
+/// Bodies up to this size travel in the same write as the head; a file this
+/// small is read into the output buffer instead of streamed.
+const INLINE_BODY_BYTES: u64 = 16 * 1024;
+
+/// Header fields only the writer may set.
+const RESERVED: [&str; 5] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "date",
+    "server",
+];
+
+/// What a response carries after its head.
+pub enum ResponseBody {
+    /// No content (`Content-Length: 0` where the status allows content).
+    Empty,
+    /// Bytes held in memory.
+    Bytes(Cow<'static, [u8]>),
+    /// `len` bytes of `file` from `offset`, streamed (zero-copy on Linux).
+    File {
+        /// The open file.
+        file: File,
+        /// Where the bytes start.
+        offset: u64,
+        /// How many bytes to send.
+        len: u64,
+    },
+    /// A body of unknown length: chunked to HTTP/1.1 clients, delimited by
+    /// closing the connection for HTTP/1.0 ones.
+    Stream(Box<dyn Read + Send>),
+}
+
+impl fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseBody::Empty => f.write_str("Empty"),
+            ResponseBody::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            ResponseBody::File { offset, len, .. } => write!(f, "File({offset}+{len})"),
+            ResponseBody::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// A header a handler tried to add that the writer will not send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidHeader(pub String);
+
+impl fmt::Display for InvalidHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid or reserved response header: {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidHeader {}
+
+/// An HTTP response, before it is written.
+#[derive(Debug)]
+pub struct Response {
+    status: Status,
+    headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    body: ResponseBody,
+    close: bool,
+}
+
+impl Response {
+    /// A response with no header fields and an empty body.
+    pub fn new(status: Status) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: ResponseBody::Empty,
+            close: false,
+        }
+    }
+
+    /// `text/plain; charset=utf-8`.
+    pub fn text(status: Status, text: impl Into<Cow<'static, str>>) -> Response {
+        Response::typed(status, "text/plain; charset=utf-8", text.into())
+    }
+
+    /// `text/html; charset=utf-8`.
+    pub fn html(status: Status, html: impl Into<Cow<'static, str>>) -> Response {
+        Response::typed(status, "text/html; charset=utf-8", html.into())
+    }
+
+    /// `application/json`; the caller provides the JSON text.
+    pub fn json(status: Status, json: impl Into<Cow<'static, str>>) -> Response {
+        Response::typed(status, "application/json", json.into())
+    }
+
+    /// Bytes with the given content type.
+    pub fn bytes(
+        status: Status,
+        content_type: &'static str,
+        bytes: impl Into<Cow<'static, [u8]>>,
+    ) -> Response {
+        Response::new(status)
+            .with_header("Content-Type", content_type)
+            .with_body(ResponseBody::Bytes(bytes.into()))
+    }
+
+    fn typed(status: Status, content_type: &'static str, text: Cow<'static, str>) -> Response {
+        let bytes: Cow<'static, [u8]> = match text {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        };
+        Response::bytes(status, content_type, bytes)
+    }
+
+    /// A redirect to `location` (which the caller has encoded).
+    pub fn redirect(status: Status, location: impl Into<Cow<'static, str>>) -> Response {
+        Response::text(status, format!("{status}\n")).with_header("Location", location)
+    }
+
+    /// A streaming body read to its end from `reader`.
+    pub fn stream(
+        status: Status,
+        content_type: &'static str,
+        reader: impl Read + Send + 'static,
+    ) -> Response {
+        Response::new(status)
+            .with_header("Content-Type", content_type)
+            .with_body(ResponseBody::Stream(Box::new(reader)))
+    }
+
+    /// The plain-text error page the server uses for its own errors.
+    pub fn error(status: Status) -> Response {
+        Response::text(status, format!("{status}\n"))
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: ResponseBody) -> Response {
+        self.body = body;
+        self
+    }
+
+    /// Adds a header field.
+    ///
+    /// # Panics
+    ///
+    /// If the name is not a token, the value holds CR, LF or another control
+    /// byte, or the name is one the writer owns (`Content-Length`,
+    /// `Transfer-Encoding`, `Connection`, `Date`, `Server`). A handler that
+    /// panics is answered with 500, so the bad header never reaches the wire;
+    /// use [`Response::try_header`] to handle the error instead.
+    pub fn with_header(
+        self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Response {
+        match self.try_header(name, value) {
+            Ok(response) => response,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Adds a header field, or says why it cannot be sent.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidHeader`] for the cases listed under [`Response::with_header`].
+    pub fn try_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Result<Response, InvalidHeader> {
+        let name = name.into();
+        let value = value.into();
+        let reserved = RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&name));
+        let valid_value = value.bytes().all(is_field_value_byte);
+        if reserved || !is_token(name.as_bytes()) || !valid_value {
+            return Err(InvalidHeader(name.into_owned()));
+        }
+        self.headers.push((name, value));
+        Ok(self)
+    }
+
+    /// Asks the writer to close the connection after this response.
+    pub fn with_close(mut self) -> Response {
+        self.close = true;
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The first value of header `name` set by the handler.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The body.
+    pub fn body(&self) -> &ResponseBody {
+        &self.body
+    }
+}
+
+/// What the writer needs to know about the request being answered.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteContext {
+    /// The request's version; HTTP/1.0 clients get no chunked encoding.
+    pub version: Version,
+    /// HEAD: send the head that GET would, without the body.
+    pub head_request: bool,
+    /// Whether the connection may carry another request afterwards.
+    pub keep_alive: bool,
+}
+
+/// What was written, for the access log and the connection loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Body bytes sent (not counting the head or chunk framing).
+    pub body_bytes: u64,
+    /// Whether the connection may be reused.
+    pub keep_alive: bool,
+}
+
+/// Writes `response` to `out`, using `scratch` (cleared first) to build the
+/// head so that the head and a small body leave in one write.
+///
+/// # Errors
+///
+/// Any I/O error from the socket or from reading a file or stream body; the
+/// connection should then be closed.
+pub fn write_response<W: Write>(
+    out: &mut W,
+    scratch: &mut Vec<u8>,
+    response: Response,
+    ctx: WriteContext,
+) -> io::Result<Written> {
+    let Response {
+        status,
+        headers,
+        body,
+        close,
+    } = response;
+    let send_body = !ctx.head_request && !status.forbids_body();
+    let chunked = matches!(body, ResponseBody::Stream(_)) && ctx.version == Version::Http11;
+    let close_delimited = matches!(body, ResponseBody::Stream(_)) && !chunked;
+    let keep_alive = ctx.keep_alive && !close && !(close_delimited && send_body);
+
+    scratch.clear();
+    write_head(
+        scratch,
+        status,
+        &headers,
+        &body,
+        chunked,
+        keep_alive,
+        ctx.version,
+    );
+
+    let body_bytes = match body {
+        _ if !send_body => {
+            out.write_all(scratch)?;
+            0
+        }
+        ResponseBody::Empty => {
+            out.write_all(scratch)?;
+            0
+        }
+        ResponseBody::Bytes(bytes) => {
+            if bytes.len() as u64 <= INLINE_BODY_BYTES {
+                scratch.extend_from_slice(&bytes);
+                out.write_all(scratch)?;
+            } else {
+                out.write_all(scratch)?;
+                out.write_all(&bytes)?;
+            }
+            bytes.len() as u64
+        }
+        ResponseBody::File {
+            mut file,
+            offset,
+            len,
+        } => {
+            if offset != 0 {
+                file.seek(SeekFrom::Start(offset))?;
+            }
+            write_file(out, scratch, file, len)?
+        }
+        ResponseBody::Stream(reader) => {
+            out.write_all(scratch)?;
+            if chunked {
+                write_chunked(out, reader)?
+            } else {
+                io::copy(&mut { reader }, out)?
+            }
+        }
+    };
+    out.flush()?;
+    Ok(Written {
+        body_bytes,
+        keep_alive,
+    })
+}
+
+fn write_head(
+    scratch: &mut Vec<u8>,
+    status: Status,
+    headers: &[(Cow<'static, str>, Cow<'static, str>)],
+    body: &ResponseBody,
+    chunked: bool,
+    keep_alive: bool,
+    version: Version,
+) {
+    // Writing to a Vec cannot fail; the results are ignored for that reason.
+    let _ = write!(
+        scratch,
+        "HTTP/1.1 {} {}\r\n",
+        status.code(),
+        status.reason()
+    );
+    date::with_now_imf_fixdate(|now| {
+        scratch.extend_from_slice(b"Date: ");
+        scratch.extend_from_slice(now.as_bytes());
+        scratch.extend_from_slice(b"\r\n");
+    });
+    scratch.extend_from_slice(b"Server: ");
+    scratch.extend_from_slice(SERVER_NAME.as_bytes());
+    scratch.extend_from_slice(b"\r\nX-Content-Type-Options: nosniff\r\n");
+    for (name, value) in headers {
+        scratch.extend_from_slice(name.as_bytes());
+        scratch.extend_from_slice(b": ");
+        scratch.extend_from_slice(value.as_bytes());
+        scratch.extend_from_slice(b"\r\n");
+    }
+    // RFC 9110 §8.6: no Content-Length on 1xx or 204; on 304 it would have to
+    // describe the selected representation, which we leave to the handler's
+    // other validators, so we omit it there too.
+    let length = match body {
+        ResponseBody::Empty => Some(0),
+        ResponseBody::Bytes(b) => Some(b.len() as u64),
+        ResponseBody::File { len, .. } => Some(*len),
+        ResponseBody::Stream(_) => None,
+    };
+    if !status.forbids_body() {
+        if let Some(length) = length {
+            let _ = write!(scratch, "Content-Length: {length}\r\n");
+        } else if chunked {
+            scratch.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        }
+    }
+    if !keep_alive {
+        scratch.extend_from_slice(b"Connection: close\r\n");
+    } else if version == Version::Http10 {
+        scratch.extend_from_slice(b"Connection: keep-alive\r\n");
+    }
+    scratch.extend_from_slice(b"\r\n");
+}
+
+/// Sends `len` bytes of `file`: small files in the same write as the head,
+/// larger ones with `io::copy` from the `File` (sendfile on Linux).
+fn write_file<W: Write>(
+    out: &mut W,
+    scratch: &mut Vec<u8>,
+    file: File,
+    len: u64,
+) -> io::Result<u64> {
+    if len <= INLINE_BODY_BYTES {
+        let head_len = scratch.len();
+        file.take(len).read_to_end(scratch)?;
+        if (scratch.len() - head_len) as u64 != len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shrank while being sent",
+            ));
+        }
+        out.write_all(scratch)?;
+        return Ok(len);
+    }
+    out.write_all(scratch)?;
+    let sent = io::copy(&mut file.take(len), out)?;
+    if sent != len {
+        // The length is already on the wire: the only honest end is a close.
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "file shrank while being sent",
+        ));
+    }
+    Ok(sent)
+}
+
+fn write_chunked<W: Write>(out: &mut W, mut reader: Box<dyn Read + Send>) -> io::Result<u64> {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        write!(out, "{n:x}\r\n")?;
+        out.write_all(&buf[..n])?;
+        out.write_all(b"\r\n")?;
+        // Each chunk goes out as soon as it is produced: streams are often
+        // live (logs, clocks), and the client should see them as they come.
+        out.flush()?;
+        total += n as u64;
+    }
+    out.write_all(b"0\r\n\r\n")?;
+    Ok(total)
+}

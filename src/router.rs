@@ -1,0 +1,357 @@
+//! The router: (method, path) -> handler.
+//!
+//! Routes are patterns of `/`-separated segments: literals (`users`), named
+//! parameters (`:id`) and a final wildcard (`*path`) that takes the rest.
+//! A mount hands a whole sub-tree (`/static`, or `/` for a file server) to
+//! one handler, which sees the rest of the path in
+//! [`Request::route_rest`]. What the router answers itself: 404 when nothing
+//! matches, 405 with an `Allow` listing the methods that would have matched,
+//! OPTIONS from the route table, and HEAD by running the GET route (the
+//! writer drops the body). Conflicting routes are refused when they are
+//! added, not discovered at request time.
+
+use crate::http::method::Method;
+use crate::http::status::Status;
+use crate::http::uri::percent_decode_str;
+use crate::request::Request;
+use crate::response::Response;
+
+/// Anything that turns a request into a response. Closures
+/// `Fn(&mut Request) -> Response` are handlers.
+pub trait Handler: Send + Sync {
+    /// Answers one request.
+    fn handle(&self, request: &mut Request<'_>) -> Response;
+}
+
+impl<F> Handler for F
+where
+    F: Fn(&mut Request<'_>) -> Response + Send + Sync,
+{
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        self(request)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+    Rest(String),
+}
+
+impl Segment {
+    /// Literals beat parameters beat wildcards when several routes match.
+    fn rank(&self) -> u8 {
+        match self {
+            Segment::Literal(_) => 2,
+            Segment::Param(_) => 1,
+            Segment::Rest(_) => 0,
+        }
+    }
+
+    /// Two segments that would match the same input text.
+    fn same_shape(&self, other: &Segment) -> bool {
+        match (self, other) {
+            (Segment::Literal(a), Segment::Literal(b)) => a == b,
+            (Segment::Param(_), Segment::Param(_)) | (Segment::Rest(_), Segment::Rest(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+struct Route {
+    method: Method,
+    pattern: String,
+    segments: Vec<Segment>,
+    handler: Box<dyn Handler>,
+}
+
+struct Mount {
+    /// Without a trailing slash; empty for the root.
+    prefix: String,
+    handler: Box<dyn Handler>,
+}
+
+/// Routes requests to handlers by method and path.
+#[derive(Default)]
+pub struct Router {
+    routes: Vec<Route>,
+    mounts: Vec<Mount>,
+}
+
+impl Router {
+    /// An empty router: every request gets 404.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    /// Adds a route.
+    ///
+    /// # Panics
+    ///
+    /// If the pattern does not start with `/`, has a wildcard before its last
+    /// segment or an unnamed parameter, or conflicts with a route already
+    /// added for the same method (same shape, whatever the parameter names).
+    /// These are programming errors, caught when the router is built.
+    pub fn route(
+        mut self,
+        method: Method,
+        pattern: &str,
+        handler: impl Handler + 'static,
+    ) -> Router {
+        let segments = parse_pattern(pattern);
+        if let Some(existing) = self.routes.iter().find(|r| {
+            r.method == method
+                && r.segments.len() == segments.len()
+                && r.segments
+                    .iter()
+                    .zip(&segments)
+                    .all(|(a, b)| a.same_shape(b))
+        }) {
+            panic!(
+                "route {method} {pattern} conflicts with {} {}",
+                existing.method, existing.pattern
+            );
+        }
+        self.routes.push(Route {
+            method,
+            pattern: pattern.to_string(),
+            segments,
+            handler: Box::new(handler),
+        });
+        self
+    }
+
+    /// Adds a GET route (HEAD is answered by it too).
+    pub fn get(self, pattern: &str, handler: impl Handler + 'static) -> Router {
+        self.route(Method::Get, pattern, handler)
+    }
+
+    /// Adds a POST route.
+    pub fn post(self, pattern: &str, handler: impl Handler + 'static) -> Router {
+        self.route(Method::Post, pattern, handler)
+    }
+
+    /// Adds a PUT route.
+    pub fn put(self, pattern: &str, handler: impl Handler + 'static) -> Router {
+        self.route(Method::Put, pattern, handler)
+    }
+
+    /// Adds a DELETE route.
+    pub fn delete(self, pattern: &str, handler: impl Handler + 'static) -> Router {
+        self.route(Method::Delete, pattern, handler)
+    }
+
+    /// Hands every path under `prefix` (on a segment boundary), whatever the
+    /// method, to `handler`, after the routes have had their chance.
+    ///
+    /// # Panics
+    ///
+    /// If `prefix` does not start with `/` or is already mounted.
+    pub fn mount(mut self, prefix: &str, handler: impl Handler + 'static) -> Router {
+        assert!(
+            prefix.starts_with('/'),
+            "mount prefix {prefix:?} must start with /"
+        );
+        let prefix = prefix.trim_end_matches('/').to_string();
+        assert!(
+            self.mounts.iter().all(|m| m.prefix != prefix),
+            "mount {prefix:?} added twice"
+        );
+        self.mounts.push(Mount {
+            prefix,
+            handler: Box::new(handler),
+        });
+        // Longest prefix first, so /static/img wins over /static and /.
+        self.mounts
+            .sort_by_key(|m| std::cmp::Reverse(m.prefix.len()));
+        self
+    }
+
+    /// The methods routes allow on `path`, HEAD added wherever GET is.
+    fn allowed_methods(&self, path: &str) -> Vec<Method> {
+        let mut allowed: Vec<Method> = Method::KNOWN
+            .into_iter()
+            .filter(|&m| {
+                self.routes.iter().any(|r| {
+                    (r.method == m || (m == Method::Head && r.method == Method::Get))
+                        && match_segments(&r.segments, path).is_some()
+                })
+            })
+            .collect();
+        if !allowed.is_empty() && !allowed.contains(&Method::Options) {
+            allowed.push(Method::Options);
+        }
+        allowed
+    }
+
+    fn best_route(&self, method: Method, path: &str) -> Option<(&Route, Vec<(String, String)>)> {
+        let candidates = |wanted: Method| {
+            self.routes
+                .iter()
+                .filter(move |r| r.method == wanted)
+                .filter_map(|r| match_segments(&r.segments, path).map(|p| (r, p)))
+                .max_by_key(|(r, _)| r.segments.iter().map(Segment::rank).collect::<Vec<_>>())
+        };
+        candidates(method).or_else(|| {
+            if method == Method::Head {
+                candidates(Method::Get)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+impl Handler for Router {
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        let path = request.path();
+        if let Some((route, params)) = self.best_route(request.method(), path) {
+            let Some(params) = params
+                .into_iter()
+                .map(decode_param)
+                .collect::<Option<Vec<_>>>()
+            else {
+                return Response::error(Status::BAD_REQUEST);
+            };
+            request.set_params(params);
+            return route.handler.handle(request);
+        }
+        let allowed = self.allowed_methods(path);
+        if !allowed.is_empty() {
+            let allow = allowed
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if request.method() == Method::Options {
+                return Response::new(Status::NO_CONTENT).with_header("Allow", allow);
+            }
+            return Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", allow);
+        }
+        for mount in &self.mounts {
+            if let Some(rest) = strip_mount(&mount.prefix, path) {
+                request.set_route_rest(rest);
+                return mount.handler.handle(request);
+            }
+        }
+        Response::error(Status::NOT_FOUND)
+    }
+}
+
+fn decode_param((name, raw): (String, String)) -> Option<(String, String)> {
+    Some((name, percent_decode_str(&raw)?))
+}
+
+/// `/static` mounted: `/static` -> `/`, `/static/a` -> `/a`, `/staticky` -> no.
+fn strip_mount<'p>(prefix: &str, path: &'p str) -> Option<&'p str> {
+    let rest = path.strip_prefix(prefix)?;
+    if rest.is_empty() {
+        Some("/")
+    } else if rest.starts_with('/') {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
+fn parse_pattern(pattern: &str) -> Vec<Segment> {
+    let body = pattern
+        .strip_prefix('/')
+        .unwrap_or_else(|| panic!("route pattern {pattern:?} must start with /"));
+    if body.is_empty() {
+        return Vec::new();
+    }
+    let parts: Vec<&str> = body.split('/').collect();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if let Some(name) = part.strip_prefix(':') {
+                assert!(!name.is_empty(), "unnamed parameter in {pattern:?}");
+                Segment::Param(name.to_string())
+            } else if let Some(name) = part.strip_prefix('*') {
+                assert!(i + 1 == parts.len(), "wildcard must be last in {pattern:?}");
+                assert!(!name.is_empty(), "unnamed wildcard in {pattern:?}");
+                Segment::Rest(name.to_string())
+            } else {
+                Segment::Literal(part.to_string())
+            }
+        })
+        .collect()
+}
+
+/// Matches `path` against a pattern, returning the raw parameter values.
+fn match_segments(segments: &[Segment], path: &str) -> Option<Vec<(String, String)>> {
+    let body = path.strip_prefix('/')?;
+    let mut parts = if body.is_empty() {
+        Vec::new()
+    } else {
+        body.split('/').collect::<Vec<_>>()
+    };
+    let mut params = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        match segment {
+            Segment::Rest(name) => {
+                let rest = parts.get(i..).map(|p| p.join("/")).unwrap_or_default();
+                params.push((name.clone(), rest));
+                parts.clear();
+                return Some(params);
+            }
+            Segment::Literal(text) => {
+                if parts.get(i) != Some(&text.as_str()) {
+                    return None;
+                }
+            }
+            Segment::Param(name) => {
+                let value = parts.get(i).filter(|v| !v.is_empty())?;
+                params.push((name.clone(), value.to_string()));
+            }
+        }
+    }
+    (parts.len() == segments.len()).then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+        match_segments(&parse_pattern(pattern), path)
+    }
+
+    #[test]
+    fn patterns_match_literals_params_and_rest() {
+        assert_eq!(shape("/", "/"), Some(vec![]));
+        assert_eq!(
+            shape("/users/:id", "/users/42"),
+            Some(vec![("id".into(), "42".into())])
+        );
+        assert_eq!(shape("/users/:id", "/users/"), None);
+        assert_eq!(shape("/users/:id", "/users/42/x"), None);
+        assert_eq!(
+            shape("/static/*path", "/static/a/b.css"),
+            Some(vec![("path".into(), "a/b.css".into())])
+        );
+        assert_eq!(
+            shape("/static/*path", "/static"),
+            Some(vec![("path".into(), String::new())])
+        );
+        assert_eq!(shape("/a", "/b"), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "conflicts")]
+    fn conflicting_routes_are_refused_when_built() {
+        let h = |_: &mut Request<'_>| Response::new(Status::OK);
+        let _ = Router::new().get("/users/:id", h).get("/users/:name", h);
+    }
+
+    #[test]
+    fn mounts_strip_on_segment_boundaries() {
+        assert_eq!(strip_mount("/static", "/static"), Some("/"));
+        assert_eq!(strip_mount("/static", "/static/a"), Some("/a"));
+        assert_eq!(strip_mount("/static", "/staticky"), None);
+        assert_eq!(strip_mount("", "/anything"), Some("/anything"));
+    }
+}

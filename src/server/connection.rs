@@ -1,0 +1,312 @@
+//! One client connection, from its first byte to its close: read a head
+//! within its deadline, parse it, run the handler, drain what the handler did
+//! not read of the body, write the response, and go round again while the
+//! connection may persist.
+//!
+//! The connection owns the socket and two buffers that live as long as it
+//! does: `buf` for what the client sends (heads, and the body bytes that
+//! arrive with them) and `out` for the response head. No request allocates a
+//! buffer of its own. The parser, the handler and the writer each get a
+//! borrow of exactly what they need.
+
+use crate::http::headers::FieldSpan;
+use crate::http::method::Method;
+use crate::http::parse::{parse_request, Parsed, RequestHead, TargetForm};
+use crate::http::status::Status;
+use crate::http::version::Version;
+use crate::log::AccessRecord;
+use crate::request::{Body, Request};
+use crate::response::{write_response, Response, WriteContext, Written};
+use crate::server::ServerShared;
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Room after the largest head for body bytes and chunk lines.
+const BODY_SLACK: usize = 4096;
+
+/// Serves `stream` until it closes. Never panics outward for client input;
+/// I/O errors simply end the connection.
+pub fn serve(stream: TcpStream, peer: SocketAddr, shared: &ServerShared) {
+    let mut connection = Connection::new(stream, peer, shared);
+    connection.run();
+}
+
+struct Connection<'s> {
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &'s ServerShared,
+    buf: Box<[u8]>,
+    /// `buf[..filled]` holds bytes received but not yet used.
+    filled: usize,
+    spans: Vec<FieldSpan>,
+    out: Vec<u8>,
+    read_timeout: Option<Duration>,
+}
+
+/// What waiting for the next head came to.
+enum HeadWait {
+    /// A complete head occupies `buf[..len]`.
+    Ready(usize),
+    /// The client closed, went idle, or the socket failed: close quietly.
+    Closed,
+    /// Answer with this status and close.
+    Reject(Status),
+}
+
+impl<'s> Connection<'s> {
+    fn new(stream: TcpStream, peer: SocketAddr, shared: &'s ServerShared) -> Connection<'s> {
+        let limits = &shared.config.limits;
+        // Small responses go out in one write; no reason to wait for more.
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(shared.config.timeouts.write));
+        Connection {
+            stream,
+            peer,
+            shared,
+            buf: vec![0u8; limits.max_head_bytes + BODY_SLACK].into_boxed_slice(),
+            filled: 0,
+            spans: Vec::new(),
+            out: Vec::with_capacity(1024),
+            read_timeout: None,
+        }
+    }
+
+    fn run(&mut self) {
+        loop {
+            let keep_going = match self.wait_for_head() {
+                HeadWait::Ready(len) => self.serve_one(len),
+                HeadWait::Closed => false,
+                HeadWait::Reject(status) => {
+                    self.reject(status);
+                    false
+                }
+            };
+            if !keep_going || self.shared.stopping.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+    }
+
+    /// Reads until `buf` starts with a complete head. The keep-alive timeout
+    /// applies while no byte has come; from the first byte, the whole head
+    /// must arrive within the head deadline, however it is trickled.
+    fn wait_for_head(&mut self) -> HeadWait {
+        let timeouts = &self.shared.config.timeouts;
+        let idle_deadline = Instant::now() + timeouts.keep_alive;
+        let mut head_deadline = None;
+        loop {
+            self.skip_leading_empty_lines();
+            if self.filled > 0 {
+                if let Some(end) = find_head_end(&self.buf[..self.filled]) {
+                    return HeadWait::Ready(end);
+                }
+                // No end yet: let the parser judge the prefix, so garbage and
+                // overlong lines are refused now, not when a buffer fills.
+                let limits = &self.shared.config.limits;
+                match parse_request(&self.buf[..self.filled], limits, &mut self.spans) {
+                    Err(e) => return HeadWait::Reject(e.status()),
+                    Ok(Parsed::Complete { len, .. }) => return HeadWait::Ready(len),
+                    Ok(Parsed::Incomplete) => {}
+                }
+                head_deadline.get_or_insert_with(|| Instant::now() + timeouts.head);
+            }
+            let deadline = head_deadline.unwrap_or(idle_deadline);
+            match self.read_more(deadline) {
+                Ok(true) => {}
+                Ok(false) => return HeadWait::Closed,
+                Err(e) if is_timeout(&e) && self.filled > 0 => {
+                    return HeadWait::Reject(Status::REQUEST_TIMEOUT)
+                }
+                Err(_) => return HeadWait::Closed,
+            }
+        }
+    }
+
+    /// RFC 9112 §2.2: empty lines before a request line are ignored. Old
+    /// clients send a CRLF after a POST body; dropping it here keeps the
+    /// search for the end of the head simple.
+    fn skip_leading_empty_lines(&mut self) {
+        let mut skip = 0;
+        while self.filled >= skip + 2 && &self.buf[skip..skip + 2] == b"\r\n" {
+            skip += 2;
+        }
+        if skip > 0 {
+            self.buf.copy_within(skip..self.filled, 0);
+            self.filled -= skip;
+        }
+    }
+
+    /// Reads more bytes into `buf`, waiting no later than `deadline`.
+    /// `Ok(false)` means the client closed.
+    fn read_more(&mut self, deadline: Instant) -> io::Result<bool> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.set_read_timeout(remaining)?;
+        loop {
+            match self.stream.read(&mut self.buf[self.filled..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sets the socket's read timeout, skipping the system call when a
+    /// close enough value is already set (the keep-alive wait repeats).
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        let close_enough = self
+            .read_timeout
+            .is_some_and(|t| t.abs_diff(timeout) < Duration::from_millis(50));
+        if !close_enough {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+
+    /// Answers the head in `buf[..len]`. Returns whether the connection may
+    /// carry another request.
+    fn serve_one(&mut self, len: usize) -> bool {
+        let shared = self.shared;
+        let limits = &shared.config.limits;
+        let (head_bytes, rest) = self.buf.split_at_mut(len);
+        let head = match parse_request(head_bytes, limits, &mut self.spans) {
+            Ok(Parsed::Complete { head, len: parsed }) if parsed == len => head,
+            // The quick scan found CRLF CRLF, so the parser must agree that
+            // the head ends there; anything else is a malformed head.
+            Ok(_) => {
+                self.reject(Status::BAD_REQUEST);
+                return false;
+            }
+            Err(e) => {
+                self.reject(e.status());
+                return false;
+            }
+        };
+        if head.body != crate::http::body::BodyFraming::None {
+            let body_timeout = shared.config.timeouts.body_read;
+            if self.read_timeout != Some(body_timeout) {
+                let _ = self.stream.set_read_timeout(Some(body_timeout));
+                self.read_timeout = Some(body_timeout);
+            }
+        }
+        let body = Body::new(&self.stream, rest, self.filled - len, &head, limits);
+        let mut request = Request::new(head, self.peer, body);
+        let (response, handler_panicked) = answer(&mut request, shared);
+        let leftover = request.into_body().finish(limits.max_drain_bytes);
+
+        let ctx = WriteContext {
+            version: head.version,
+            head_request: head.method == Method::Head,
+            keep_alive: head.keep_alive
+                && leftover.is_some()
+                && !handler_panicked
+                && !shared.stopping.load(Ordering::Relaxed),
+        };
+        let status = response.status().code();
+        let mut writer = &self.stream;
+        let written = write_response(&mut writer, &mut self.out, response, ctx);
+        log_request(shared, self.peer, &head, status, written.as_ref().ok());
+
+        match (written, leftover) {
+            (
+                Ok(Written {
+                    keep_alive: true, ..
+                }),
+                Some(range),
+            ) => {
+                let (start, end) = (len + range.start, len + range.end);
+                self.buf.copy_within(start..end, 0);
+                self.filled = end - start;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Writes a plain error response and marks the connection for closing;
+    /// every protocol error closes, since what follows cannot be trusted.
+    fn reject(&mut self, status: Status) {
+        let ctx = WriteContext {
+            version: Version::Http11,
+            head_request: false,
+            keep_alive: false,
+        };
+        let mut writer = &self.stream;
+        let written = write_response(&mut writer, &mut self.out, Response::error(status), ctx);
+        let bytes = written.map_or(0, |w| w.body_bytes);
+        self.shared.logger.access(&AccessRecord {
+            peer: self.peer.ip(),
+            request_line: ("", "", ""),
+            status: status.code(),
+            bytes,
+        });
+    }
+}
+
+/// Runs the handler, turning what it cannot do into a status: unknown
+/// methods get 501, a panic gets 500 (and the connection closes).
+fn answer(request: &mut Request<'_>, shared: &ServerShared) -> (Response, bool) {
+    let head = request.head();
+    if head.method == Method::Unknown || head.method == Method::Connect {
+        // RFC 9110 §9.1: an unrecognised method gets 501. CONNECT is a proxy's
+        // method, which this origin server does not implement.
+        return (Response::error(Status::NOT_IMPLEMENTED), false);
+    }
+    if head.form == TargetForm::Asterisk {
+        return (
+            Response::new(Status::NO_CONTENT).with_header("Allow", "GET, HEAD, OPTIONS"),
+            false,
+        );
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| shared.handler.handle(request))) {
+        Ok(response) => (response, false),
+        Err(_) => {
+            shared.logger.error(&format!(
+                "handler panicked on {} {}",
+                request.method(),
+                request.target()
+            ));
+            (Response::error(Status::INTERNAL_SERVER_ERROR), true)
+        }
+    }
+}
+
+fn log_request(
+    shared: &ServerShared,
+    peer: SocketAddr,
+    head: &RequestHead<'_>,
+    status: u16,
+    written: Option<&Written>,
+) {
+    shared.logger.access(&AccessRecord {
+        peer: peer.ip(),
+        request_line: (head.method_token, head.target, head.version.as_str()),
+        status,
+        bytes: written.map_or(0, |w| w.body_bytes),
+    });
+}
+
+/// Where the first `CRLF CRLF` ends, if the buffer holds one.
+fn find_head_end(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
