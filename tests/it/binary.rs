@@ -1,0 +1,117 @@
+//! The binary as a user runs it: start it, read the URL it prints, fetch a
+//! file; and bad usage ends with one line on stderr and exit status 2.
+
+use crate::support::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_http-from-scratch");
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn binary_serves_a_directory_and_logs_requests() {
+    let dir = TempDir::new("binary");
+    dir.write("hello.txt", b"hello from disk\n");
+    let child = Command::new(BIN)
+        .args(["--port", "0"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let mut stdout = BufReader::new(running.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let canonical = dir.path().canonicalize().unwrap();
+    let prefix = format!("Serving {} at http://127.0.0.1:", canonical.display());
+    assert!(line.starts_with(&prefix), "{line}");
+    let port: u16 = line
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(&get("/hello.txt")).unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.body, b"hello from disk\n");
+
+    let mut log = String::new();
+    stdout.read_line(&mut log).unwrap();
+    // Common Log Format: host ident user [date] "request" status bytes
+    assert!(log.starts_with("127.0.0.1 - - ["), "{log}");
+    assert!(
+        log.trim_end()
+            .ends_with("\"GET /hello.txt HTTP/1.1\" 200 16"),
+        "{log}"
+    );
+}
+
+fn run_expecting_usage_error(args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{args:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_usage_exits_2_with_one_line() {
+    let dir = TempDir::new("usage");
+    let file = dir.write("file.txt", b"x");
+    let dir_arg = dir.path().to_str().unwrap();
+    assert!(run_expecting_usage_error(&["--bogus", dir_arg]).contains("--bogus"));
+    assert!(run_expecting_usage_error(&["--port", "99999", dir_arg]).contains("99999"));
+    assert!(run_expecting_usage_error(&["/definitely/not/here"]).contains("does not exist"));
+    assert!(run_expecting_usage_error(&[file.to_str().unwrap()]).contains("not a directory"));
+}
+
+#[test]
+fn port_in_use_exits_2() {
+    let dir = TempDir::new("inuse");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let message = run_expecting_usage_error(&["--port", &port, dir.path().to_str().unwrap()]);
+    assert!(message.contains(&port), "{message}");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8(help.stdout).unwrap();
+    for option in [
+        "--port",
+        "--bind",
+        "--threads",
+        "--no-listing",
+        "--quiet",
+        "--version",
+    ] {
+        assert!(text.contains(option), "help mentions {option}");
+    }
+    let version = Command::new(BIN).arg("-V").output().unwrap();
+    assert!(String::from_utf8(version.stdout)
+        .unwrap()
+        .starts_with("http-from-scratch 0."));
+}

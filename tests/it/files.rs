@@ -1,0 +1,191 @@
+//! Serving a directory: redirects, index files, listings, hidden files, MIME
+//! types, and path safety against hostile targets and symlinks.
+
+use crate::support::*;
+
+#[test]
+fn directory_without_slash_redirects_and_keeps_the_query() {
+    let dir = TempDir::new("redirect");
+    dir.write("docs/index.html", b"<h1>docs</h1>");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/docs?lang=en"));
+    assert_eq!(r.status_line, "HTTP/1.1 301 Moved Permanently");
+    assert_eq!(r.header("location"), Some("/docs/?lang=en"));
+    let r = server.exchange(&get("/docs"));
+    assert_eq!(r.header("location"), Some("/docs/"));
+}
+
+#[test]
+fn directory_with_slash_serves_its_index() {
+    let dir = TempDir::new("index");
+    dir.write("docs/index.html", b"<h1>docs</h1>");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/docs/"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.body, b"<h1>docs</h1>");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+}
+
+#[test]
+fn listing_is_sorted_escaped_and_encoded() {
+    let dir = TempDir::new("listing");
+    dir.write("b.txt", b"bb");
+    dir.write("a file.txt", b"a");
+    dir.write("<script>alert(1)<\\script>.txt", b"x");
+    dir.write("zdir/inner.txt", b"x");
+    dir.write(".secret", b"x");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let page = r.body_text();
+    assert!(!page.contains("<script>alert"), "names are escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;\\script&gt;.txt"));
+    assert!(page.contains("href=\"./%3Cscript%3Ealert(1)%3C%5Cscript%3E.txt\""));
+    assert!(page.contains("href=\"./a%20file.txt\""));
+    assert!(!page.contains(".secret"), "dotfiles are not listed");
+    let zdir = page.find("zdir/").unwrap();
+    let a = page.find("a%20file.txt").unwrap();
+    let b = page.find("b.txt").unwrap();
+    assert!(zdir < a && a < b, "directories first, then by name");
+    assert!(page.contains("2 B"), "sizes are shown");
+}
+
+#[test]
+fn no_listing_refuses_directories_without_index() {
+    let dir = TempDir::new("nolisting");
+    dir.write("a.txt", b"a");
+    let server = TestServer::files_with(dir.path(), |_| {}, |f| f.listing = false);
+    let r = server.exchange(&get("/"));
+    assert_eq!(r.status(), 403);
+    assert!(!r.body_text().contains("a.txt"));
+}
+
+#[test]
+fn missing_file_gets_404() {
+    let dir = TempDir::new("missing");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/nope.txt"));
+    assert_eq!(r.status_line, "HTTP/1.1 404 Not Found");
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+}
+
+#[test]
+fn dotfiles_are_not_served() {
+    let dir = TempDir::new("dotfiles");
+    dir.write(".env", b"SECRET=1");
+    dir.write(".git/config", b"SECRET=2");
+    let server = TestServer::files(dir.path());
+    for path in ["/.env", "/.git/config", "/%2eenv", "/%2Eenv"] {
+        let r = server.exchange(&get(path));
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(!r.body_text().contains("SECRET"));
+    }
+}
+
+#[test]
+fn content_types_follow_the_extension() {
+    let dir = TempDir::new("mime");
+    for name in [
+        "a.css", "a.js", "a.json", "a.svg", "a.png", "a.wasm", "a.bin", "A.JPG",
+    ] {
+        dir.write(name, b"x");
+    }
+    let server = TestServer::files(dir.path());
+    for (name, want) in [
+        ("a.css", "text/css; charset=utf-8"),
+        ("a.js", "text/javascript; charset=utf-8"),
+        ("a.json", "application/json"),
+        ("a.svg", "image/svg+xml"),
+        ("a.png", "image/png"),
+        ("a.wasm", "application/wasm"),
+        ("a.bin", "application/octet-stream"),
+        ("A.JPG", "image/jpeg"),
+    ] {
+        let r = server.exchange(&get(&format!("/{name}")));
+        assert_eq!(r.header("content-type"), Some(want), "{name}");
+    }
+}
+
+#[test]
+fn large_file_is_streamed_exactly() {
+    let dir = TempDir::new("large");
+    let contents: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    dir.write("big.bin", &contents);
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/big.bin"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("content-length"), Some("3000000"));
+    assert!(r.body == contents, "body bytes match the file");
+}
+
+#[test]
+fn traversal_vectors_never_leave_the_root() {
+    let outer = TempDir::new("outer");
+    outer.write("secret.txt", b"TOP-SECRET");
+    let root = outer.0.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("ok.txt"), b"fine").unwrap();
+    let server = TestServer::files(&root);
+    for target in [
+        "/../secret.txt",
+        "/./../secret.txt",
+        "/a/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/..%2fsecret.txt",
+        "/..%2Fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/..%5c..%5csecret.txt",
+        "/ok.txt%00.html",
+        "/%00",
+        "/%c0%ae%c0%ae/secret.txt",
+        "/%ff/secret.txt",
+        "/%zz",
+        "//../secret.txt",
+        &format!("/{}", root.join("../secret.txt").display()),
+    ] {
+        let r = server.exchange(&get(target));
+        assert!(
+            r.status() == 400 || r.status() == 404,
+            "{target} -> {}",
+            r.status_line
+        );
+        assert!(!r.body_text().contains("TOP-SECRET"), "{target}");
+    }
+    // A raw backslash is not even a valid target byte.
+    let r = server.exchange(b"GET /..\\secret.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status(), 400);
+    // Inside the root, dot segments resolve normally.
+    let r = server.exchange(&get("/sub/../ok.txt"));
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"fine"[..]));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_leading_outside_the_root_are_not_followed() {
+    let outer = TempDir::new("symlink");
+    outer.write("secret.txt", b"TOP-SECRET");
+    let root = outer.0.join("root");
+    std::fs::create_dir_all(root.join("inside")).unwrap();
+    std::fs::write(root.join("inside/real.txt"), b"real").unwrap();
+    std::os::unix::fs::symlink(outer.0.join("secret.txt"), root.join("escape.txt")).unwrap();
+    std::os::unix::fs::symlink(&outer.0, root.join("escape-dir")).unwrap();
+    std::os::unix::fs::symlink(root.join("inside/real.txt"), root.join("alias.txt")).unwrap();
+    let server = TestServer::files(&root);
+    for target in ["/escape.txt", "/escape-dir/secret.txt", "/escape-dir/"] {
+        let r = server.exchange(&get(target));
+        assert_eq!(r.status(), 404, "{target}");
+        assert!(!r.body_text().contains("TOP-SECRET"));
+    }
+    let r = server.exchange(&get("/alias.txt"));
+    assert_eq!(
+        (r.status(), r.body.as_slice()),
+        (200, &b"real"[..]),
+        "links inside the root work"
+    );
+    let listing = server.exchange(&get("/")).body_text();
+    assert!(!listing.contains("escape"), "outside links are not listed");
+    assert!(listing.contains("alias.txt"));
+}

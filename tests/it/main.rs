@@ -1,0 +1,8 @@
+//! End-to-end tests over real loopback sockets: raw bytes in, raw status
+//! lines and headers out. One test binary, one module per area.
+
+mod binary;
+mod files;
+mod pool;
+mod support;
+mod wire;

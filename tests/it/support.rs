@@ -1,0 +1,236 @@
+//! Test support: a server on 127.0.0.1:0 over a temporary directory, raw
+//! socket helpers, and a small response reader that frames responses by
+//! their own headers (so tests see exactly what went over the wire).
+
+use http_from_scratch::config::ServerConfig;
+use http_from_scratch::files::{FileServer, FilesConfig};
+use http_from_scratch::router::{Handler, Router};
+use http_from_scratch::server::{Server, Shutdown};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Generous: tests run on a loaded two-core machine.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("hfs-test-{}-{label}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes a file (creating parent directories) and returns its path.
+    pub fn write(&self, relative: &str, contents: &[u8]) -> PathBuf {
+        let path = self.0.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server running on its own thread until dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: Shutdown,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub fn start(config: ServerConfig, handler: impl Handler + 'static) -> TestServer {
+        let server = Server::bind(config, handler).expect("bind 127.0.0.1:0");
+        let addr = server.local_addr();
+        let shutdown = server.shutdown_handle();
+        let thread = std::thread::spawn(move || server.run().expect("server run"));
+        TestServer {
+            addr,
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+
+    /// Serves `root` as the binary does: a FileServer mounted at `/`.
+    pub fn files(root: &Path) -> TestServer {
+        TestServer::files_with(root, |_| {}, |_| {})
+    }
+
+    pub fn files_with(
+        root: &Path,
+        tweak_server: impl FnOnce(&mut ServerConfig),
+        tweak_files: impl FnOnce(&mut FilesConfig),
+    ) -> TestServer {
+        let mut files = FilesConfig::new(root).unwrap();
+        tweak_files(&mut files);
+        let mut config = test_config();
+        tweak_server(&mut config);
+        TestServer::start(config, Router::new().mount("/", FileServer::new(files)))
+    }
+
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream
+    }
+
+    /// Sends `raw` on a fresh connection and reads one response.
+    pub fn exchange(&self, raw: &[u8]) -> RawResponse {
+        let mut stream = self.connect();
+        stream.write_all(raw).unwrap();
+        read_response(&mut stream, raw.starts_with(b"HEAD ")).expect("a response")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.shutdown();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub fn test_config() -> ServerConfig {
+    let mut config = ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        access_log: false,
+        ..ServerConfig::default()
+    };
+    // Short enough that a forgotten idle connection cannot stall shutdown
+    // for long; long enough for a loaded machine.
+    config.timeouts.keep_alive = Duration::from_secs(5);
+    config
+}
+
+/// One response as received.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn status(&self) -> u16 {
+        self.status_line[9..12].parse().unwrap()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Reads one response. `head_request` means no body follows whatever the
+/// headers say. Errors if the connection closes before a status line.
+pub fn read_response(stream: &mut TcpStream, head_request: bool) -> io::Result<RawResponse> {
+    let head = read_until_blank_line(stream)?;
+    let text = String::from_utf8(head).map_err(|_| io::ErrorKind::InvalidData)?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(':').expect("header has a colon");
+            (n.to_string(), v.trim().to_string())
+        })
+        .collect();
+    let mut response = RawResponse {
+        status_line,
+        headers,
+        body: Vec::new(),
+    };
+    let status = response.status();
+    if head_request || status == 204 || status == 304 || status < 200 {
+        return Ok(response);
+    }
+    if let Some(len) = response.header("content-length") {
+        let mut body = vec![0u8; len.parse().unwrap()];
+        stream.read_exact(&mut body)?;
+        response.body = body;
+    } else if response.header("transfer-encoding") == Some("chunked") {
+        response.body = read_chunked(stream)?;
+    } else {
+        stream.read_to_end(&mut response.body)?;
+    }
+    Ok(response)
+}
+
+fn read_until_blank_line(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    Ok(head)
+}
+
+fn read_chunked(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while !line.ends_with(b"\r\n") {
+            stream.read_exact(&mut byte)?;
+            line.push(byte[0]);
+        }
+        let size = usize::from_str_radix(std::str::from_utf8(&line[..line.len() - 2]).unwrap(), 16)
+            .unwrap();
+        if size == 0 {
+            let mut end = [0u8; 2];
+            stream.read_exact(&mut end)?;
+            return Ok(body);
+        }
+        let mut chunk = vec![0u8; size + 2];
+        stream.read_exact(&mut chunk)?;
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+/// Whether the server closed the connection (EOF or reset). A read that
+/// times out means the connection is still open, and answers false.
+pub fn is_closed(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() == io::ErrorKind::ConnectionReset,
+    }
+}
+
+/// `GET path HTTP/1.1` with a Host header.
+pub fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").into_bytes()
+}

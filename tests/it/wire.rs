@@ -1,0 +1,343 @@
+//! The protocol on the wire: persistence, pipelining, HEAD, error statuses,
+//! and that every error closes the connection.
+
+use crate::support::*;
+use std::io::Write;
+
+fn site() -> (TempDir, TestServer) {
+    let dir = TempDir::new("wire");
+    dir.write("hello.txt", b"hello\n");
+    dir.write("page.html", b"<p>hi</p>\n");
+    let server = TestServer::files(dir.path());
+    (dir, server)
+}
+
+#[test]
+fn get_returns_file_with_standard_headers() {
+    let (_dir, server) = site();
+    let r = server.exchange(&get("/hello.txt"));
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(r.body, b"hello\n");
+    assert_eq!(r.header("content-length"), Some("6"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert!(r
+        .header("server")
+        .unwrap()
+        .starts_with("http-from-scratch/"));
+    let date = r.header("date").unwrap();
+    assert!(
+        http_from_scratch::http::date::parse_http_date(date.as_bytes()).is_some(),
+        "Date is an IMF-fixdate: {date}"
+    );
+    let modified = r.header("last-modified").unwrap();
+    assert!(http_from_scratch::http::date::parse_http_date(modified.as_bytes()).is_some());
+}
+
+#[test]
+fn keep_alive_is_the_default_in_http11() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    for _ in 0..3 {
+        stream.write_all(&get("/hello.txt")).unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.header("connection"), None);
+    }
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    let mut batch = get("/hello.txt");
+    batch.extend(get("/page.html"));
+    batch.extend(get("/missing"));
+    stream.write_all(&batch).unwrap();
+    let first = read_response(&mut stream, false).unwrap();
+    let second = read_response(&mut stream, false).unwrap();
+    let third = read_response(&mut stream, false).unwrap();
+    assert_eq!(
+        (first.status(), first.body.as_slice()),
+        (200, &b"hello\n"[..])
+    );
+    assert_eq!(
+        (second.status(), second.body.as_slice()),
+        (200, &b"<p>hi</p>\n"[..])
+    );
+    assert_eq!(third.status(), 404);
+}
+
+#[test]
+fn http10_closes_by_default() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn http10_with_keep_alive_persists() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.header("connection"), Some("keep-alive"));
+    }
+}
+
+#[test]
+fn connection_close_is_honoured() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(is_closed(&mut stream));
+}
+
+#[test]
+fn head_sends_get_headers_without_a_body() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"HEAD /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let head = read_response(&mut stream, true).unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.header("content-length"), Some("6"));
+    assert_eq!(
+        head.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    // If a body had been sent, this second response would not parse.
+    stream.write_all(&get("/page.html")).unwrap();
+    let next = read_response(&mut stream, false).unwrap();
+    assert_eq!(next.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(next.body, b"<p>hi</p>\n");
+}
+
+#[test]
+fn unread_content_length_body_is_skipped_before_the_next_request() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    let mut batch =
+        b"POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\nGET /nope HTTP/1.1\r\n"
+            .to_vec();
+    batch.extend(get("/page.html"));
+    stream.write_all(&batch).unwrap();
+    let first = read_response(&mut stream, false).unwrap();
+    assert_eq!(first.status(), 405);
+    assert_eq!(first.header("allow"), Some("GET, HEAD"));
+    let second = read_response(&mut stream, false).unwrap();
+    assert_eq!(
+        second.status(),
+        200,
+        "the body bytes were not read as a request"
+    );
+    assert_eq!(second.body, b"<p>hi</p>\n");
+}
+
+#[test]
+fn unknown_method_gets_501() {
+    let (_dir, server) = site();
+    let r = server.exchange(b"BREW /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status_line, "HTTP/1.1 501 Not Implemented");
+}
+
+#[test]
+fn lowercase_method_is_not_get() {
+    let (_dir, server) = site();
+    let r = server.exchange(b"get /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status(), 501);
+}
+
+#[test]
+fn other_method_on_a_file_gets_405_with_allow() {
+    let (_dir, server) = site();
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let r = server.exchange(
+            format!("{method} /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+                .as_bytes(),
+        );
+        assert_eq!(r.status(), 405, "{method}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+}
+
+/// Each malformed request gets its status and the connection is closed.
+fn assert_rejected(server: &TestServer, raw: &[u8], status: u16) {
+    let mut stream = server.connect();
+    stream.write_all(raw).unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), status, "{:?}", String::from_utf8_lossy(raw));
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(is_closed(&mut stream), "error closes the connection");
+}
+
+#[test]
+fn unsupported_major_version_gets_505_and_close() {
+    let (_dir, server) = site();
+    assert_rejected(&server, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505);
+    assert_rejected(&server, b"GET / HTTP/3.0\r\n\r\n", 505);
+}
+
+#[test]
+fn malformed_request_lines_get_400_and_close() {
+    let (_dir, server) = site();
+    for raw in [
+        &b"GET  / HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        b"GET / HTTP/1.1 \r\nHost: t\r\n\r\n",
+        b"GET /a b HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET / http/1.1\r\nHost: t\r\n\r\n",
+        b"GET /\r\n\r\n",
+        b"G\x01T / HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET / HTTP/1.1\nHost: t\n\n",
+    ] {
+        assert_rejected(&server, raw, 400);
+    }
+}
+
+#[test]
+fn malformed_fields_get_400_and_close() {
+    let (_dir, server) = site();
+    for raw in [
+        &b"GET / HTTP/1.1\r\nHost : t\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: t\r\nNoColon\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n folded\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: t\r\nX: a\x00b\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: t\r\nX: a\rb\r\n\r\n",
+    ] {
+        assert_rejected(&server, raw, 400);
+    }
+}
+
+#[test]
+fn missing_or_duplicate_host_gets_400() {
+    let (_dir, server) = site();
+    assert_rejected(&server, b"GET /hello.txt HTTP/1.1\r\n\r\n", 400);
+    assert_rejected(
+        &server,
+        b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        400,
+    );
+    // HTTP/1.0 may leave Host out.
+    assert_eq!(
+        server.exchange(b"GET /hello.txt HTTP/1.0\r\n\r\n").status(),
+        200
+    );
+}
+
+#[test]
+fn overlong_target_gets_414_and_close() {
+    let (_dir, server) = site();
+    let target = "/".to_string() + &"a".repeat(9000);
+    assert_rejected(
+        &server,
+        format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+        414,
+    );
+}
+
+#[test]
+fn overlong_target_is_refused_before_it_ends() {
+    let (_dir, server) = site();
+    // No CRLF ever comes: the limit, not the end of the line, triggers 414.
+    let raw = format!("GET /{}", "a".repeat(9000));
+    assert_rejected(&server, raw.as_bytes(), 414);
+}
+
+#[test]
+fn too_many_or_too_large_fields_get_431_and_close() {
+    let (_dir, server) = site();
+    let many: String = (0..150).map(|i| format!("X-{i}: v\r\n")).collect();
+    assert_rejected(
+        &server,
+        format!("GET / HTTP/1.1\r\nHost: t\r\n{many}\r\n").as_bytes(),
+        431,
+    );
+    let long = "v".repeat(9000);
+    assert_rejected(
+        &server,
+        format!("GET / HTTP/1.1\r\nHost: t\r\nX-Long: {long}\r\n\r\n").as_bytes(),
+        431,
+    );
+    let big: String = (0..40)
+        .map(|i| format!("X-{i}: {}\r\n", "v".repeat(500)))
+        .collect();
+    assert_rejected(
+        &server,
+        format!("GET / HTTP/1.1\r\nHost: t\r\n{big}\r\n").as_bytes(),
+        431,
+    );
+}
+
+#[test]
+fn leading_empty_lines_are_ignored() {
+    let (_dir, server) = site();
+    let r = server.exchange(b"\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn absolute_form_target_is_served_as_its_path() {
+    let (_dir, server) = site();
+    let r = server.exchange(b"GET http://example.com/hello.txt HTTP/1.1\r\nHost: other\r\n\r\n");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.body, b"hello\n");
+}
+
+#[test]
+fn options_asterisk_gets_204_with_allow() {
+    let (_dir, server) = site();
+    let r = server.exchange(b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status(), 204);
+    assert!(r.header("allow").is_some());
+    assert_eq!(r.header("content-length"), None);
+}
+
+#[test]
+fn chunked_body_is_skipped_before_the_next_request() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    let mut batch = b"POST /hello.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+        5\r\nGET /\r\n0\r\n\r\n"
+        .to_vec();
+    batch.extend(get("/hello.txt"));
+    stream.write_all(&batch).unwrap();
+    assert_eq!(read_response(&mut stream, false).unwrap().status(), 405);
+    let second = read_response(&mut stream, false).unwrap();
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.body, b"hello\n");
+}
+
+#[test]
+fn smuggling_attempts_get_one_response_and_a_close() {
+    let (_dir, server) = site();
+    // CL.TE, TE.CL and TE.TE: each carries a second request that must never
+    // be answered.
+    for raw in [
+        &b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+    ] {
+        let mut stream = server.connect();
+        stream.write_all(raw).unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert!(r.status() == 400 || r.status() == 501, "{}", r.status_line);
+        assert!(is_closed(&mut stream), "no second response: {:?}", String::from_utf8_lossy(raw));
+    }
+}
