@@ -54,3 +54,9 @@ pub mod request;
 pub mod response;
 pub mod router;
 pub mod server;
+
+/// The README's code blocks, compiled as doctests so the library example
+/// there cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
