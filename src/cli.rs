@@ -6,9 +6,11 @@
 //! (`--port 80`, `--port=80`); `--` ends the options.
 
 use crate::config::{ServerConfig, DEFAULT_MAX_THREADS, DEFAULT_PORT};
+use crate::http::headers::{is_field_value_byte, is_token};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,22 @@ pub struct ServeOptions {
     pub server: ServerConfig,
     /// Whether to list directories without an index file.
     pub listing: bool,
+    /// Serve and list dotfiles.
+    pub hidden: bool,
+    /// Index file names (`--index`, repeatable); empty means the default.
+    pub index: Vec<String>,
+    /// Follow symlinks that lead outside the root.
+    pub follow_symlinks: bool,
+    /// SPA entry file, relative to the root.
+    pub spa: Option<String>,
+    /// Custom 404 page, relative to the root.
+    pub not_found_page: Option<String>,
+    /// CORS origin (`*` for `--cors`).
+    pub cors_origin: Option<String>,
+    /// `Cache-Control` value for files.
+    pub cache_control: Option<String>,
+    /// Extra response header fields (`-H`), validated.
+    pub headers: Vec<(String, String)>,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -54,13 +72,28 @@ Arguments:
   [DIR]  Directory to serve [default: the current directory]
 
 Options:
-  -p, --port PORT      Port to listen on; 0 picks a free one [default: 8080]
-  -b, --bind ADDR      Address to listen on, IPv4 or IPv6 [default: 127.0.0.1]
-  -t, --threads N      Most worker threads, i.e. connections served at once [default: 1024]
-      --no-listing     Answer 403 for directories without index.html instead of listing them
-  -q, --quiet          Do not write the access log
-  -h, --help           Print this help
-  -V, --version        Print the version
+  -p, --port PORT              Port to listen on; 0 picks a free one [default: 8080]
+  -b, --bind ADDR              Address to listen on, IPv4 or IPv6 [default: 127.0.0.1]
+  -t, --threads N              Most worker threads = connections served at once [default: 1024]
+      --index NAME             Index file for directories; repeatable [default: index.html]
+      --no-listing             Answer 403 for directories without an index instead of a listing
+      --hidden                 Serve and list dotfiles (hidden by default)
+      --follow-symlinks        Follow symlinks that lead outside DIR (default: only inside)
+      --spa FILE               Serve FILE (relative to DIR) for unknown paths that accept HTML
+      --404 FILE               Answer 404s with the contents of FILE (relative to DIR)
+      --cors                   Send Access-Control-Allow-Origin: * and answer CORS preflights
+      --cors-origin ORIGIN     Like --cors, for one origin
+      --max-age SECONDS        Send Cache-Control: max-age=SECONDS with files
+      --cache-control VALUE    Send Cache-Control: VALUE with files
+  -H, --header 'NAME: VALUE'   Add a header to every response; repeatable
+      --head-timeout SECS      The whole request head must arrive within this [default: 15]
+      --keep-alive-timeout SECS  Close keep-alive connections idle this long [default: 10]
+      --body-timeout SECS      Longest wait for request body bytes [default: 30]
+      --write-timeout SECS     Longest wait for a client to take response bytes [default: 30]
+      --drain-timeout SECS     On SIGINT/SIGTERM, time given to requests in flight [default: 10]
+  -q, --quiet                  Do not write the access log
+  -h, --help                   Print this help
+  -V, --version                Print the version
 ";
 
 /// Parses the arguments after the program name.
@@ -78,7 +111,19 @@ where
     let mut port = DEFAULT_PORT;
     let mut ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut server = ServerConfig::default();
-    let mut listing = true;
+    let mut options = ServeOptions {
+        root: PathBuf::from("."),
+        server: ServerConfig::default(),
+        listing: true,
+        hidden: false,
+        index: Vec::new(),
+        follow_symlinks: false,
+        spa: None,
+        not_found_page: None,
+        cors_origin: None,
+        cache_control: None,
+        headers: Vec::new(),
+    };
     let mut only_positional = false;
 
     while let Some(arg) = args.next() {
@@ -102,6 +147,19 @@ where
                 .or_else(|| args.next())
                 .ok_or_else(|| UsageError(format!("{name} needs a value")))
         };
+        let is_switch = matches!(
+            flag.as_str(),
+            "--no-listing"
+                | "--hidden"
+                | "--follow-symlinks"
+                | "--cors"
+                | "--quiet"
+                | "--help"
+                | "--version"
+        );
+        if inline.is_some() && is_switch {
+            return Err(UsageError(format!("{flag} takes no value")));
+        }
         match flag.as_str() {
             "--" => only_positional = true,
             "-h" | "--help" => return Ok(Command::Help),
@@ -109,25 +167,111 @@ where
             "-p" | "--port" => port = parse_port(&value("--port")?)?,
             "-b" | "--bind" => ip = parse_ip(&value("--bind")?)?,
             "-t" | "--threads" => server.max_threads = parse_threads(&value("--threads")?)?,
-            "--no-listing" => listing = false,
+            "--no-listing" => options.listing = false,
+            "--hidden" => options.hidden = true,
+            "--follow-symlinks" => options.follow_symlinks = true,
+            "--index" => options
+                .index
+                .push(parse_file_name(&value("--index")?, "--index")?),
+            "--spa" => options.spa = Some(value("--spa")?),
+            "--404" => options.not_found_page = Some(value("--404")?),
+            "--cors" => options.cors_origin = Some("*".to_string()),
+            "--cors-origin" => {
+                let origin = value("--cors-origin")?;
+                options.cors_origin = Some(parse_header_value(&origin, "--cors-origin")?);
+            }
+            "--max-age" => {
+                let text = value("--max-age")?;
+                let seconds =
+                    crate::http::body::parse_decimal(text.as_bytes()).ok_or_else(|| {
+                        UsageError(format!(
+                            "invalid --max-age '{text}': expected whole seconds"
+                        ))
+                    })?;
+                options.cache_control = Some(format!("max-age={seconds}"));
+            }
+            "--cache-control" => {
+                let text = value("--cache-control")?;
+                options.cache_control = Some(parse_header_value(&text, "--cache-control")?);
+            }
+            "-H" | "--header" => options.headers.push(parse_header(&value("--header")?)?),
+            "--head-timeout" => server.timeouts.head = seconds(&value(&flag)?, &flag)?,
+            "--keep-alive-timeout" => server.timeouts.keep_alive = seconds(&value(&flag)?, &flag)?,
+            "--body-timeout" => server.timeouts.body_read = seconds(&value(&flag)?, &flag)?,
+            "--write-timeout" => server.timeouts.write = seconds(&value(&flag)?, &flag)?,
+            "--drain-timeout" => server.timeouts.drain = seconds(&value(&flag)?, &flag)?,
             "-q" | "--quiet" => server.access_log = false,
             _ => return Err(UsageError(format!("unknown option '{arg}' (see --help)"))),
         }
-        if inline.is_some()
-            && matches!(
-                flag.as_str(),
-                "--no-listing" | "--quiet" | "--help" | "--version"
-            )
-        {
-            return Err(UsageError(format!("{flag} takes no value")));
-        }
     }
     server.addr = SocketAddr::new(ip, port);
-    Ok(Command::Serve(ServeOptions {
-        root: root.unwrap_or_else(|| PathBuf::from(".")),
-        server,
-        listing,
-    }))
+    options.server = server;
+    if let Some(root) = root {
+        options.root = root;
+    }
+    Ok(Command::Serve(options))
+}
+
+/// `-H 'Name: value'`, held to the same rules as request fields, so a CR,
+/// LF or bad name is refused at start-up instead of corrupting responses.
+fn parse_header(text: &str) -> Result<(String, String), UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "invalid header '{}': expected 'Name: value'",
+            text.escape_debug()
+        ))
+    };
+    let (name, value) = text.split_once(':').ok_or_else(bad)?;
+    if !is_token(name.as_bytes()) {
+        return Err(bad());
+    }
+    let reserved = [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "date",
+        "server",
+    ];
+    if reserved.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(UsageError(format!(
+            "header '{name}' is set by the server and cannot be overridden"
+        )));
+    }
+    let value = parse_header_value(value.trim_matches([' ', '\t']), "--header")?;
+    Ok((name.to_string(), value))
+}
+
+fn parse_header_value(text: &str, option: &str) -> Result<String, UsageError> {
+    if text.bytes().all(is_field_value_byte) {
+        Ok(text.to_string())
+    } else {
+        Err(UsageError(format!(
+            "invalid {option} value '{}': control characters are not allowed",
+            text.escape_debug()
+        )))
+    }
+}
+
+fn parse_file_name(text: &str, option: &str) -> Result<String, UsageError> {
+    if text.is_empty() || text.contains(['/', '\\', '\0']) {
+        Err(UsageError(format!(
+            "invalid {option} '{}': expected a file name",
+            text.escape_debug()
+        )))
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+fn seconds(text: &str, option: &str) -> Result<Duration, UsageError> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 86_400.0 && !text.starts_with('+') => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(UsageError(format!(
+            "invalid {option} '{text}': expected seconds, more than 0 and at most 86400"
+        ))),
+    }
 }
 
 fn parse_port(text: &str) -> Result<u16, UsageError> {
@@ -207,6 +351,42 @@ mod tests {
     }
 
     #[test]
+    fn file_serving_options_are_read() {
+        let Command::Serve(o) = parse(&[
+            "--index",
+            "home.html",
+            "--index=index.htm",
+            "--hidden",
+            "--follow-symlinks",
+            "--spa",
+            "app.html",
+            "--404",
+            "404.html",
+            "--cors",
+            "--max-age",
+            "60",
+            "-H",
+            "X-Frame-Options: DENY",
+            "--keep-alive-timeout",
+            "2.5",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.index, vec!["home.html", "index.htm"]);
+        assert!(o.hidden && o.follow_symlinks);
+        assert_eq!(o.spa.as_deref(), Some("app.html"));
+        assert_eq!(o.not_found_page.as_deref(), Some("404.html"));
+        assert_eq!(o.cors_origin.as_deref(), Some("*"));
+        assert_eq!(o.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(
+            o.headers,
+            vec![("X-Frame-Options".to_string(), "DENY".to_string())]
+        );
+        assert_eq!(o.server.timeouts.keep_alive, Duration::from_millis(2500));
+    }
+
+    #[test]
     fn bad_usage_is_one_clear_error() {
         for bad in [
             &["--frobnicate"][..],
@@ -217,6 +397,13 @@ mod tests {
             &["-t", "0"],
             &["a", "b"],
             &["--quiet=yes"],
+            &["-H", "X-Bad\r\nInjected: 1"],
+            &["-H", "Bad Name: v"],
+            &["-H", "NoColon"],
+            &["-H", "Content-Length: 5"],
+            &["--max-age", "-1"],
+            &["--head-timeout", "0"],
+            &["--index", "a/b.html"],
         ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.0.contains('\n'), "{err}");

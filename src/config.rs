@@ -58,6 +58,9 @@ pub struct Timeouts {
     pub body_read: Duration,
     /// Longest wait for a client to accept more response bytes. Expired: close.
     pub write: Duration,
+    /// On shutdown, how long requests in flight may take to finish before
+    /// the server exits anyway.
+    pub drain: Duration,
 }
 
 impl Default for Timeouts {
@@ -67,6 +70,7 @@ impl Default for Timeouts {
             keep_alive: Duration::from_secs(10),
             body_read: Duration::from_secs(30),
             write: Duration::from_secs(30),
+            drain: Duration::from_secs(10),
         }
     }
 }

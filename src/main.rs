@@ -5,7 +5,7 @@
 
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::files::{FileServer, FilesConfig};
-use http_from_scratch::router::Router;
+use http_from_scratch::router::{Router, WithHeaders};
 use http_from_scratch::server::Server;
 use std::process::ExitCode;
 
@@ -46,11 +46,31 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     let mut files = FilesConfig::new(root)
         .map_err(|e| format!("cannot open directory '{}': {e}", root.display()))?;
     files.listing = options.listing;
+    files.hidden = options.hidden;
+    files.follow_symlinks = options.follow_symlinks;
+    if !options.index.is_empty() {
+        files.index = options.index;
+    }
+    for (option, file) in [("--spa", &options.spa), ("--404", &options.not_found_page)] {
+        if let Some(file) = file {
+            if !files.root.join(file).is_file() {
+                return Err(format!(
+                    "{option} file '{file}' is not a file inside '{}'",
+                    root.display()
+                ));
+            }
+        }
+    }
+    files.spa = options.spa;
+    files.not_found_page = options.not_found_page;
+    files.cors_origin = options.cors_origin;
+    files.cache_control = options.cache_control;
     let shown_root = files.root.display().to_string();
     let router = Router::new().mount("/", FileServer::new(files));
+    let handler = WithHeaders::new(router, options.headers);
 
     let addr = options.server.addr;
-    let server = Server::bind(options.server, router)
+    let server = Server::bind(options.server, handler)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr();
     let host = match bound.ip() {

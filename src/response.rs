@@ -52,6 +52,13 @@ pub enum ResponseBody {
     /// A body of unknown length: chunked to HTTP/1.1 clients, delimited by
     /// closing the connection for HTTP/1.0 ones.
     Stream(Box<dyn Read + Send>),
+    /// A reader that yields exactly `len` bytes (a multipart range body).
+    Sized {
+        /// Where the bytes come from.
+        reader: Box<dyn Read + Send>,
+        /// How many bytes it yields.
+        len: u64,
+    },
 }
 
 impl fmt::Debug for ResponseBody {
@@ -61,6 +68,7 @@ impl fmt::Debug for ResponseBody {
             ResponseBody::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             ResponseBody::File { offset, len, .. } => write!(f, "File({offset}+{len})"),
             ResponseBody::Stream(_) => f.write_str("Stream"),
+            ResponseBody::Sized { len, .. } => write!(f, "Sized({len})"),
         }
     }
 }
@@ -316,6 +324,17 @@ pub fn write_response<W: Write>(
                 io::copy(&mut { reader }, out)?
             }
         }
+        ResponseBody::Sized { reader, len } => {
+            out.write_all(scratch)?;
+            let sent = io::copy(&mut reader.take(len), out)?;
+            if sent != len {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "body shorter than its length",
+                ));
+            }
+            sent
+        }
     };
     out.flush()?;
     Ok(Written {
@@ -360,7 +379,7 @@ fn write_head(
     let length = match body {
         ResponseBody::Empty => Some(0),
         ResponseBody::Bytes(b) => Some(b.len() as u64),
-        ResponseBody::File { len, .. } => Some(*len),
+        ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
         ResponseBody::Stream(_) => None,
     };
     if !status.forbids_body() {

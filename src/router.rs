@@ -239,6 +239,31 @@ impl Handler for Router {
     }
 }
 
+/// Wraps a handler and adds fixed header fields to every response it gives
+/// (the binary's `-H`). The fields must already be valid: they are added
+/// with [`Response::with_header`], which refuses bad ones.
+pub struct WithHeaders<H> {
+    inner: H,
+    headers: Vec<(String, String)>,
+}
+
+impl<H: Handler> WithHeaders<H> {
+    /// Adds `headers` to every response of `inner`.
+    pub fn new(inner: H, headers: Vec<(String, String)>) -> WithHeaders<H> {
+        WithHeaders { inner, headers }
+    }
+}
+
+impl<H: Handler> Handler for WithHeaders<H> {
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        let mut response = self.inner.handle(request);
+        for (name, value) in &self.headers {
+            response = response.with_header(name.clone(), value.clone());
+        }
+        response
+    }
+}
+
 fn decode_param((name, raw): (String, String)) -> Option<(String, String)> {
     Some((name, percent_decode_str(&raw)?))
 }

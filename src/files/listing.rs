@@ -26,12 +26,19 @@ pub struct Entry {
 }
 
 /// Reads `dir` (inside `root`), sorted: directories first, then by name.
+/// Symlinks are listed only if they lead inside `root`, unless
+/// `follow_symlinks`; broken ones are left out.
 ///
 /// # Errors
 ///
 /// The error from reading the directory itself; entries that cannot be read
 /// are skipped.
-pub fn read_entries(dir: &Path, root: &Path, hidden: bool) -> io::Result<Vec<Entry>> {
+pub fn read_entries(
+    dir: &Path,
+    root: &Path,
+    hidden: bool,
+    follow_symlinks: bool,
+) -> io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for item in fs::read_dir(dir)? {
         let Ok(item) = item else { continue };
@@ -46,7 +53,7 @@ pub fn read_entries(dir: &Path, root: &Path, hidden: bool) -> io::Result<Vec<Ent
         };
         let metadata = if file_type.is_symlink() {
             match item.path().canonicalize() {
-                Ok(real) if real.starts_with(root) => fs::metadata(real),
+                Ok(real) if follow_symlinks || real.starts_with(root) => fs::metadata(real),
                 _ => continue,
             }
         } else {
@@ -111,6 +118,47 @@ a { color: #0645ad; text-decoration: none; }
 a:hover { text-decoration: underline; }
 ";
 
+/// Renders the listing as JSON: an array of
+/// `{"name", "type" ("dir"/"file"), "size", "mtime" (Unix seconds)}`.
+pub fn render_json(entries: &[Entry]) -> String {
+    let mut out = String::with_capacity(2 + entries.len() * 80);
+    out.push('[');
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"name\":");
+        push_json_string(&mut out, &entry.name);
+        let kind = if entry.is_dir { "dir" } else { "file" };
+        let _ = write!(
+            out,
+            ",\"type\":\"{kind}\",\"size\":{},\"mtime\":{}}}",
+            entry.size, entry.modified
+        );
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// Appends `text` as a JSON string literal (RFC 8259 §7).
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Escapes the five characters that matter in HTML text and attributes.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -160,6 +208,29 @@ fn short_time(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_listing_escapes_names() {
+        let entries = vec![
+            Entry {
+                name: "sub".into(),
+                is_dir: true,
+                size: 0,
+                modified: 1,
+            },
+            Entry {
+                name: "a\"b\\c\n.txt".into(),
+                is_dir: false,
+                size: 5,
+                modified: 2,
+            },
+        ];
+        assert_eq!(
+            render_json(&entries),
+            "[{\"name\":\"sub\",\"type\":\"dir\",\"size\":0,\"mtime\":1},\
+             {\"name\":\"a\\\"b\\\\c\\n.txt\",\"type\":\"file\",\"size\":5,\"mtime\":2}]\n"
+        );
+    }
 
     #[test]
     fn sizes_read_like_people_write_them() {

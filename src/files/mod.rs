@@ -1,15 +1,20 @@
 //! The static file server: a [`Handler`] that maps a URL path to a file or
-//! directory under a root and answers GET and HEAD for it.
+//! directory under a root and answers GET, HEAD and OPTIONS for it.
 //!
-//! It owns the policy of serving files: which methods, where directories
-//! redirect, index files, listings, and which validators go with a file. The
-//! submodules own the mechanics: [`path`] turns a URL path into a contained
-//! real path, [`mime`] names types, [`listing`] renders directories. Framing,
-//! HEAD bodies and the wire belong to the response writer.
+//! This module owns the policy of serving files: which methods, where
+//! directories redirect, index files, listings, SPA and 404 fallbacks, CORS,
+//! caching headers, and the order in which validators, preconditions,
+//! negotiation and ranges are applied. The submodules own the mechanics:
+//! [`path`] (URL path to a contained real path), [`mime`], [`listing`],
+//! [`conditional`], [`range`] and [`negotiate`]. Framing, HEAD bodies and
+//! the wire belong to the response writer.
 
+pub mod conditional;
 pub mod listing;
 pub mod mime;
+pub mod negotiate;
 pub mod path;
+pub mod range;
 
 use crate::http::date;
 use crate::http::method::Method;
@@ -17,6 +22,9 @@ use crate::http::status::Status;
 use crate::request::Request;
 use crate::response::{Response, ResponseBody};
 use crate::router::Handler;
+use conditional::{Precondition, Validators};
+use negotiate::Coding;
+use range::RangeOutcome;
 use std::fs::{self, File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -32,11 +40,22 @@ pub struct FilesConfig {
     pub hidden: bool,
     /// Index file names tried in a directory, in order.
     pub index: Vec<String>,
+    /// Follow symlinks that lead outside the root (off: only inside).
+    pub follow_symlinks: bool,
+    /// A file (relative to the root) served with 200 for unknown paths whose
+    /// request accepts HTML: the entry point of a single-page app.
+    pub spa: Option<String>,
+    /// A file (relative to the root) whose contents answer 404s.
+    pub not_found_page: Option<String>,
+    /// `Access-Control-Allow-Origin` value (`*` or one origin), if CORS is on.
+    pub cors_origin: Option<String>,
+    /// `Cache-Control` value for files, if any.
+    pub cache_control: Option<String>,
 }
 
 impl FilesConfig {
     /// Serves `root` with the defaults: listings on, dotfiles hidden,
-    /// `index.html` as the index.
+    /// `index.html` as the index, symlinks followed only inside the root.
     ///
     /// # Errors
     ///
@@ -47,6 +66,11 @@ impl FilesConfig {
             listing: true,
             hidden: false,
             index: vec!["index.html".to_string()],
+            follow_symlinks: false,
+            spa: None,
+            not_found_page: None,
+            cors_origin: None,
+            cache_control: None,
         })
     }
 }
@@ -57,7 +81,15 @@ pub struct FileServer {
     config: FilesConfig,
 }
 
-const ALLOW: &str = "GET, HEAD";
+/// The methods a file answers.
+pub const ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// What a URL path leads to.
+enum Target {
+    File(PathBuf, Metadata),
+    Directory(PathBuf),
+    RedirectToSlash,
+}
 
 impl FileServer {
     /// A file server with the given settings.
@@ -65,30 +97,64 @@ impl FileServer {
         FileServer { config }
     }
 
-    fn serve(&self, request: &Request<'_>) -> Response {
-        let clean = match path::clean(request.route_rest(), self.config.hidden) {
-            Ok(clean) => clean,
-            Err(path::PathError::BadRequest) => return Response::error(Status::BAD_REQUEST),
-            Err(path::PathError::NotFound) => return Response::error(Status::NOT_FOUND),
-        };
-        let Ok(real) = path::contain(&self.config.root, &clean) else {
-            return Response::error(Status::NOT_FOUND);
-        };
-        let Ok(metadata) = fs::metadata(&real) else {
-            return Response::error(Status::NOT_FOUND);
-        };
+    fn locate(&self, url_path: &str) -> Result<Target, Status> {
+        let clean = path::clean(url_path, self.config.hidden).map_err(|e| match e {
+            path::PathError::BadRequest => Status::BAD_REQUEST,
+            path::PathError::NotFound => Status::NOT_FOUND,
+        })?;
+        let real = path::contain(&self.config.root, &clean, self.config.follow_symlinks)
+            .map_err(|_| Status::NOT_FOUND)?;
+        let metadata = fs::metadata(&real).map_err(|_| Status::NOT_FOUND)?;
         if metadata.is_dir() {
             if !clean.trailing_slash {
-                return redirect_to_slash(request);
+                return Ok(Target::RedirectToSlash);
             }
-            return self.serve_directory(request, &real);
+            return Ok(Target::Directory(real));
         }
         if !metadata.is_file() {
             // Devices, FIFOs and sockets are not documents; opening a FIFO
             // would even block the worker.
-            return Response::error(Status::NOT_FOUND);
+            return Err(Status::NOT_FOUND);
         }
-        serve_file(&real, &metadata)
+        Ok(Target::File(real, metadata))
+    }
+
+    fn get(&self, request: &Request<'_>) -> Response {
+        match self.locate(request.route_rest()) {
+            Ok(Target::File(real, metadata)) => self.serve_file(request, &real, &metadata),
+            Ok(Target::Directory(dir)) => self.serve_directory(request, &dir),
+            Ok(Target::RedirectToSlash) => redirect_to_slash(request),
+            Err(Status::NOT_FOUND) => self.not_found(request),
+            Err(status) => Response::error(status),
+        }
+    }
+
+    fn options(&self, request: &Request<'_>) -> Response {
+        if let Err(status) = self.locate(request.route_rest()) {
+            return Response::error(status);
+        }
+        let preflight = self.config.cors_origin.is_some()
+            && request.header("origin").is_some()
+            && request.header("access-control-request-method").is_some();
+        if !preflight {
+            return Response::new(Status::NO_CONTENT).with_header("Allow", ALLOW);
+        }
+        let mut response = Response::new(Status::NO_CONTENT)
+            .with_header("Allow", ALLOW)
+            .with_header("Access-Control-Allow-Methods", ALLOW)
+            .with_header("Access-Control-Max-Age", "86400");
+        let requested_headers = request.fields().get_str("access-control-request-headers");
+        if let Some(headers) = requested_headers {
+            // Echo the list only if it is a plain list of tokens.
+            let plain = headers
+                .split(',')
+                .all(|h| crate::http::headers::is_token(h.trim().as_bytes()));
+            if plain {
+                response =
+                    response.with_header("Access-Control-Allow-Headers", headers.to_string());
+            }
+        }
+        response
     }
 
     fn serve_directory(&self, request: &Request<'_>, dir: &Path) -> Response {
@@ -96,30 +162,228 @@ impl FileServer {
             let candidate = dir.join(name);
             if let Ok(metadata) = fs::metadata(&candidate) {
                 if metadata.is_file() {
-                    return serve_file(&candidate, &metadata);
+                    return self.serve_file(request, &candidate, &metadata);
                 }
             }
         }
         if !self.config.listing {
             return Response::error(Status::FORBIDDEN);
         }
-        let Ok(entries) = listing::read_entries(dir, &self.config.root, self.config.hidden) else {
+        let entries = listing::read_entries(
+            dir,
+            &self.config.root,
+            self.config.hidden,
+            self.config.follow_symlinks,
+        );
+        let Ok(entries) = entries else {
             return Response::error(Status::FORBIDDEN);
         };
-        // The path was decoded and checked by `path::clean` already.
-        let shown = crate::http::uri::percent_decode_str(request.path())
-            .unwrap_or_else(|| request.path().to_string());
-        Response::html(Status::OK, listing::render_html(&shown, &entries))
+        let response = if negotiate::prefers_json(request.fields()) {
+            Response::json(Status::OK, listing::render_json(&entries))
+        } else {
+            // `path::clean` accepted the path, so it decodes.
+            let shown = crate::http::uri::percent_decode_str(request.path())
+                .unwrap_or_else(|| request.path().to_string());
+            Response::html(Status::OK, listing::render_html(&shown, &entries))
+        };
+        response.with_header("Vary", "Accept")
+    }
+
+    /// Unknown paths: the SPA entry for HTML requests, else the custom 404
+    /// page, else a plain 404.
+    fn not_found(&self, request: &Request<'_>) -> Response {
+        if let Some(spa) = &self.config.spa {
+            if negotiate::accepts_html(request.fields()) {
+                if let Ok(Target::File(real, metadata)) = self.locate(&format!("/{spa}")) {
+                    return self.serve_file(request, &real, &metadata);
+                }
+            }
+        }
+        if let Some(page) = &self.config.not_found_page {
+            if let Ok(Target::File(real, metadata)) = self.locate(&format!("/{page}")) {
+                if let Ok(file) = File::open(&real) {
+                    return Response::new(Status::NOT_FOUND)
+                        .with_header(
+                            "Content-Type",
+                            mime::content_type_for(&real.to_string_lossy()),
+                        )
+                        .with_body(ResponseBody::File {
+                            file,
+                            offset: 0,
+                            len: metadata.len(),
+                        });
+                }
+            }
+        }
+        Response::error(Status::NOT_FOUND)
+    }
+
+    /// A file, with everything RFC 9110 asks of it: negotiation of a
+    /// precompressed sibling, validators, preconditions, then ranges.
+    fn serve_file(&self, request: &Request<'_>, real: &Path, metadata: &Metadata) -> Response {
+        let fields = request.fields();
+        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let content_type = mime::content_type_for(name);
+        let available = self.precompressed_siblings(real);
+        let chosen = negotiate::choose_coding(fields, &available);
+        let (path, metadata) = match chosen {
+            Some(coding) => {
+                let sibling = sibling_path(real, coding);
+                match fs::metadata(&sibling) {
+                    Ok(m) => (sibling, m),
+                    Err(_) => return Response::error(Status::NOT_FOUND),
+                }
+            }
+            None => (real.to_path_buf(), metadata.clone()),
+        };
+        let validators = Validators::for_file(&metadata, chosen.map(|c| c.token));
+
+        let mut headers: Vec<(&'static str, String)> = vec![("ETag", validators.etag.clone())];
+        if let Some(modified) = validators.last_modified {
+            headers.push(("Last-Modified", date::format_imf_fixdate(modified)));
+        }
+        if let Some(cache_control) = &self.config.cache_control {
+            headers.push(("Cache-Control", cache_control.clone()));
+        }
+        if !available.is_empty() {
+            headers.push(("Vary", "Accept-Encoding".to_string()));
+        }
+
+        match conditional::evaluate(fields, request.method(), &validators) {
+            Precondition::NotModified => {
+                return with_headers(Response::new(Status::NOT_MODIFIED), headers);
+            }
+            Precondition::Failed => {
+                return Response::error(Status::PRECONDITION_FAILED);
+            }
+            Precondition::Proceed => {}
+        }
+
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Response::error(Status::FORBIDDEN)
+            }
+            Err(_) => return Response::error(Status::NOT_FOUND),
+        };
+        let len = metadata.len();
+        headers.push(("Accept-Ranges", "bytes".to_string()));
+        if let Some(coding) = chosen {
+            headers.push(("Content-Encoding", coding.token.to_string()));
+        }
+
+        let range = match fields.get("range") {
+            Some(value) if conditional::if_range_allows(fields, &validators) => {
+                range::evaluate(value, len)
+            }
+            _ => RangeOutcome::Full,
+        };
+        let response = match range {
+            RangeOutcome::Full => Response::new(Status::OK)
+                .with_header("Content-Type", content_type)
+                .with_body(ResponseBody::File {
+                    file,
+                    offset: 0,
+                    len,
+                }),
+            RangeOutcome::Unsatisfiable => Response::error(Status::RANGE_NOT_SATISFIABLE)
+                .with_header("Content-Range", format!("bytes */{len}")),
+            RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
+                let (start, end) = ranges[0];
+                Response::new(Status::PARTIAL_CONTENT)
+                    .with_header("Content-Type", content_type)
+                    .with_header("Content-Range", format!("bytes {start}-{}/{len}", end - 1))
+                    .with_body(ResponseBody::File {
+                        file,
+                        offset: start,
+                        len: end - start,
+                    })
+            }
+            RangeOutcome::Partial(ranges) => {
+                let boundary = boundary_for(&validators.etag);
+                let (body, total) =
+                    range::Multipart::new(file, &ranges, len, content_type, &boundary);
+                Response::new(Status::PARTIAL_CONTENT)
+                    .with_header(
+                        "Content-Type",
+                        format!("multipart/byteranges; boundary={boundary}"),
+                    )
+                    .with_body(ResponseBody::Sized {
+                        reader: Box::new(body),
+                        len: total,
+                    })
+            }
+        };
+        with_headers(response, headers)
+    }
+
+    /// The precompressed siblings (`FILE.br`, ...) that exist as regular
+    /// files and, if symlinks, stay inside the root.
+    fn precompressed_siblings(&self, real: &Path) -> Vec<Coding> {
+        negotiate::CODINGS
+            .into_iter()
+            .filter(|&coding| {
+                let sibling = sibling_path(real, coding);
+                match fs::symlink_metadata(&sibling) {
+                    Ok(m) if m.is_file() => true,
+                    Ok(m) if m.file_type().is_symlink() => sibling.canonicalize().is_ok_and(|t| {
+                        (self.config.follow_symlinks || t.starts_with(&self.config.root))
+                            && t.is_file()
+                    }),
+                    _ => false,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds the CORS origin to every response when CORS is on.
+    fn with_cors(&self, response: Response) -> Response {
+        match &self.config.cors_origin {
+            Some(origin) => {
+                let response = response.with_header("Access-Control-Allow-Origin", origin.clone());
+                if origin == "*" {
+                    response
+                } else {
+                    // The answer depends on the Origin when it names one.
+                    response.with_header("Vary", "Origin")
+                }
+            }
+            None => response,
+        }
     }
 }
 
 impl Handler for FileServer {
     fn handle(&self, request: &mut Request<'_>) -> Response {
-        match request.method() {
-            Method::Get | Method::Head => self.serve(request),
+        let response = match request.method() {
+            Method::Get | Method::Head => self.get(request),
+            Method::Options => self.options(request),
             _ => Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", ALLOW),
-        }
+        };
+        self.with_cors(response)
     }
+}
+
+fn with_headers(mut response: Response, headers: Vec<(&'static str, String)>) -> Response {
+    for (name, value) in headers {
+        response = response.with_header(name, value);
+    }
+    response
+}
+
+fn sibling_path(real: &Path, coding: Coding) -> PathBuf {
+    let mut name = real.as_os_str().to_os_string();
+    name.push(coding.suffix);
+    PathBuf::from(name)
+}
+
+/// A multipart boundary that cannot collide with the file's own bytes in
+/// practice: derived from the entity-tag, which changes with the content.
+fn boundary_for(etag: &str) -> String {
+    let hash = etag.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("hfs-{hash:016x}")
 }
 
 /// `/dir` -> `/dir/`, keeping the query (as nginx and darkhttpd do).
@@ -129,29 +393,4 @@ fn redirect_to_slash(request: &Request<'_>) -> Response {
         None => format!("{}/", request.path()),
     };
     Response::redirect(Status::MOVED_PERMANENTLY, location)
-}
-
-fn serve_file(real: &Path, metadata: &Metadata) -> Response {
-    let file = match File::open(real) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            return Response::error(Status::FORBIDDEN)
-        }
-        Err(_) => return Response::error(Status::NOT_FOUND),
-    };
-    let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let mut response = Response::new(Status::OK)
-        .with_header("Content-Type", mime::content_type_for(name))
-        .with_body(ResponseBody::File {
-            file,
-            offset: 0,
-            len: metadata.len(),
-        });
-    if let Ok(modified) = metadata.modified() {
-        response = response.with_header(
-            "Last-Modified",
-            date::format_imf_fixdate(date::unix_seconds(modified)),
-        );
-    }
-    response
 }

@@ -59,16 +59,21 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
 }
 
 /// The real path of `clean` under `root` (which must itself be canonical),
-/// with symlinks resolved, if it exists and stays inside the root.
+/// with symlinks resolved, if it exists and stays inside the root (or
+/// anywhere, with `follow_symlinks`: the user's explicit choice).
 ///
 /// # Errors
 ///
 /// [`PathError::NotFound`] if it does not exist or resolves outside.
-pub fn contain(root: &Path, clean: &CleanPath) -> Result<PathBuf, PathError> {
+pub fn contain(
+    root: &Path,
+    clean: &CleanPath,
+    follow_symlinks: bool,
+) -> Result<PathBuf, PathError> {
     let mut joined = root.to_path_buf();
     joined.extend(&clean.segments);
     let real = joined.canonicalize().map_err(|_| PathError::NotFound)?;
-    if real.starts_with(root) {
+    if follow_symlinks || real.starts_with(root) {
         Ok(real)
     } else {
         Err(PathError::NotFound)

@@ -139,7 +139,7 @@ fn unread_content_length_body_is_skipped_before_the_next_request() {
     stream.write_all(&batch).unwrap();
     let first = read_response(&mut stream, false).unwrap();
     assert_eq!(first.status(), 405);
-    assert_eq!(first.header("allow"), Some("GET, HEAD"));
+    assert_eq!(first.header("allow"), Some("GET, HEAD, OPTIONS"));
     let second = read_response(&mut stream, false).unwrap();
     assert_eq!(
         second.status(),
@@ -172,7 +172,7 @@ fn other_method_on_a_file_gets_405_with_allow() {
                 .as_bytes(),
         );
         assert_eq!(r.status(), 405, "{method}");
-        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+        assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
     }
 }
 

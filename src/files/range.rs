@@ -1,0 +1,267 @@
+//! Byte ranges (RFC 9110 §14): parsing `Range`, resolving it against a
+//! length, and the `multipart/byteranges` body for several ranges.
+//!
+//! A request cannot use ranges to amplify: overlapping and nearby ranges are
+//! merged, and a set of more than [`MAX_RANGES`] is answered with the whole
+//! file, so the response is never much larger than the file itself.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+
+/// Most ranges answered as multipart; beyond this the full file is sent.
+pub const MAX_RANGES: usize = 16;
+
+/// Ranges closer than this are merged: a part header costs about as much.
+const MERGE_GAP: u64 = 80;
+
+/// What to do with a Range header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeOutcome {
+    /// No (usable) Range: send the whole representation with 200.
+    Full,
+    /// Send these byte ranges (`start..end`, sorted, disjoint) with 206.
+    Partial(Vec<(u64, u64)>),
+    /// Valid syntax but nothing inside the representation: 416.
+    Unsatisfiable,
+}
+
+/// Resolves a Range value against a representation of `len` bytes.
+///
+/// ```text
+/// Range = "bytes=" range-spec *( OWS "," OWS range-spec )
+/// range-spec = first-pos "-" [ last-pos ] / "-" suffix-length
+/// ```
+///
+/// Invalid syntax, another unit, or `last < first` means the header is
+/// ignored (RFC 9110 §14.2 lets a server ignore Range).
+pub fn evaluate(value: &[u8], len: u64) -> RangeOutcome {
+    let Ok(text) = std::str::from_utf8(value) else {
+        return RangeOutcome::Full;
+    };
+    let Some((unit, specs)) = text.split_once('=') else {
+        return RangeOutcome::Full;
+    };
+    if !unit.trim().eq_ignore_ascii_case("bytes") {
+        return RangeOutcome::Full;
+    }
+    let mut ranges = Vec::new();
+    let mut count = 0;
+    for spec in specs.split(',') {
+        let spec = spec.trim_matches([' ', '\t']);
+        if spec.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MAX_RANGES * 4 {
+            return RangeOutcome::Full;
+        }
+        match parse_spec(spec, len) {
+            Spec::Invalid => return RangeOutcome::Full,
+            Spec::Unsatisfiable => {}
+            Spec::Range(start, end) => ranges.push((start, end)),
+        }
+    }
+    if count == 0 {
+        return RangeOutcome::Full;
+    }
+    if ranges.is_empty() {
+        return RangeOutcome::Unsatisfiable;
+    }
+    let merged = merge(ranges);
+    if merged.len() > MAX_RANGES {
+        return RangeOutcome::Full;
+    }
+    RangeOutcome::Partial(merged)
+}
+
+enum Spec {
+    Invalid,
+    Unsatisfiable,
+    Range(u64, u64),
+}
+
+fn parse_spec(spec: &str, len: u64) -> Spec {
+    let Some((first, last)) = spec.split_once('-') else {
+        return Spec::Invalid;
+    };
+    let number = |s: &str| crate::http::body::parse_decimal(s.as_bytes());
+    match (first.is_empty(), last.is_empty()) {
+        (true, true) => Spec::Invalid,
+        (true, false) => match number(last) {
+            None => Spec::Invalid,
+            Some(0) => Spec::Unsatisfiable,
+            Some(_) if len == 0 => Spec::Unsatisfiable,
+            Some(n) => Spec::Range(len.saturating_sub(n), len),
+        },
+        (false, _) => {
+            let Some(start) = number(first) else {
+                return Spec::Invalid;
+            };
+            let end = if last.is_empty() {
+                len
+            } else {
+                match number(last) {
+                    Some(last) if last >= start => last.saturating_add(1).min(len),
+                    _ => return Spec::Invalid,
+                }
+            };
+            if start >= len {
+                Spec::Unsatisfiable
+            } else {
+                Spec::Range(start, end)
+            }
+        }
+    }
+}
+
+fn merge(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1.saturating_add(MERGE_GAP) => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// A `multipart/byteranges` body (RFC 9110 §14.6) read part by part from
+/// the file, with its exact length known in advance.
+pub struct Multipart {
+    file: File,
+    pieces: Vec<Piece>,
+    current: usize,
+    offset_in_piece: u64,
+}
+
+enum Piece {
+    Text(Vec<u8>),
+    File { start: u64, len: u64 },
+}
+
+impl Multipart {
+    /// Builds the parts for `ranges` of a `len`-byte file of `content_type`,
+    /// separated by `boundary`. Returns the body and its total length.
+    pub fn new(
+        file: File,
+        ranges: &[(u64, u64)],
+        len: u64,
+        content_type: &str,
+        boundary: &str,
+    ) -> (Multipart, u64) {
+        let mut pieces = Vec::with_capacity(ranges.len() * 2 + 1);
+        for &(start, end) in ranges {
+            let head = format!(
+                "\r\n--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {start}-{}/{len}\r\n\r\n",
+                end - 1
+            );
+            pieces.push(Piece::Text(head.into_bytes()));
+            pieces.push(Piece::File {
+                start,
+                len: end - start,
+            });
+        }
+        pieces.push(Piece::Text(format!("\r\n--{boundary}--\r\n").into_bytes()));
+        let total = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.len() as u64,
+                Piece::File { len, .. } => *len,
+            })
+            .sum();
+        let body = Multipart {
+            file,
+            pieces,
+            current: 0,
+            offset_in_piece: 0,
+        };
+        (body, total)
+    }
+}
+
+impl Read for Multipart {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while let Some(piece) = self.pieces.get(self.current) {
+            let n = match piece {
+                Piece::Text(text) => {
+                    let rest = &text[self.offset_in_piece as usize..];
+                    let n = rest.len().min(out.len());
+                    out[..n].copy_from_slice(&rest[..n]);
+                    n
+                }
+                Piece::File { start, len } => {
+                    let want = (len - self.offset_in_piece).min(out.len() as u64) as usize;
+                    self.file
+                        .seek(SeekFrom::Start(start + self.offset_in_piece))?;
+                    let n = self.file.read(&mut out[..want])?;
+                    if n == 0 && want > 0 {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                    n
+                }
+            };
+            let piece_len = match piece {
+                Piece::Text(text) => text.len() as u64,
+                Piece::File { len, .. } => *len,
+            };
+            self.offset_in_piece += n as u64;
+            if self.offset_in_piece == piece_len {
+                self.current += 1;
+                self.offset_in_piece = 0;
+            }
+            if n > 0 {
+                return Ok(n);
+            }
+        }
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RangeOutcome::*;
+
+    #[test]
+    fn range_forms_resolve_against_the_length() {
+        let table: &[(&str, RangeOutcome)] = &[
+            ("bytes=0-9", Partial(vec![(0, 10)])),
+            ("bytes=5-", Partial(vec![(5, 100)])),
+            ("bytes=-10", Partial(vec![(90, 100)])),
+            ("bytes=-1000", Partial(vec![(0, 100)])),
+            ("bytes=90-1000", Partial(vec![(90, 100)])),
+            ("BYTES = 0-0", Partial(vec![(0, 1)])),
+            ("bytes=0-0,-1", Partial(vec![(0, 1), (99, 100)])),
+            ("bytes=0-10,5-20", Partial(vec![(0, 21)])),
+            ("bytes=100-", Unsatisfiable),
+            ("bytes=-0", Unsatisfiable),
+            ("bytes=100-200, 300-", Unsatisfiable),
+            ("bytes=100-200, 0-1", Partial(vec![(0, 2)])),
+            ("bytes=5-1", Full),
+            ("bytes=a-b", Full),
+            ("bytes=+1-2", Full),
+            ("items=0-1", Full),
+            ("bytes", Full),
+            ("bytes=", Full),
+            ("bytes=-", Full),
+        ];
+        for (header, want) in table {
+            assert_eq!(&evaluate(header.as_bytes(), 100), want, "{header}");
+        }
+    }
+
+    #[test]
+    fn many_ranges_cannot_amplify() {
+        let many: Vec<String> = (0..40)
+            .map(|i| format!("{}-{}", i * 200, i * 200))
+            .collect();
+        let header = format!("bytes={}", many.join(","));
+        assert_eq!(evaluate(header.as_bytes(), 100_000), Full);
+        let overlapping = format!("bytes={}", vec!["0-99999"; 30].join(","));
+        assert_eq!(
+            evaluate(overlapping.as_bytes(), 100_000),
+            Partial(vec![(0, 100_000)])
+        );
+    }
+}
