@@ -61,6 +61,13 @@ pub struct Timeouts {
     /// On shutdown, how long requests in flight may take to finish before
     /// the server exits anyway.
     pub drain: Duration,
+    /// Longest a new connection may wait in the queue for a worker when the
+    /// pool is at its cap. Past it: 503 with Retry-After, and close.
+    pub queue_wait: Duration,
+    /// Keep-alive timeout used instead of `keep_alive` while three quarters
+    /// of the worker threads are taken, so idle clients make way for new
+    /// ones.
+    pub keep_alive_under_pressure: Duration,
 }
 
 impl Default for Timeouts {
@@ -71,6 +78,8 @@ impl Default for Timeouts {
             body_read: Duration::from_secs(30),
             write: Duration::from_secs(30),
             drain: Duration::from_secs(10),
+            queue_wait: Duration::from_secs(2),
+            keep_alive_under_pressure: Duration::from_secs(1),
         }
     }
 }
@@ -81,6 +90,9 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// Default cap on worker threads. A keep-alive connection holds a worker
 /// while it is open, so the cap is the number of connections served at once.
 pub const DEFAULT_MAX_THREADS: usize = 1024;
+
+/// Default bound on connections waiting for a worker.
+pub const DEFAULT_MAX_QUEUED: usize = 64;
 
 /// Stack size of each worker thread. Workers keep their buffers on the heap,
 /// so a small stack is enough and keeps 1,024 threads cheap.
@@ -93,6 +105,8 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     /// Most worker threads, and so most connections served at once.
     pub max_threads: usize,
+    /// Most connections waiting for a worker when all are busy; more get 503.
+    pub max_queued: usize,
     /// Size limits on requests.
     pub limits: Limits,
     /// Timeouts at each stage of a connection.
@@ -106,6 +120,7 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             max_threads: DEFAULT_MAX_THREADS,
+            max_queued: DEFAULT_MAX_QUEUED,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             access_log: true,

@@ -19,6 +19,7 @@
 //! 8. [`files`]: the static file handler the binary mounts at `/`.
 //! 9. [`response`]: the response value and the writer that owns framing.
 //! 10. [`log`]: the access log, the only place the library prints.
+//! 11. [`sys`]: the one module with `unsafe`: signals and the fd limit.
 //!
 //! ## Use as a library
 //!
@@ -54,6 +55,8 @@ pub mod request;
 pub mod response;
 pub mod router;
 pub mod server;
+#[allow(unsafe_code)]
+pub mod sys;
 
 /// The README's code blocks, compiled as doctests so the library example
 /// there cannot rot.

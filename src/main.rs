@@ -6,8 +6,10 @@
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::router::{Router, WithHeaders};
-use http_from_scratch::server::Server;
+use http_from_scratch::server::{Server, Shutdown};
+use http_from_scratch::sys;
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     match run() {
@@ -69,6 +71,9 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     let router = Router::new().mount("/", FileServer::new(files));
     let handler = WithHeaders::new(router, options.headers);
 
+    // Each connection is a descriptor: let the soft limit go as high as the
+    // hard one before the first accept.
+    sys::raise_fd_limit();
     let addr = options.server.addr;
     let server = Server::bind(options.server, handler)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -78,5 +83,25 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         std::net::IpAddr::V4(ip) => ip.to_string(),
     };
     println!("Serving {shown_root} at http://{host}:{}/", bound.port());
-    server.run().map_err(|e| format!("server stopped: {e}"))
+
+    sys::install_signal_handlers();
+    let shutdown = server.shutdown_handle();
+    std::thread::spawn(move || watch_for_signals(&shutdown));
+    let summary = server.run().map_err(|e| format!("server stopped: {e}"))?;
+    println!(
+        "Stopped: {} requests on {} connections, {} refused (503), {} handler panics, \
+         {} cut off at the drain timeout",
+        summary.requests, summary.connections, summary.refused, summary.panics, summary.cut_off
+    );
+    Ok(())
+}
+
+/// Signal handlers may only set a flag; this thread turns the flag into a
+/// graceful shutdown. A second signal exits at once (see `sys`).
+fn watch_for_signals(shutdown: &Shutdown) {
+    while !sys::termination_requested() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!("Shutting down: finishing requests in flight (signal again to exit now)");
+    shutdown.shutdown();
 }

@@ -17,6 +17,7 @@ use crate::http::version::Version;
 use crate::log::AccessRecord;
 use crate::request::{Body, Request};
 use crate::response::{write_response, Response, WriteContext, Written};
+use crate::server::registry::Membership;
 use crate::server::ServerShared;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -30,12 +31,18 @@ const BODY_SLACK: usize = 4096;
 /// Serves `stream` until it closes. Never panics outward for client input;
 /// I/O errors simply end the connection.
 pub fn serve(stream: TcpStream, peer: SocketAddr, shared: &ServerShared) {
-    let mut connection = Connection::new(stream, peer, shared);
+    shared.active.fetch_add(1, Ordering::Relaxed);
+    let membership = shared.registry.join(&stream);
+    let mut connection = Connection::new(stream, peer, shared, membership);
     connection.run();
+    drop(connection);
+    shared.active.fetch_sub(1, Ordering::Relaxed);
 }
 
 struct Connection<'s> {
     stream: TcpStream,
+    /// Lets the server close this connection while it is idle.
+    membership: Option<Membership<'s>>,
     peer: SocketAddr,
     shared: &'s ServerShared,
     buf: Box<[u8]>,
@@ -57,13 +64,19 @@ enum HeadWait {
 }
 
 impl<'s> Connection<'s> {
-    fn new(stream: TcpStream, peer: SocketAddr, shared: &'s ServerShared) -> Connection<'s> {
+    fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        shared: &'s ServerShared,
+        membership: Option<Membership<'s>>,
+    ) -> Connection<'s> {
         let limits = &shared.config.limits;
         // Small responses go out in one write; no reason to wait for more.
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(shared.config.timeouts.write));
         Connection {
             stream,
+            membership,
             peer,
             shared,
             buf: vec![0u8; limits.max_head_bytes + BODY_SLACK].into_boxed_slice(),
@@ -78,14 +91,39 @@ impl<'s> Connection<'s> {
         loop {
             let keep_going = match self.wait_for_head() {
                 HeadWait::Ready(len) => self.serve_one(len),
-                HeadWait::Closed => false,
+                HeadWait::Closed => return,
                 HeadWait::Reject(status) => {
                     self.reject(status);
                     false
                 }
             };
             if !keep_going || self.shared.stopping.load(Ordering::Relaxed) {
+                self.linger_close();
                 return;
+            }
+        }
+    }
+
+    /// Closes after a response when the client may still be sending (a body
+    /// we did not read, a request we refused). Closing a socket with unread
+    /// bytes makes the kernel send a reset, which can destroy the response
+    /// before the client reads it; so we stop writing, then read and discard
+    /// briefly until the client closes its side (nginx's "lingering close").
+    fn linger_close(&mut self) {
+        const LINGER: Duration = Duration::from_millis(500);
+        const LINGER_BYTES: usize = 64 * 1024;
+        if self.stream.shutdown(std::net::Shutdown::Write).is_err() {
+            return;
+        }
+        if self.stream.set_read_timeout(Some(LINGER)).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER;
+        let mut discarded = 0;
+        while discarded < LINGER_BYTES && Instant::now() < deadline {
+            match self.stream.read(&mut self.buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => discarded += n,
             }
         }
     }
@@ -94,12 +132,24 @@ impl<'s> Connection<'s> {
     /// applies while no byte has come; from the first byte, the whole head
     /// must arrive within the head deadline, however it is trickled.
     fn wait_for_head(&mut self) -> HeadWait {
-        let timeouts = &self.shared.config.timeouts;
-        let idle_deadline = Instant::now() + timeouts.keep_alive;
+        let shared = self.shared;
+        let timeouts = &shared.config.timeouts;
+        let idle_wait = if shared.stopping.load(Ordering::Relaxed) {
+            // Queued before a shutdown: serve what was already sent, no more.
+            Duration::from_millis(100)
+        } else if shared.under_pressure() {
+            timeouts.keep_alive_under_pressure
+        } else {
+            timeouts.keep_alive
+        };
+        let idle_deadline = Instant::now() + idle_wait;
         let mut head_deadline = None;
         loop {
             self.skip_leading_empty_lines();
             if self.filled > 0 {
+                if head_deadline.is_none() && !self.set_busy() {
+                    return HeadWait::Closed;
+                }
                 if let Some(end) = find_head_end(&self.buf[..self.filled]) {
                     return HeadWait::Ready(end);
                 }
@@ -123,6 +173,12 @@ impl<'s> Connection<'s> {
                 Err(_) => return HeadWait::Closed,
             }
         }
+    }
+
+    /// Marks the connection busy; false if the server already chose it for
+    /// closing while it was idle.
+    fn set_busy(&self) -> bool {
+        self.membership.as_ref().is_none_or(Membership::set_busy)
     }
 
     /// RFC 9112 §2.2: empty lines before a request line are ignored. Old
@@ -227,6 +283,9 @@ impl<'s> Connection<'s> {
                 let (start, end) = (len + range.start, len + range.end);
                 self.buf.copy_within(start..end, 0);
                 self.filled = end - start;
+                if let Some(membership) = &self.membership {
+                    membership.set_idle();
+                }
                 true
             }
             _ => false,
@@ -244,6 +303,10 @@ impl<'s> Connection<'s> {
         let mut writer = &self.stream;
         let written = write_response(&mut writer, &mut self.out, Response::error(status), ctx);
         let bytes = written.map_or(0, |w| w.body_bytes);
+        self.shared
+            .counters
+            .requests
+            .fetch_add(1, Ordering::Relaxed);
         self.shared.logger.access(&AccessRecord {
             peer: self.peer.ip(),
             request_line: ("", "", ""),
@@ -271,6 +334,7 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> (Response, bool) 
     match panic::catch_unwind(AssertUnwindSafe(|| shared.handler.handle(request))) {
         Ok(response) => (response, false),
         Err(_) => {
+            shared.counters.panics.fetch_add(1, Ordering::Relaxed);
             shared.logger.error(&format!(
                 "handler panicked on {} {}",
                 request.method(),
@@ -288,6 +352,7 @@ fn log_request(
     status: u16,
     written: Option<&Written>,
 ) {
+    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
     shared.logger.access(&AccessRecord {
         peer: peer.ip(),
         request_line: (head.method_token, head.target, head.version.as_str()),

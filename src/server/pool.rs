@@ -130,10 +130,11 @@ impl<T: Send + 'static> Pool<T> {
         }
     }
 
-    /// How close the pool is to its cap, from 0.0 (no busy worker) to 1.0.
-    pub fn load(&self) -> f64 {
+    /// Whether every worker the cap allows exists and is busy: a new job
+    /// would have to queue.
+    pub fn is_saturated(&self) -> bool {
         let state = self.shared.lock();
-        (state.threads - state.idle) as f64 / self.shared.max_threads as f64
+        state.threads >= self.shared.max_threads && state.idle <= state.queue.len()
     }
 
     fn spawn_worker(&self, state: &mut State<T>) -> std::io::Result<()> {

@@ -2,7 +2,7 @@
 //! file; and bad usage ends with one line on stderr and exit status 2.
 
 use crate::support::*;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
@@ -114,4 +114,57 @@ fn help_and_version_exit_0() {
     assert!(String::from_utf8(version.stdout)
         .unwrap()
         .starts_with("http-from-scratch 0."));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_finishes_the_download_in_flight_then_exits_0() {
+    let dir = TempDir::new("sigterm");
+    let contents: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8).collect();
+    dir.write("big.bin", &contents);
+    let child = Command::new(BIN)
+        .args(["--port", "0", "--quiet"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let pid = running.0.id();
+    let mut stdout = BufReader::new(running.0.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line.trim_end().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(&get("/big.bin")).unwrap();
+    let mut first = [0u8; 4096];
+    stream.read_exact(&mut first).unwrap();
+
+    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(killed.success());
+    // New connections are refused once the listener is closed.
+    let refused = (0..2000).any(|_| {
+        let gone = TcpStream::connect(("127.0.0.1", port)).is_err();
+        if !gone {
+            std::thread::yield_now();
+        }
+        gone
+    });
+    assert!(refused, "the listener closes after SIGTERM");
+
+    // The download in flight still completes, byte for byte.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let mut received = first.to_vec();
+    received.extend(rest);
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(received[head_end..] == contents[..], "the body arrives whole");
+
+    let status = running.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut summary = String::new();
+    stdout.read_to_string(&mut summary).unwrap();
+    assert!(summary.contains("Stopped: 1 requests"), "{summary}");
 }

@@ -4,5 +4,6 @@
 mod binary;
 mod files;
 mod pool;
+mod resilience;
 mod support;
 mod wire;

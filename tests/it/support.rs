@@ -5,7 +5,7 @@
 use http_from_scratch::config::ServerConfig;
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::router::{Handler, Router};
-use http_from_scratch::server::{Server, Shutdown};
+use http_from_scratch::server::{Server, Shutdown, Summary};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -56,7 +56,7 @@ impl Drop for TempDir {
 pub struct TestServer {
     pub addr: SocketAddr,
     shutdown: Shutdown,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<Summary>>,
 }
 
 impl TestServer {
@@ -87,6 +87,21 @@ impl TestServer {
         let mut config = test_config();
         tweak_server(&mut config);
         TestServer::start(config, Router::new().mount("/", FileServer::new(files)))
+    }
+
+    /// Stops the server gracefully and returns its summary once every
+    /// worker has been joined.
+    #[allow(dead_code)]
+    pub fn stop(mut self) -> Summary {
+        self.shutdown.shutdown();
+        let thread = self.thread.take().expect("running");
+        thread.join().expect("server thread")
+    }
+
+    /// A handle to stop the server from another thread.
+    #[allow(dead_code)]
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
     }
 
     pub fn connect(&self) -> TcpStream {
