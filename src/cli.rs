@@ -15,8 +15,8 @@ use std::time::Duration;
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Serve a directory.
-    Serve(ServeOptions),
+    /// Serve a directory (boxed: it is much larger than the other variants).
+    Serve(Box<ServeOptions>),
     /// Print the help text.
     Help,
     /// Print the version.
@@ -209,7 +209,7 @@ where
     if let Some(root) = root {
         options.root = root;
     }
-    Ok(Command::Serve(options))
+    Ok(Command::Serve(Box::new(options)))
 }
 
 /// `-H 'Name: value'`, held to the same rules as request fields, so a CR,

@@ -32,7 +32,7 @@ fn run() -> Result<(), String> {
             println!("http-from-scratch {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::Serve(options) => serve(options),
+        Command::Serve(options) => serve(*options),
     }
 }
 

@@ -18,6 +18,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
 
+/// Longest wait for the next bytes of a body being drained after the
+/// handler returned.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One request, as given to a handler.
 pub struct Request<'a> {
     head: RequestHead<'a>,
@@ -250,6 +254,8 @@ impl<'a> Body<'a> {
                 return Ok(out);
             }
             if out.len() as u64 + n as u64 > limit {
+                // What is left is unwanted; close rather than drain it.
+                self.failed = true;
                 return Err(BodyError::TooLarge);
             }
             out.extend_from_slice(&chunk[..n]);
@@ -257,12 +263,23 @@ impl<'a> Body<'a> {
     }
 
     /// Reads and discards what is left of the body if it is at most `bound`
-    /// bytes, so the connection can carry another request. Returns where the
+    /// bytes and keeps coming (each read waits at most a second), so the
+    /// connection can carry another request. This changes the socket's read
+    /// timeout. Returns where the
     /// bytes after the body (a pipelined request) sit in the buffer given to
     /// [`Body::new`], or `None` when the connection must close instead.
     pub fn finish(mut self, bound: u64) -> Option<Range<usize>> {
         if self.failed || self.send_continue {
             return None;
+        }
+        // A declared length past the bound is not worth waiting for.
+        if matches!(self.framing, BodyFraming::Length(_)) && self.remaining > bound {
+            return None;
+        }
+        if !self.is_finished() {
+            // The handler is done; a client that stops sending now should not
+            // hold the worker for the whole body timeout.
+            let _ = self.stream.set_read_timeout(Some(DRAIN_WAIT));
         }
         let mut discarded = 0u64;
         let mut sink = [0u8; 4096];

@@ -9,6 +9,7 @@
 //! buffer of its own. The parser, the handler and the writer each get a
 //! borrow of exactly what they need.
 
+use crate::http::body::BodyFraming;
 use crate::http::headers::FieldSpan;
 use crate::http::method::Method;
 use crate::http::parse::{parse_request, Parsed, RequestHead, TargetForm};
@@ -248,7 +249,7 @@ impl<'s> Connection<'s> {
                 return false;
             }
         };
-        if head.body != crate::http::body::BodyFraming::None {
+        if head.body != BodyFraming::None {
             let body_timeout = shared.config.timeouts.body_read;
             if self.read_timeout != Some(body_timeout) {
                 let _ = self.stream.set_read_timeout(Some(body_timeout));
@@ -259,6 +260,10 @@ impl<'s> Connection<'s> {
         let mut request = Request::new(head, self.peer, body);
         let (response, handler_panicked) = answer(&mut request, shared);
         let leftover = request.into_body().finish(limits.max_drain_bytes);
+        if head.body != BodyFraming::None {
+            // Reading the body may have changed the socket's read timeout.
+            self.read_timeout = None;
+        }
 
         let ctx = WriteContext {
             version: head.version,

@@ -134,7 +134,14 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     let mut stdout = BufReader::new(running.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let port: u16 = line.trim_end().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+    let port: u16 = line
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
@@ -142,7 +149,10 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     let mut first = [0u8; 4096];
     stream.read_exact(&mut first).unwrap();
 
-    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     // New connections are refused once the listener is closed.
     let refused = (0..2000).any(|_| {
@@ -160,7 +170,10 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     let mut received = first.to_vec();
     received.extend(rest);
     let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert!(received[head_end..] == contents[..], "the body arrives whole");
+    assert!(
+        received[head_end..] == contents[..],
+        "the body arrives whole"
+    );
 
     let status = running.0.wait().unwrap();
     assert_eq!(status.code(), Some(0));

@@ -2,6 +2,7 @@
 //! lines and headers out. One test binary, one module per area.
 
 mod binary;
+mod examples;
 mod files;
 mod pool;
 mod resilience;

@@ -22,11 +22,18 @@ fn blocking_route() -> (Router, Receiver<()>, Sender<()>) {
     let router = Router::new()
         .get("/block", move |_: &mut Request<'_>| {
             let _ = entered_tx.lock().unwrap().send(());
-            let _ = release_rx.lock().unwrap().recv_timeout(Duration::from_secs(60));
+            let _ = release_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(60));
             Response::text(Status::OK, "released\n")
         })
-        .get("/fast", |_: &mut Request<'_>| Response::text(Status::OK, "fast\n"))
-        .get("/panic", |_: &mut Request<'_>| -> Response { panic!("handler bug") });
+        .get("/fast", |_: &mut Request<'_>| {
+            Response::text(Status::OK, "fast\n")
+        })
+        .get("/panic", |_: &mut Request<'_>| -> Response {
+            panic!("handler bug")
+        });
     (router, entered_rx, release_tx)
 }
 
@@ -38,7 +45,8 @@ fn slowloris_clients_cannot_starve_a_fresh_client() {
     let tricklers: Vec<TcpStream> = (0..64)
         .map(|_| {
             let mut s = server.connect();
-            s.write_all(b"GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: ").unwrap();
+            s.write_all(b"GET /a.txt HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+                .unwrap();
             s
         })
         .collect();
@@ -50,7 +58,11 @@ fn slowloris_clients_cannot_starve_a_fresh_client() {
 #[test]
 fn trickling_does_not_extend_the_head_deadline() {
     let dir = TempDir::new("deadline");
-    let server = TestServer::files_with(dir.path(), |c| c.timeouts.head = Duration::from_secs(1), |_| {});
+    let server = TestServer::files_with(
+        dir.path(),
+        |c| c.timeouts.head = Duration::from_secs(1),
+        |_| {},
+    );
     let mut stream = server.connect();
     let mut writer = stream.try_clone().unwrap();
     let started = Instant::now();
@@ -68,7 +80,10 @@ fn trickling_does_not_extend_the_head_deadline() {
     });
     let r = read_response(&mut stream, false).expect("a 408 before the trickle ends");
     assert_eq!(r.status_line, "HTTP/1.1 408 Request Timeout");
-    assert!(started.elapsed() < Duration::from_secs(15), "cut off at the deadline, not at the end");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "cut off at the deadline, not at the end"
+    );
     assert!(is_closed(&mut stream));
     drop(stream);
     trickler.join().unwrap();
@@ -77,12 +92,18 @@ fn trickling_does_not_extend_the_head_deadline() {
 #[test]
 fn an_idle_connection_with_no_bytes_is_closed_silently() {
     let dir = TempDir::new("idle-timeout");
-    let server =
-        TestServer::files_with(dir.path(), |c| c.timeouts.keep_alive = Duration::from_millis(300), |_| {});
+    let server = TestServer::files_with(
+        dir.path(),
+        |c| c.timeouts.keep_alive = Duration::from_millis(300),
+        |_| {},
+    );
     let mut stream = server.connect();
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).unwrap();
-    assert!(buf.is_empty(), "no 408 for a client that never started a request");
+    assert!(
+        buf.is_empty(),
+        "no 408 for a client that never started a request"
+    );
 }
 
 #[test]
@@ -211,7 +232,12 @@ fn thousands_of_garbage_requests_leave_the_server_answering() {
         seed ^= seed << 17;
         seed
     };
-    let prefixes: [&[u8]; 4] = [b"", b"GET ", b"GET / HTTP/1.1\r\n", b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n"];
+    let prefixes: [&[u8]; 4] = [
+        b"",
+        b"GET ",
+        b"GET / HTTP/1.1\r\n",
+        b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n",
+    ];
     for i in 0..2000 {
         let mut bytes = prefixes[i % prefixes.len()].to_vec();
         let len = (next() % 300) as usize;
@@ -252,7 +278,10 @@ fn shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
         gone
     });
     assert!(refused, "the listener closes");
-    assert!(is_closed(&mut idle), "idle keep-alive connections are closed");
+    assert!(
+        is_closed(&mut idle),
+        "idle keep-alive connections are closed"
+    );
     release.send(()).unwrap();
     let r = read_response(&mut in_flight, false).unwrap();
     assert_eq!(r.status(), 200, "the request in flight completes");

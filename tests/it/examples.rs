@@ -1,0 +1,143 @@
+//! Each example's router, served in-process and exercised over sockets, so
+//! the examples a reader copies from are known to work.
+
+use crate::support::*;
+use std::io::Write;
+
+#[path = "../../examples/echo.rs"]
+mod echo;
+#[path = "../../examples/hello.rs"]
+mod hello;
+#[path = "../../examples/static_site.rs"]
+mod static_site;
+#[path = "../../examples/stream.rs"]
+mod stream;
+
+#[test]
+fn hello_routes_params_queries_and_405() {
+    let server = TestServer::start(test_config(), hello::router());
+    let r = server.exchange(&get("/"));
+    assert_eq!(
+        (r.status(), r.body_text()),
+        (200, "Hello from http-from-scratch!\n".into())
+    );
+    let r = server.exchange(&get("/hello/Ada%20L"));
+    assert_eq!(r.body_text(), "Hello, Ada L!\n");
+    let r = server.exchange(&get("/greet?name=Grace+Hopper"));
+    assert_eq!(r.body_text(), "Greetings, Grace Hopper!\n");
+    let r = server.exchange(b"POST /hello/ada HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let r = server.exchange(b"OPTIONS /hello/ada HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let r = server.exchange(b"HEAD /hello/ada HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!((r.status(), r.header("content-length")), (200, Some("12")));
+    assert!(r.body.is_empty());
+    assert_eq!(server.exchange(&get("/nowhere")).status(), 404);
+}
+
+#[test]
+fn echo_reads_length_and_chunked_bodies_with_a_limit() {
+    let server = TestServer::start(test_config(), echo::router());
+    let r = server.exchange(
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"hello"[..]));
+    assert_eq!(r.header("x-echoed-content-type"), Some("text/plain"));
+    let r = server.exchange(
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nTrailer: x\r\n\r\n",
+    );
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"abcdefg"[..]));
+
+    // Over the limit by Content-Length: refused without reading the body.
+    let big = echo::ECHO_LIMIT + 1;
+    let r = server.exchange(
+        format!("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {big}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(r.status(), 413);
+
+    // Over the limit in chunks: refused once the limit is crossed. The
+    // client writes from its own thread, as a real one would, because the
+    // server stops reading once it has answered.
+    let mut stream = server.connect();
+    let mut writer = stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 64 * 1024];
+        let _ = writer
+            .write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for _ in 0..17 {
+            let mut piece = format!("{:x}\r\n", chunk.len()).into_bytes();
+            piece.extend_from_slice(&chunk);
+            piece.extend_from_slice(b"\r\n");
+            if writer.write_all(&piece).is_err() {
+                return;
+            }
+        }
+    });
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 413);
+    drop(stream);
+    sender.join().unwrap();
+}
+
+#[test]
+fn echo_sends_100_continue_only_when_the_body_is_read() {
+    let server = TestServer::start(test_config(), echo::router());
+    let mut stream = server.connect();
+    stream
+        .write_all(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n",
+        )
+        .unwrap();
+    let interim = read_response(&mut stream, false).unwrap();
+    assert_eq!(interim.status_line, "HTTP/1.1 100 Continue");
+    stream.write_all(b"ping").unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"ping"[..]));
+
+    // A request the router refuses before reading never gets 100 Continue.
+    let mut stream = server.connect();
+    stream
+        .write_all(b"POST /elsewhere HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.header("connection"), Some("close"));
+}
+
+#[test]
+fn static_site_serves_files_and_api_side_by_side() {
+    let dir = TempDir::new("example-site");
+    dir.write("index.html", b"<h1>home</h1>");
+    let server = TestServer::start(test_config(), static_site::router(dir.path()).unwrap());
+    let r = server.exchange(&get("/"));
+    assert_eq!(
+        (r.status(), r.body.as_slice()),
+        (200, &b"<h1>home</h1>"[..])
+    );
+    let r = server.exchange(&get("/api/status"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.body_text().starts_with("{\"ok\":true,\"time\":"));
+    assert_eq!(server.exchange(&get("/missing.txt")).status(), 404);
+}
+
+#[test]
+fn stream_is_chunked_for_http11_and_close_delimited_for_http10() {
+    let server = TestServer::start(test_config(), stream::router());
+    let r = server.exchange(&get("/clock?ticks=3&interval_ms=1"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    let text = r.body_text();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.starts_with("tick 2 at "));
+
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /clock?ticks=2&interval_ms=1 HTTP/1.0\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.body_text().lines().count(), 2);
+}
