@@ -9,7 +9,7 @@
 
 use crate::config::Limits;
 use crate::http::headers::{is_field_value_byte, is_token, FieldSpan, Fields};
-use crate::http::parse::{parse_fields, ParseError};
+use crate::http::parse::{parse_fields, unterminated_len, ParseError};
 use crate::http::status::Status;
 use crate::http::version::Version;
 
@@ -268,11 +268,16 @@ impl ChunkedDecoder {
 
     fn size_line(&mut self, input: &[u8], limits: &Limits) -> Result<Step, ChunkError> {
         let digits = input.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-        if digits > 16 {
+        // Leading zeros are allowed (`1*HEXDIG`); what must fit is the value.
+        let leading_zeros = input[..digits].iter().take_while(|&&b| b == b'0').count();
+        if digits - leading_zeros > 16 {
+            return Err(ChunkError::Size);
+        }
+        if digits == 0 && !input.is_empty() {
             return Err(ChunkError::Size);
         }
         let Some(line_end) = input.iter().position(|&b| b == b'\n') else {
-            if input.len() > limits.max_chunk_line {
+            if unterminated_len(input) > limits.max_chunk_line {
                 return Err(ChunkError::Extension);
             }
             // Reject garbage early: only extension bytes may follow the size.
@@ -281,13 +286,11 @@ impl ChunkedDecoder {
             }
             return Ok(Step::NeedMore);
         };
-        if line_end > limits.max_chunk_line {
+        if line_end == 0 || input[line_end - 1] != b'\r' {
             return Err(ChunkError::Extension);
         }
-        if digits == 0 {
-            return Err(ChunkError::Size);
-        }
-        if line_end == 0 || input[line_end - 1] != b'\r' {
+        // The limit counts the line without its CRLF, as for head lines.
+        if line_end - 1 > limits.max_chunk_line {
             return Err(ChunkError::Extension);
         }
         if !valid_extension(&input[digits..line_end - 1], false) {

@@ -214,8 +214,13 @@ fn parse_syntax(
 ) -> Result<Option<Syntax>, ParseError> {
     let mut start = 0;
     // RFC 9112 §2.2: ignore at least one empty line before the request line.
-    while buf.len() >= start + 2 && &buf[start..start + 2] == b"\r\n" {
-        start += 2;
+    loop {
+        match &buf[start..] {
+            [b'\r', b'\n', ..] => start += 2,
+            [b'\r'] => return Ok(None),
+            [b'\r', ..] | [b'\n', ..] => return Err(ParseError::LineEnding),
+            _ => break,
+        }
     }
     let Some((line, line_end)) = parse_request_line(buf, start, limits)? else {
         return Ok(None);
@@ -232,7 +237,7 @@ fn parse_request_line(
     limits: &Limits,
 ) -> Result<Option<(RequestLine, usize)>, ParseError> {
     let need_more = || {
-        if buf.len() - start > limits.max_request_line {
+        if unterminated_len(&buf[start..]) > limits.max_request_line {
             Err(ParseError::RequestLineTooLong)
         } else {
             Ok(None)
@@ -297,7 +302,10 @@ fn parse_version(bytes: &[u8]) -> Result<Option<Version>, ParseError> {
             expected => b == expected,
         };
         if !ok {
-            return Err(if i >= 8 {
+            // Anything but CR or LF right after `HTTP/d.d` makes the version
+            // token malformed (`HTTP/1.10`, `HTTP/1.1 `); a bare LF, or a CR
+            // without LF, is a bad line ending.
+            return Err(if i == 9 || (i == 8 && b == b'\n') {
                 ParseError::LineEnding
             } else {
                 ParseError::Version
@@ -312,6 +320,12 @@ fn parse_version(bytes: &[u8]) -> Result<Option<Version>, ParseError> {
         (b'1', _) => Ok(Some(Version::Http11)),
         _ => Err(ParseError::UnsupportedVersion),
     }
+}
+
+/// The length of a line that has not ended yet, not counting a CR that may
+/// be the start of its CRLF: limits count a line without its terminator.
+pub fn unterminated_len(line: &[u8]) -> usize {
+    line.len() - usize::from(line.ends_with(b"\r"))
 }
 
 /// Bytes allowed in a request-target besides `%`: RFC 3986's unreserved,
@@ -371,7 +385,7 @@ fn parse_field_line(
     limits: &Limits,
 ) -> Result<Option<(FieldSpan, usize)>, ParseError> {
     let need_more = || {
-        if buf.len() - start > limits.max_field_line {
+        if unterminated_len(&buf[start..]) > limits.max_field_line {
             Err(ParseError::FieldLineTooLong)
         } else {
             Ok(None)

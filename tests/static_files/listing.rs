@@ -1,0 +1,156 @@
+//! Directory listings: the HTML page (names escaped, links percent-encoded,
+//! `../` except at the root, directories first), the JSON form for clients
+//! that prefer `application/json`, `Vary: Accept` on both, and a directory
+//! of ten thousand entries.
+//!
+//! Whether a directory is listed at all (`--no-listing`, index files,
+//! hidden entries) is in `options.rs`.
+
+use crate::fixtures::*;
+use crate::support::*;
+use std::collections::BTreeSet;
+use std::time::UNIX_EPOCH;
+
+fn site() -> (TempDir, TestServer) {
+    let dir = TempDir::new("listing");
+    write_dated(&dir, "known.txt", b"12345");
+    dir.write("a b&c.txt", b"x");
+    dir.write("<i>\"q\"'s.txt", b"x");
+    dir.write("zeta/inner.txt", b"x");
+    dir.write("alpha/inner.txt", b"x");
+    dir.write("sub/deeper/leaf.txt", b"leaf");
+    let server = TestServer::files(dir.path());
+    (dir, server)
+}
+
+/// The `href`s of a listing page's entries, in page order.
+fn hrefs(page: &str) -> Vec<&str> {
+    page.split("href=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect()
+}
+
+#[test]
+fn html_listing_escapes_names_and_percent_encodes_links() {
+    let (_dir, server) = site();
+    let r = server.exchange(&get("/"));
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let page = r.body_text();
+    assert!(!page.contains("<i>"), "names are escaped");
+    assert!(page.contains(">&lt;i&gt;&quot;q&quot;&#39;s.txt<"));
+    assert!(page.contains(">a b&amp;c.txt<"));
+    let links = hrefs(&page);
+    assert!(links.contains(&"./%3Ci%3E%22q%22%27s.txt"), "{links:?}");
+    assert!(links.contains(&"./a%20b%26c.txt"), "{links:?}");
+}
+
+#[test]
+fn html_listing_puts_directories_first_then_sorts_by_name() {
+    let (_dir, server) = site();
+    let page = server.exchange(&get("/")).body_text();
+    assert_eq!(
+        hrefs(&page),
+        [
+            "./alpha/",
+            "./sub/",
+            "./zeta/",
+            "./%3Ci%3E%22q%22%27s.txt",
+            "./a%20b%26c.txt",
+            "./known.txt",
+        ]
+    );
+}
+
+#[test]
+fn parent_link_appears_everywhere_but_the_root() {
+    let (_dir, server) = site();
+    let root = server.exchange(&get("/")).body_text();
+    assert!(!hrefs(&root).contains(&"../"), "no parent above the root");
+    let sub = server.exchange(&get("/sub/")).body_text();
+    assert_eq!(hrefs(&sub), ["../", "./deeper/"]);
+    assert!(sub.contains("Index of /sub/"));
+}
+
+#[test]
+fn json_listing_when_accept_prefers_it() {
+    let (dir, server) = site();
+    let sub_mtime = std::fs::metadata(dir.path().join("sub"))
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sub_entry = format!(r#"{{"name":"sub","type":"dir","size":0,"mtime":{sub_mtime}}}"#);
+    for accept in ["application/json", "application/json, text/html;q=0.9"] {
+        let r = server.exchange(&get_with("/", &[&format!("Accept: {accept}")]));
+        assert_eq!(r.status_line, "HTTP/1.1 200 OK", "{accept}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        let json = r.body_text();
+        assert!(json.trim_start().starts_with('[') && json.trim_end().ends_with(']'));
+        assert!(
+            json.contains(r#"{"name":"known.txt","type":"file","size":5,"mtime":1700000000}"#),
+            "{json}"
+        );
+        assert!(json.contains(&sub_entry), "{json}");
+        assert!(json.contains(r#""name":"<i>\"q\"'s.txt""#), "{json}");
+    }
+}
+
+#[test]
+fn html_listing_when_accept_does_not_prefer_json() {
+    let (_dir, server) = site();
+    for accept in [
+        "text/html",
+        "*/*",
+        "text/html, application/json",
+        "application/json;q=0.5, text/html",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    ] {
+        let r = server.exchange(&get_with("/", &[&format!("Accept: {accept}")]));
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{accept}"
+        );
+    }
+}
+
+#[test]
+fn both_listing_forms_vary_on_accept() {
+    let (_dir, server) = site();
+    for accept in ["text/html", "application/json"] {
+        let r = server.exchange(&get_with("/sub/", &[&format!("Accept: {accept}")]));
+        assert_eq!(r.status(), 200);
+        assert_eq!(values(&r, "vary"), ["Accept"], "{accept}");
+    }
+}
+
+#[test]
+fn ten_thousand_entries_are_all_listed() {
+    let dir = TempDir::new("listing-large");
+    let names: BTreeSet<String> = (0..10_000).map(|i| format!("entry-{i:05}.txt")).collect();
+    // Hard links to one file: a directory entry each, without the cost of
+    // ten thousand inodes on a slow disk.
+    let first = dir.write("entry-00000.txt", b"");
+    for name in names.iter().skip(1) {
+        std::fs::hard_link(&first, dir.path().join(name)).unwrap();
+    }
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/"));
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    let page = r.body_text();
+    let listed: BTreeSet<String> = hrefs(&page)
+        .iter()
+        .map(|href| href.trim_start_matches("./").to_string())
+        .collect();
+    assert_eq!(listed, names);
+
+    let r = server.exchange(&get_with("/", &["Accept: application/json"]));
+    assert_eq!(r.status(), 200);
+    let json = r.body_text();
+    assert_eq!(json.matches("\"type\":\"file\"").count(), 10_000);
+    assert!(json.contains("\"name\":\"entry-09999.txt\""));
+}

@@ -1,0 +1,21 @@
+//! End-to-end tests of the static file server over loopback sockets: raw
+//! requests in, raw status lines, header fields and exact bytes out.
+//!
+//! One module per part of serving a file: validators and preconditions,
+//! single ranges, multipart ranges, precompressed siblings, listings, the
+//! serving options, CORS and OPTIONS, and the header fields every response
+//! carries. The server and socket helpers are shared with `tests/it`.
+
+#[allow(dead_code)]
+#[path = "../it/support.rs"]
+mod support;
+
+mod conditional;
+mod cors;
+mod fixtures;
+mod headers;
+mod listing;
+mod multipart;
+mod negotiation;
+mod options;
+mod ranges;
