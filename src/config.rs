@@ -113,6 +113,9 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// Whether to write one Common Log Format line per request to stdout.
     pub access_log: bool,
+    /// Header fields added to every response, the server's own error
+    /// responses included (the binary's `-H`).
+    pub extra_headers: Vec<(String, String)>,
 }
 
 impl Default for ServerConfig {
@@ -124,6 +127,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             access_log: true,
+            extra_headers: Vec::new(),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::files::{FileServer, FilesConfig};
-use http_from_scratch::router::{Router, WithHeaders};
+use http_from_scratch::router::Router;
 use http_from_scratch::server::{Server, Shutdown};
 use http_from_scratch::sys;
 use std::process::ExitCode;
@@ -69,14 +69,15 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     files.cache_control = options.cache_control;
     let shown_root = files.root.display().to_string();
     let router = Router::new().mount("/", FileServer::new(files));
-    let handler = WithHeaders::new(router, options.headers);
 
     // Each connection is a descriptor: let the soft limit go as high as the
     // hard one before the first accept.
     sys::raise_fd_limit();
     let addr = options.server.addr;
-    let server = Server::bind(options.server, handler)
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let mut server_config = options.server;
+    server_config.extra_headers = options.headers;
+    let server =
+        Server::bind(server_config, router).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr();
     let host = match bound.ip() {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),

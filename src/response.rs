@@ -234,13 +234,16 @@ impl Response {
 
 /// What the writer needs to know about the request being answered.
 #[derive(Debug, Clone, Copy)]
-pub struct WriteContext {
+pub struct WriteContext<'a> {
     /// The request's version; HTTP/1.0 clients get no chunked encoding.
     pub version: Version,
     /// HEAD: send the head that GET would, without the body.
     pub head_request: bool,
     /// Whether the connection may carry another request afterwards.
     pub keep_alive: bool,
+    /// Header lines added to every response, already rendered as
+    /// `Name: value\r\n` (the binary's `-H`); empty for none.
+    pub extra_headers: &'a [u8],
 }
 
 /// What was written, for the access log and the connection loop.
@@ -250,6 +253,28 @@ pub struct Written {
     pub body_bytes: u64,
     /// Whether the connection may be reused.
     pub keep_alive: bool,
+}
+
+/// Renders `(name, value)` pairs as header lines for
+/// [`WriteContext::extra_headers`].
+///
+/// # Errors
+///
+/// [`InvalidHeader`] for a name that is not a token, a value with control
+/// bytes, or a name the writer owns.
+pub fn render_extra_headers(headers: &[(String, String)]) -> Result<Vec<u8>, InvalidHeader> {
+    let mut block = Vec::new();
+    for (name, value) in headers {
+        let reserved = RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name));
+        if reserved || !is_token(name.as_bytes()) || !value.bytes().all(is_field_value_byte) {
+            return Err(InvalidHeader(name.clone()));
+        }
+        block.extend_from_slice(name.as_bytes());
+        block.extend_from_slice(b": ");
+        block.extend_from_slice(value.as_bytes());
+        block.extend_from_slice(b"\r\n");
+    }
+    Ok(block)
 }
 
 /// Writes `response` to `out`, using `scratch` (cleared first) to build the
@@ -263,7 +288,7 @@ pub fn write_response<W: Write>(
     out: &mut W,
     scratch: &mut Vec<u8>,
     response: Response,
-    ctx: WriteContext,
+    ctx: WriteContext<'_>,
 ) -> io::Result<Written> {
     let Response {
         status,
@@ -277,15 +302,7 @@ pub fn write_response<W: Write>(
     let keep_alive = ctx.keep_alive && !close && !(close_delimited && send_body);
 
     scratch.clear();
-    write_head(
-        scratch,
-        status,
-        &headers,
-        &body,
-        chunked,
-        keep_alive,
-        ctx.version,
-    );
+    write_head(scratch, status, &headers, &body, chunked, keep_alive, &ctx);
 
     let body_bytes = match body {
         _ if !send_body => {
@@ -350,7 +367,7 @@ fn write_head(
     body: &ResponseBody,
     chunked: bool,
     keep_alive: bool,
-    version: Version,
+    ctx: &WriteContext<'_>,
 ) {
     // Writing to a Vec cannot fail; the results are ignored for that reason.
     let _ = write!(
@@ -373,6 +390,7 @@ fn write_head(
         scratch.extend_from_slice(value.as_bytes());
         scratch.extend_from_slice(b"\r\n");
     }
+    scratch.extend_from_slice(ctx.extra_headers);
     // RFC 9110 §8.6: no Content-Length on 1xx or 204; on 304 it would have to
     // describe the selected representation, which we leave to the handler's
     // other validators, so we omit it there too.
@@ -391,7 +409,7 @@ fn write_head(
     }
     if !keep_alive {
         scratch.extend_from_slice(b"Connection: close\r\n");
-    } else if version == Version::Http10 {
+    } else if ctx.version == Version::Http10 {
         scratch.extend_from_slice(b"Connection: keep-alive\r\n");
     }
     scratch.extend_from_slice(b"\r\n");

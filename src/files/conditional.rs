@@ -95,8 +95,10 @@ pub fn evaluate(fields: Fields<'_>, method: Method, validators: &Validators) -> 
 }
 
 /// RFC 9110 §13.1.5: a Range is honoured only if If-Range is absent, or is an
-/// entity-tag that strongly matches, or a date exactly equal to
-/// Last-Modified. Weak tags never match.
+/// entity-tag that strongly matches, or a date exactly equal to a strong
+/// Last-Modified: one at least a second older than now (§8.8.2.2), since a
+/// file can change twice within its timestamp's second. Weak tags never
+/// match.
 pub fn if_range_allows(fields: Fields<'_>, validators: &Validators) -> bool {
     let Some(value) = fields.get("if-range") else {
         return true;
@@ -107,8 +109,9 @@ pub fn if_range_allows(fields: Fields<'_>, validators: &Validators) -> bool {
     if value.starts_with(b"W/") {
         return false;
     }
+    let now = crate::http::date::unix_seconds(std::time::SystemTime::now());
     match (parse_http_date(value), validators.last_modified) {
-        (Some(date), Some(modified)) => date == modified,
+        (Some(date), Some(modified)) => date == modified && modified < now - 1,
         _ => false,
     }
 }

@@ -192,6 +192,16 @@ impl FileServer {
     /// Unknown paths: the SPA entry for HTML requests, else the custom 404
     /// page, else a plain 404.
     fn not_found(&self, request: &Request<'_>) -> Response {
+        let response = self.not_found_page(request);
+        if self.config.spa.is_some() {
+            // Whether an unknown path is the app or a 404 depends on Accept.
+            response.with_header("Vary", "Accept")
+        } else {
+            response
+        }
+    }
+
+    fn not_found_page(&self, request: &Request<'_>) -> Response {
         if let Some(spa) = &self.config.spa {
             if negotiate::accepts_html(request.fields()) {
                 if let Ok(Target::File(real, metadata)) = self.locate(&format!("/{spa}")) {

@@ -74,6 +74,12 @@ fn quality_of(fields: Fields<'_>, name: &str, token: &str, wildcards: &[&str]) -
     for value in fields.get_all(name) {
         for element in list_elements(value) {
             let (candidate, q) = token_and_quality(element);
+            // RFC 9110 §8.4.1.3: `x-gzip` is to be read as `gzip`.
+            let candidate = if candidate.eq_ignore_ascii_case(b"x-gzip") {
+                &b"gzip"[..]
+            } else {
+                candidate
+            };
             if candidate.eq_ignore_ascii_case(token.as_bytes()) {
                 exact = Some(exact.map_or(q, |e: u16| e.max(q)));
             } else if let Some(rank) = wildcards
@@ -152,6 +158,7 @@ mod tests {
     fn codings_follow_quality_then_preference() {
         assert_eq!(chosen("gzip, deflate, br, zstd"), Some("br"));
         assert_eq!(chosen("gzip"), Some("gzip"));
+        assert_eq!(chosen("x-gzip"), Some("gzip"));
         assert_eq!(chosen("gzip;q=1, br;q=0.5"), Some("gzip"));
         assert_eq!(chosen("br;q=0, gzip"), Some("gzip"));
         assert_eq!(chosen("*"), Some("br"));

@@ -114,8 +114,19 @@ fn parse_spec(spec: &str, len: u64) -> Spec {
     }
 }
 
-fn merge(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-    ranges.sort_unstable();
+/// Coalesces overlapping or nearby ranges (RFC 9110 §14.3 allows it).
+/// Ranges that need no coalescing keep the order they were asked in, as
+/// §15.3.7.2 asks; once any are merged, the result is in file order.
+fn merge(ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    let mut sorted = ranges.clone();
+    sorted.sort_unstable();
+    let needs_merge = sorted
+        .windows(2)
+        .any(|pair| pair[1].0 <= pair[0].1.saturating_add(MERGE_GAP));
+    if !needs_merge {
+        return ranges;
+    }
+    let ranges = sorted;
     let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
     for (start, end) in ranges {
         match merged.last_mut() {
@@ -233,6 +244,7 @@ mod tests {
             ("bytes=90-1000", Partial(vec![(90, 100)])),
             ("BYTES = 0-0", Partial(vec![(0, 1)])),
             ("bytes=0-0,-1", Partial(vec![(0, 1), (99, 100)])),
+            ("bytes=-1,0-0", Partial(vec![(99, 100), (0, 1)])),
             ("bytes=0-10,5-20", Partial(vec![(0, 21)])),
             ("bytes=100-", Unsatisfiable),
             ("bytes=-0", Unsatisfiable),

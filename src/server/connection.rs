@@ -272,6 +272,7 @@ impl<'s> Connection<'s> {
                 && leftover.is_some()
                 && !handler_panicked
                 && !shared.stopping.load(Ordering::Relaxed),
+            extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
         let mut writer = &self.stream;
@@ -304,6 +305,7 @@ impl<'s> Connection<'s> {
             version: Version::Http11,
             head_request: false,
             keep_alive: false,
+            extra_headers: &self.shared.extra_headers,
         };
         let mut writer = &self.stream;
         let written = write_response(&mut writer, &mut self.out, Response::error(status), ctx);

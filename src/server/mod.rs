@@ -16,7 +16,7 @@ use crate::config::{ServerConfig, WORKER_STACK_BYTES};
 use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::log::Logger;
-use crate::response::{write_response, Response, WriteContext};
+use crate::response::{render_extra_headers, write_response, Response, WriteContext};
 use crate::router::Handler;
 use registry::Registry;
 use std::io;
@@ -43,6 +43,8 @@ pub struct ServerShared {
     pub active: AtomicUsize,
     /// Totals for the shutdown summary.
     pub counters: Counters,
+    /// `config.extra_headers`, rendered once as header lines.
+    pub extra_headers: Vec<u8>,
 }
 
 /// Running totals, reported when the server stops.
@@ -112,8 +114,11 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// The bind error (address in use, permission denied, bad address).
+    /// The bind error (address in use, permission denied, bad address), or
+    /// `InvalidInput` if an extra header is not a valid field.
     pub fn bind(config: ServerConfig, handler: impl Handler + 'static) -> io::Result<Server> {
+        let extra_headers = render_extra_headers(&config.extra_headers)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(config.addr)?;
         let local_addr = listener.local_addr()?;
         let logger = Logger::new(config.access_log);
@@ -128,6 +133,7 @@ impl Server {
                 registry: Registry::default(),
                 active: AtomicUsize::new(0),
                 counters: Counters::default(),
+                extra_headers,
             }),
         })
     }
@@ -262,6 +268,7 @@ fn refuse(shared: &ServerShared, stream: TcpStream) {
         version: Version::Http11,
         head_request: false,
         keep_alive: false,
+        extra_headers: &shared.extra_headers,
     };
     let mut scratch = Vec::new();
     let mut writer = &stream;

@@ -131,3 +131,42 @@ fn every_response_says_nosniff() {
         );
     }
 }
+
+/// Regression: `-H` fields were added by a handler wrapper, so the answers
+/// the connection gives itself (parse errors, 501, `OPTIONS *`) lacked them.
+#[test]
+fn extra_headers_from_the_config_ride_on_the_servers_own_answers_too() {
+    let dir = site();
+    let files = FileServer::new(FilesConfig::new(dir.path()).unwrap());
+    let mut config = test_config();
+    config.extra_headers = vec![("X-Frame-Options".to_string(), "DENY".to_string())];
+    let server = TestServer::start(config, Router::new().mount("/", files));
+    for (raw, status) in [
+        (&b"GET /page.html HTTP/1.1\r\nHost: t\r\n\r\n"[..], 200),
+        (b"GET /%zz HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\n\r\n", 400),
+        (b"BREW / HTTP/1.1\r\nHost: t\r\n\r\n", 501),
+        (b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 204),
+        (b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
+    ] {
+        let r = server.exchange(raw);
+        assert_eq!(r.status(), status, "{}", String::from_utf8_lossy(raw));
+        assert_eq!(
+            r.header("x-frame-options"),
+            Some("DENY"),
+            "{}",
+            r.status_line
+        );
+    }
+}
+
+#[test]
+fn invalid_extra_headers_are_refused_when_the_server_is_built() {
+    let mut config = test_config();
+    config.extra_headers = vec![("X-Bad".to_string(), "a\r\nInjected: 1".to_string())];
+    let result = http_from_scratch::server::Server::bind(config, Router::new());
+    assert_eq!(
+        result.err().map(|e| e.kind()),
+        Some(std::io::ErrorKind::InvalidInput)
+    );
+}

@@ -175,3 +175,12 @@ fn many_copies_of_the_whole_range_are_not_amplified() {
     assert!(r.status() == 200 || r.status() == 206, "{}", r.status_line);
     assert!(r.body == contents, "one copy of the file, not forty");
 }
+
+/// Regression: parts came back in file order even when the request asked
+/// for them otherwise and nothing needed merging (RFC 9110 §15.3.7.2).
+#[test]
+fn parts_keep_the_requested_order_when_nothing_is_merged() {
+    let (_dir, server, contents) = site();
+    let r = ranged(&server, "bytes=500-599, 0-9");
+    assert_parts(&r, &contents, &[(500, 599), (0, 9)]);
+}

@@ -182,3 +182,14 @@ fn custom_404_page_is_the_body_of_every_404() {
     let r = server.exchange(&get("/here.txt"));
     assert_eq!((r.status(), r.body.as_slice()), (200, &b"here"[..]));
 }
+
+/// Regression: the SPA fallback chose between 200 and 404 by Accept without
+/// saying so, so a cache could hand the stored 404 to a browser.
+#[test]
+fn spa_fallback_answers_vary_on_accept() {
+    let (_dir, server) = spa_site();
+    for accept in ["text/html", "application/json"] {
+        let r = server.exchange(&get_with("/app/x", &[&format!("Accept: {accept}")]));
+        assert_eq!(r.header("vary"), Some("Accept"), "{accept}");
+    }
+}
