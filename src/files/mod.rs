@@ -9,6 +9,7 @@
 //! [`conditional`], [`range`] and [`negotiate`]. Framing, HEAD bodies and
 //! the wire belong to the response writer.
 
+pub mod cache;
 pub mod conditional;
 pub mod listing;
 pub mod mime;
@@ -22,12 +23,14 @@ use crate::http::status::Status;
 use crate::request::Request;
 use crate::response::{Response, ResponseBody};
 use crate::router::Handler;
+use cache::{CachedFile, FileCache};
 use conditional::{Precondition, Validators};
 use negotiate::Coding;
 use range::RangeOutcome;
 use std::fs::{self, File, Metadata};
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What the file server serves and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +82,7 @@ impl FilesConfig {
 #[derive(Debug, Clone)]
 pub struct FileServer {
     config: FilesConfig,
+    cache: Arc<FileCache>,
 }
 
 /// The methods a file answers.
@@ -94,7 +98,25 @@ enum Target {
 impl FileServer {
     /// A file server with the given settings.
     pub fn new(config: FilesConfig) -> FileServer {
-        FileServer { config }
+        FileServer {
+            config,
+            cache: Arc::new(FileCache::default()),
+        }
+    }
+
+    /// The cached answer for a plain GET or HEAD of a small file, if the
+    /// request has no preconditions or ranges to weigh.
+    fn from_cache(&self, request: &Request<'_>) -> Option<Response> {
+        let plain = request.fields().iter().all(|(name, _)| {
+            let name = name.as_bytes();
+            !(name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
+                && !name.eq_ignore_ascii_case(b"range")
+        });
+        if !plain {
+            return None;
+        }
+        let entry = self.cache.get(request.route_rest())?;
+        Some(cached_response(&entry))
     }
 
     fn locate(&self, url_path: &str) -> Result<Target, Status> {
@@ -120,8 +142,13 @@ impl FileServer {
     }
 
     fn get(&self, request: &Request<'_>) -> Response {
+        if let Some(response) = self.from_cache(request) {
+            return response;
+        }
         match self.locate(request.route_rest()) {
-            Ok(Target::File(real, metadata)) => self.serve_file(request, &real, &metadata),
+            Ok(Target::File(real, metadata)) => {
+                self.serve_file(request, &real, &metadata, Cacheable::Yes)
+            }
             Ok(Target::Directory(dir)) => self.serve_directory(request, &dir),
             Ok(Target::RedirectToSlash) => redirect_to_slash(request),
             Err(Status::NOT_FOUND) => self.not_found(request),
@@ -162,7 +189,7 @@ impl FileServer {
             let candidate = dir.join(name);
             if let Ok(metadata) = fs::metadata(&candidate) {
                 if metadata.is_file() {
-                    return self.serve_file(request, &candidate, &metadata);
+                    return self.serve_file(request, &candidate, &metadata, Cacheable::Yes);
                 }
             }
         }
@@ -205,7 +232,8 @@ impl FileServer {
         if let Some(spa) = &self.config.spa {
             if negotiate::accepts_html(request.fields()) {
                 if let Ok(Target::File(real, metadata)) = self.locate(&format!("/{spa}")) {
-                    return self.serve_file(request, &real, &metadata);
+                    // Not cacheable: the same URL is a 404 for other Accepts.
+                    return self.serve_file(request, &real, &metadata, Cacheable::No);
                 }
             }
         }
@@ -230,7 +258,13 @@ impl FileServer {
 
     /// A file, with everything RFC 9110 asks of it: negotiation of a
     /// precompressed sibling, validators, preconditions, then ranges.
-    fn serve_file(&self, request: &Request<'_>, real: &Path, metadata: &Metadata) -> Response {
+    fn serve_file(
+        &self,
+        request: &Request<'_>,
+        real: &Path,
+        metadata: &Metadata,
+        cacheable: Cacheable,
+    ) -> Response {
         let fields = request.fields();
         let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let content_type = mime::content_type_for(name);
@@ -269,7 +303,7 @@ impl FileServer {
             Precondition::Proceed => {}
         }
 
-        let file = match File::open(&path) {
+        let mut file = match File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                 return Response::error(Status::FORBIDDEN)
@@ -280,6 +314,20 @@ impl FileServer {
         headers.push(("Accept-Ranges", "bytes".to_string()));
         if let Some(coding) = chosen {
             headers.push(("Content-Encoding", coding.token.to_string()));
+        }
+        let plain = available.is_empty() && fields.get("range").is_none();
+        if cacheable == Cacheable::Yes && plain && len <= cache::MAX_FILE_BYTES {
+            let mut lines = vec![("Content-Type", content_type.to_string())];
+            lines.extend(headers.iter().cloned());
+            let entry = read_into_cache(&mut file, real, &metadata, validators.clone(), &lines);
+            if let Some(entry) = entry {
+                self.cache.insert(request.route_rest(), Arc::clone(&entry));
+                return cached_response(&entry);
+            }
+            // The file changed while being read: stream it instead.
+            if file.seek(SeekFrom::Start(0)).is_err() {
+                return Response::error(Status::INTERNAL_SERVER_ERROR);
+            }
         }
 
         let range = match fields.get("range") {
@@ -372,6 +420,55 @@ impl Handler for FileServer {
         };
         self.with_cors(response)
     }
+}
+
+/// Whether a file answer may be remembered for its URL path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cacheable {
+    Yes,
+    No,
+}
+
+fn cached_response(entry: &CachedFile) -> Response {
+    Response::new(Status::OK)
+        .with_header_lines(Arc::clone(&entry.header_lines))
+        .with_body(ResponseBody::Shared(Arc::clone(&entry.body)))
+}
+
+/// Reads a small file whole and renders its 200 header lines. The stamps
+/// are taken from the open file, so an edit racing the read shows up as a
+/// stale entry on next use rather than as wrong bytes under old headers.
+fn read_into_cache(
+    file: &mut File,
+    real: &Path,
+    metadata: &Metadata,
+    validators: Validators,
+    headers: &[(&'static str, String)],
+) -> Option<Arc<CachedFile>> {
+    let mut body = Vec::with_capacity(metadata.len() as usize);
+    file.read_to_end(&mut body).ok()?;
+    let after = file.metadata().ok()?;
+    if after.len() != body.len() as u64 || cache::Stamp::of(&after) != cache::Stamp::of(metadata) {
+        return None;
+    }
+    let dir = real.parent()?.to_path_buf();
+    let dir_stamp = cache::Stamp::of(&fs::metadata(&dir).ok()?);
+    let mut lines = Vec::new();
+    for (name, value) in headers {
+        lines.extend_from_slice(name.as_bytes());
+        lines.extend_from_slice(b": ");
+        lines.extend_from_slice(value.as_bytes());
+        lines.extend_from_slice(b"\r\n");
+    }
+    Some(Arc::new(CachedFile {
+        real: real.to_path_buf(),
+        stamp: cache::Stamp::of(metadata),
+        dir,
+        dir_stamp,
+        validators,
+        header_lines: lines.into(),
+        body: body.into(),
+    }))
 }
 
 fn with_headers(mut response: Response, headers: Vec<(&'static str, String)>) -> Response {

@@ -7,6 +7,7 @@
 //! separator. Nothing outside the root is ever opened.
 
 use crate::http::uri::percent_decode;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Why a URL path cannot name a file.
@@ -72,6 +73,11 @@ pub fn contain(
 ) -> Result<PathBuf, PathError> {
     let mut joined = root.to_path_buf();
     joined.extend(&clean.segments);
+    // One stat settles the common miss; resolving every component (one
+    // system call each) is only worth it for something that exists.
+    if fs::metadata(&joined).is_err() {
+        return Err(PathError::NotFound);
+    }
     let real = joined.canonicalize().map_err(|_| PathError::NotFound)?;
     if follow_symlinks || real.starts_with(root) {
         Ok(real)

@@ -24,6 +24,7 @@ use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Room after the largest head for body bytes and chunk lines.
@@ -33,6 +34,7 @@ const BODY_SLACK: usize = 4096;
 /// I/O errors simply end the connection.
 pub fn serve(stream: TcpStream, peer: SocketAddr, shared: &ServerShared) {
     shared.active.fetch_add(1, Ordering::Relaxed);
+    let stream = Arc::new(stream);
     let membership = shared.registry.join(&stream);
     let mut connection = Connection::new(stream, peer, shared, membership);
     connection.run();
@@ -41,9 +43,10 @@ pub fn serve(stream: TcpStream, peer: SocketAddr, shared: &ServerShared) {
 }
 
 struct Connection<'s> {
-    stream: TcpStream,
+    /// Shared with the registry, which may shut it down while idle.
+    stream: Arc<TcpStream>,
     /// Lets the server close this connection while it is idle.
-    membership: Option<Membership<'s>>,
+    membership: Membership<'s>,
     peer: SocketAddr,
     shared: &'s ServerShared,
     buf: Box<[u8]>,
@@ -52,6 +55,16 @@ struct Connection<'s> {
     spans: Vec<FieldSpan>,
     out: Vec<u8>,
     read_timeout: Option<Duration>,
+}
+
+/// What happens to the connection after a response.
+enum After {
+    /// Read the next request.
+    KeepAlive,
+    /// Close; everything the client sent so far was read.
+    Close,
+    /// Close, but the client may still be sending: linger first.
+    Linger,
 }
 
 /// What waiting for the next head came to.
@@ -66,10 +79,10 @@ enum HeadWait {
 
 impl<'s> Connection<'s> {
     fn new(
-        stream: TcpStream,
+        stream: Arc<TcpStream>,
         peer: SocketAddr,
         shared: &'s ServerShared,
-        membership: Option<Membership<'s>>,
+        membership: Membership<'s>,
     ) -> Connection<'s> {
         let limits = &shared.config.limits;
         // Small responses go out in one write; no reason to wait for more.
@@ -90,17 +103,23 @@ impl<'s> Connection<'s> {
 
     fn run(&mut self) {
         loop {
-            let keep_going = match self.wait_for_head() {
+            let after = match self.wait_for_head() {
                 HeadWait::Ready(len) => self.serve_one(len),
                 HeadWait::Closed => return,
                 HeadWait::Reject(status) => {
                     self.reject(status);
-                    false
+                    After::Linger
                 }
             };
-            if !keep_going || self.shared.stopping.load(Ordering::Relaxed) {
-                self.linger_close();
-                return;
+            let stopping = self.shared.stopping.load(Ordering::Relaxed);
+            match after {
+                After::KeepAlive if !stopping => {}
+                // Closing with every byte read: nothing for a reset to destroy.
+                After::KeepAlive | After::Close if self.filled == 0 => return,
+                After::KeepAlive | After::Close | After::Linger => {
+                    self.linger_close();
+                    return;
+                }
             }
         }
     }
@@ -122,7 +141,7 @@ impl<'s> Connection<'s> {
         let deadline = Instant::now() + LINGER;
         let mut discarded = 0;
         while discarded < LINGER_BYTES && Instant::now() < deadline {
-            match self.stream.read(&mut self.buf) {
+            match (&*self.stream).read(&mut self.buf) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => discarded += n,
             }
@@ -179,7 +198,7 @@ impl<'s> Connection<'s> {
     /// Marks the connection busy; false if the server already chose it for
     /// closing while it was idle.
     fn set_busy(&self) -> bool {
-        self.membership.as_ref().is_none_or(Membership::set_busy)
+        self.membership.set_busy()
     }
 
     /// RFC 9112 §2.2: empty lines before a request line are ignored. Old
@@ -205,7 +224,7 @@ impl<'s> Connection<'s> {
         }
         self.set_read_timeout(remaining)?;
         loop {
-            match self.stream.read(&mut self.buf[self.filled..]) {
+            match (&*self.stream).read(&mut self.buf[self.filled..]) {
                 Ok(0) => return Ok(false),
                 Ok(n) => {
                     self.filled += n;
@@ -232,7 +251,7 @@ impl<'s> Connection<'s> {
 
     /// Answers the head in `buf[..len]`. Returns whether the connection may
     /// carry another request.
-    fn serve_one(&mut self, len: usize) -> bool {
+    fn serve_one(&mut self, len: usize) -> After {
         let shared = self.shared;
         let limits = &shared.config.limits;
         let (head_bytes, rest) = self.buf.split_at_mut(len);
@@ -242,11 +261,11 @@ impl<'s> Connection<'s> {
             // the head ends there; anything else is a malformed head.
             Ok(_) => {
                 self.reject(Status::BAD_REQUEST);
-                return false;
+                return After::Linger;
             }
             Err(e) => {
                 self.reject(e.status());
-                return false;
+                return After::Linger;
             }
         };
         if head.body != BodyFraming::None {
@@ -275,26 +294,26 @@ impl<'s> Connection<'s> {
             extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
-        let mut writer = &self.stream;
+        let mut writer: &TcpStream = &self.stream;
         let written = write_response(&mut writer, &mut self.out, response, ctx);
         log_request(shared, self.peer, &head, status, written.as_ref().ok());
 
         match (written, leftover) {
-            (
-                Ok(Written {
-                    keep_alive: true, ..
-                }),
-                Some(range),
-            ) => {
+            (Ok(written), Some(range)) => {
                 let (start, end) = (len + range.start, len + range.end);
                 self.buf.copy_within(start..end, 0);
                 self.filled = end - start;
-                if let Some(membership) = &self.membership {
-                    membership.set_idle();
+                if written.keep_alive {
+                    self.membership.set_idle();
+                    After::KeepAlive
+                } else {
+                    After::Close
                 }
-                true
             }
-            _ => false,
+            // The client is gone: nothing to linger for.
+            (Err(_), _) => After::Close,
+            // Part of a body is still unread.
+            (Ok(_), None) => After::Linger,
         }
     }
 
@@ -307,7 +326,7 @@ impl<'s> Connection<'s> {
             keep_alive: false,
             extra_headers: &self.shared.extra_headers,
         };
-        let mut writer = &self.stream;
+        let mut writer: &TcpStream = &self.stream;
         let written = write_response(&mut writer, &mut self.out, Response::error(status), ctx);
         let bytes = written.map_or(0, |w| w.body_bytes);
         self.shared

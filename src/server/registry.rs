@@ -18,7 +18,7 @@ const BUSY: u8 = 1;
 const CLOSING: u8 = 2;
 
 struct Entry {
-    stream: TcpStream,
+    stream: Arc<TcpStream>,
     state: Arc<AtomicU8>,
 }
 
@@ -41,11 +41,10 @@ impl Registry {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection (starting idle) through a second handle to its
-    /// socket. `None` if the handle cannot be made (out of descriptors): the
-    /// connection is then served without being closable early.
-    pub fn join(&self, stream: &TcpStream) -> Option<Membership<'_>> {
-        let handle = stream.try_clone().ok()?;
+    /// Registers a connection (starting idle), sharing its socket so that
+    /// the registry can shut it down.
+    pub fn join(&self, stream: &Arc<TcpStream>) -> Membership<'_> {
+        let handle = Arc::clone(stream);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let state = Arc::new(AtomicU8::new(IDLE));
         self.lock().insert(
@@ -55,11 +54,11 @@ impl Registry {
                 state: Arc::clone(&state),
             },
         );
-        Some(Membership {
+        Membership {
             registry: self,
             id,
             state,
-        })
+        }
     }
 
     /// Number of open connections.
@@ -137,16 +136,16 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let _c1 = TcpStream::connect(addr).unwrap();
         let _c2 = TcpStream::connect(addr).unwrap();
-        let (mut idle, _) = listener.accept().unwrap();
-        let (busy, _) = listener.accept().unwrap();
+        let idle = Arc::new(listener.accept().unwrap().0);
+        let busy = Arc::new(listener.accept().unwrap().0);
         let registry = Registry::default();
-        let idle_member = registry.join(&idle).unwrap();
-        let busy_member = registry.join(&busy).unwrap();
+        let idle_member = registry.join(&idle);
+        let busy_member = registry.join(&busy);
         assert!(busy_member.set_busy());
         assert_eq!(registry.close_idle(10), 1);
         let mut byte = [0u8; 1];
         assert_eq!(
-            idle.read(&mut byte).unwrap(),
+            (&*idle).read(&mut byte).unwrap(),
             0,
             "the idle socket was shut down"
         );
