@@ -106,12 +106,13 @@ impl FileServer {
 
     /// The cached answer for a plain GET or HEAD of a small file, if the
     /// request has no preconditions or ranges to weigh.
-    fn from_cache(&self, request: &Request<'_>) -> Option<Response> {
-        let plain = request.fields().iter().all(|(name, _)| {
+    fn cached_answer(&self, request: &Request<'_>) -> Option<Response> {
+        let weighs_something = |name: &str| {
             let name = name.as_bytes();
-            !(name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
-                && !name.eq_ignore_ascii_case(b"range")
-        });
+            name.eq_ignore_ascii_case(b"range")
+                || (name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
+        };
+        let plain = !request.fields().iter().any(|(name, _)| weighs_something(name));
         if !plain {
             return None;
         }
@@ -142,7 +143,7 @@ impl FileServer {
     }
 
     fn get(&self, request: &Request<'_>) -> Response {
-        if let Some(response) = self.from_cache(request) {
+        if let Some(response) = self.cached_answer(request) {
             return response;
         }
         match self.locate(request.route_rest()) {
