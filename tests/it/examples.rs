@@ -141,3 +141,15 @@ fn stream_is_chunked_for_http11_and_close_delimited_for_http10() {
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(r.body_text().lines().count(), 2);
 }
+
+#[test]
+fn a_chunked_body_behind_a_head_that_fills_the_first_buffer_is_decoded() {
+    let server = TestServer::start(test_config(), echo::router());
+    let padding = "p".repeat(4000);
+    let raw = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nX-Pad: {padding}\r\nTransfer-Encoding: chunked\r\n\r\n\
+         5;name=value\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    );
+    let r = server.exchange(raw.as_bytes());
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"hello world"[..]));
+}

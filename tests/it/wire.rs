@@ -341,3 +341,21 @@ fn smuggling_attempts_get_one_response_and_a_close() {
         assert!(is_closed(&mut stream), "no second response: {:?}", String::from_utf8_lossy(raw));
     }
 }
+
+#[test]
+fn heads_larger_than_the_initial_buffer_are_read_whole() {
+    let (_dir, server) = site();
+    // Connections start with a 4 KiB buffer and grow it once when a head
+    // needs more; 12 KiB of fields is under the 16 KiB head limit.
+    let fields: String = (0..12)
+        .map(|i| format!("X-Pad-{i}: {}\r\n", "p".repeat(1000)))
+        .collect();
+    let mut stream = server.connect();
+    for _ in 0..2 {
+        stream
+            .write_all(format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\n{fields}\r\n").as_bytes())
+            .unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert_eq!((r.status(), r.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+}
