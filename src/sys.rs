@@ -33,24 +33,11 @@ mod unix {
     pub const SIGINT: c_int = 2;
     pub const SIGTERM: c_int = 15;
 
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    ))]
-    pub const RLIMIT_NOFILE: c_int = 8;
-    #[cfg(not(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    )))]
+    /// `RLIMIT_NOFILE`: 7 on Linux, 8 on the BSDs and macOS.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub const RLIMIT_NOFILE: c_int = 7;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub const RLIMIT_NOFILE: c_int = 8;
 
     /// `struct rlimit`: two `rlim_t`, which is 64 bits on the platforms we
     /// build for.

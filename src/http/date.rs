@@ -7,7 +7,7 @@
 //! dates after 2038 come out right on every platform.
 //!
 //! The current `Date` header is formatted at most once per second per thread
-//! ([`now_imf_fixdate`]); nothing here touches a socket.
+//! ([`with_now_imf_fixdate`]); nothing here touches a socket.
 
 use std::cell::RefCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -17,13 +17,15 @@ impl Drop for Running {
     }
 }
 
-#[test]
-fn binary_serves_a_directory_and_logs_requests() {
-    let dir = TempDir::new("binary");
-    dir.write("hello.txt", b"hello from disk\n");
+/// Starts the binary with `args` and `root`, and reads the start-up line.
+/// Returns the running process, its stdout, the line and the port.
+fn start_binary(
+    args: &[&str],
+    root: &std::path::Path,
+) -> (Running, BufReader<std::process::ChildStdout>, String, u16) {
     let child = Command::new(BIN)
-        .args(["--port", "0"])
-        .arg(dir.path())
+        .args(args)
+        .arg(root)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -32,17 +34,24 @@ fn binary_serves_a_directory_and_logs_requests() {
     let mut stdout = BufReader::new(running.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let canonical = dir.path().canonicalize().unwrap();
-    let prefix = format!("Serving {} at http://127.0.0.1:", canonical.display());
-    assert!(line.starts_with(&prefix), "{line}");
-    let port: u16 = line
+    let port = line
         .trim_end()
         .trim_end_matches('/')
         .rsplit(':')
         .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (running, stdout, line, port)
+}
+
+#[test]
+fn binary_serves_a_directory_and_logs_requests() {
+    let dir = TempDir::new("binary");
+    dir.write("hello.txt", b"hello from disk\n");
+    let (_running, mut stdout, line, port) = start_binary(&["--port", "0"], dir.path());
+    let canonical = dir.path().canonicalize().unwrap();
+    let prefix = format!("Serving {} at http://127.0.0.1:", canonical.display());
+    assert!(line.starts_with(&prefix), "{line}");
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
@@ -122,26 +131,8 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     let dir = TempDir::new("sigterm");
     let contents: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8).collect();
     dir.write("big.bin", &contents);
-    let child = Command::new(BIN)
-        .args(["--port", "0", "--quiet"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
+    let (mut running, mut stdout, _, port) = start_binary(&["--port", "0", "--quiet"], dir.path());
     let pid = running.0.id();
-    let mut stdout = BufReader::new(running.0.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let port: u16 = line
-        .trim_end()
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
