@@ -78,6 +78,13 @@ impl<'a> Request<'a> {
         self.path
     }
 
+    /// The path percent-decoded, or `None` if it has a malformed escape or
+    /// decodes to invalid UTF-8. (A decoded `/` is indistinguishable from a
+    /// separator here; route on [`Request::path`] when that matters.)
+    pub fn decoded_path(&self) -> Option<String> {
+        crate::http::uri::percent_decode_str(self.path)
+    }
+
     /// The query string without the `?`, still encoded, if there was one.
     pub fn query(&self) -> Option<&'a str> {
         self.query
@@ -149,6 +156,8 @@ pub enum BodyError {
     TooLarge,
     /// The client closed or the socket failed mid-body.
     Io(io::Error),
+    /// The body was asked for as text but is not UTF-8.
+    NotUtf8,
 }
 
 impl BodyError {
@@ -157,7 +166,7 @@ impl BodyError {
         match self {
             BodyError::Chunk(e) => e.status(),
             BodyError::TooLarge => Status::CONTENT_TOO_LARGE,
-            BodyError::Io(_) => Status::BAD_REQUEST,
+            BodyError::Io(_) | BodyError::NotUtf8 => Status::BAD_REQUEST,
         }
     }
 }
@@ -260,6 +269,16 @@ impl<'a> Body<'a> {
             }
             out.extend_from_slice(&chunk[..n]);
         }
+    }
+
+    /// Reads the whole body as UTF-8 text, refusing more than `limit` bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Body::read_to_vec`], and [`BodyError::NotUtf8`] for bytes that
+    /// are not UTF-8.
+    pub fn read_to_string(&mut self, limit: u64) -> Result<String, BodyError> {
+        String::from_utf8(self.read_to_vec(limit)?).map_err(|_| BodyError::NotUtf8)
     }
 
     /// Reads and discards what is left of the body if it is at most `bound`

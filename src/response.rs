@@ -146,6 +146,32 @@ impl Response {
         Response::bytes(status, content_type, bytes)
     }
 
+    /// A whole file, streamed, with `Content-Type` from its extension and
+    /// `Last-Modified`. For conditional requests, ranges and the rest, mount
+    /// a [`crate::files::FileServer`] instead.
+    ///
+    /// # Errors
+    ///
+    /// The error from opening the file or reading its metadata.
+    pub fn file(path: impl AsRef<std::path::Path>) -> io::Result<Response> {
+        let path = path.as_ref();
+        let file = File::open(path)?;
+        let metadata = file.metadata()?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let mut response = Response::new(Status::OK)
+            .with_header("Content-Type", crate::files::mime::content_type_for(name))
+            .with_body(ResponseBody::File {
+                file,
+                offset: 0,
+                len: metadata.len(),
+            });
+        if let Ok(modified) = metadata.modified() {
+            let secs = date::unix_seconds(modified);
+            response = response.with_header("Last-Modified", date::format_imf_fixdate(secs));
+        }
+        Ok(response)
+    }
+
     /// A redirect to `location` (which the caller has encoded).
     pub fn redirect(status: Status, location: impl Into<Cow<'static, str>>) -> Response {
         Response::text(status, format!("{status}\n")).with_header("Location", location)

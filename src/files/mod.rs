@@ -112,7 +112,10 @@ impl FileServer {
             name.eq_ignore_ascii_case(b"range")
                 || (name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
         };
-        let plain = !request.fields().iter().any(|(name, _)| weighs_something(name));
+        let plain = !request
+            .fields()
+            .iter()
+            .any(|(name, _)| weighs_something(name));
         if !plain {
             return None;
         }

@@ -4,6 +4,7 @@
 mod binary;
 mod examples;
 mod files;
+mod library;
 mod pool;
 mod resilience;
 mod support;
