@@ -286,8 +286,9 @@ impl<'a> Body<'a> {
     /// connection can carry another request. This changes the socket's read
     /// timeout. Returns where the
     /// bytes after the body (a pipelined request) sit in the buffer given to
-    /// [`Body::new`], or `None` when the connection must close instead.
-    pub fn finish(mut self, bound: u64) -> Option<Range<usize>> {
+    /// [`Body::new`] and the bytes themselves, or `None` when the connection
+    /// must close instead.
+    pub fn finish(mut self, bound: u64) -> Option<(Range<usize>, &'a [u8])> {
         if self.failed || self.send_continue {
             return None;
         }
@@ -315,7 +316,10 @@ impl<'a> Body<'a> {
         if !self.is_finished() {
             return None;
         }
-        Some(self.start..self.end)
+        let range = self.start..self.end;
+        let Body { buf, .. } = self;
+        let bytes: &'a [u8] = buf;
+        Some((range.clone(), &bytes[range]))
     }
 
     fn read_checked(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {

@@ -269,6 +269,18 @@ impl Response {
         self
     }
 
+    /// Whether the whole answer is small and in hand (no stream, no large
+    /// file), so it can wait in a buffer with others.
+    pub fn is_small(&self) -> bool {
+        match &self.body {
+            ResponseBody::Empty => true,
+            ResponseBody::Bytes(b) => b.len() as u64 <= INLINE_BODY_BYTES,
+            ResponseBody::Shared(b) => b.len() as u64 <= INLINE_BODY_BYTES,
+            ResponseBody::File { len, .. } => *len <= INLINE_BODY_BYTES,
+            ResponseBody::Stream(_) | ResponseBody::Sized { .. } => false,
+        }
+    }
+
     /// The status.
     pub fn status(&self) -> Status {
         self.status

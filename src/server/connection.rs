@@ -20,12 +20,15 @@ use crate::request::{Body, Request};
 use crate::response::{write_response, Response, WriteContext, Written};
 use crate::server::registry::Membership;
 use crate::server::ServerShared;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Most bytes of batched pipelined answers held before writing.
+const MAX_PENDING_BYTES: usize = 64 * 1024;
 
 /// Room after the largest head for body bytes and chunk lines.
 const BODY_SLACK: usize = 4096;
@@ -60,10 +63,13 @@ struct Connection<'s> {
     filled: usize,
     spans: Vec<FieldSpan>,
     out: Vec<u8>,
+    /// Answers to pipelined requests waiting to leave in one write.
+    pending: Vec<u8>,
     read_timeout: Option<Duration>,
 }
 
 /// What happens to the connection after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum After {
     /// Read the next request.
     KeepAlive,
@@ -103,6 +109,7 @@ impl<'s> Connection<'s> {
             filled: 0,
             spans: Vec::new(),
             out: Vec::with_capacity(1024),
+            pending: Vec::new(),
             read_timeout: None,
         }
     }
@@ -111,13 +118,19 @@ impl<'s> Connection<'s> {
         loop {
             let after = match self.wait_for_head() {
                 HeadWait::Ready(len) => self.serve_one(len),
-                HeadWait::Closed => return,
+                HeadWait::Closed => After::Close,
                 HeadWait::Reject(status) => {
                     self.reject(status);
                     After::Linger
                 }
             };
             let stopping = self.shared.stopping.load(Ordering::Relaxed);
+            if after != After::KeepAlive || stopping {
+                // Answers batched for pipelined requests go out before any close.
+                if flush(&self.stream, &mut self.pending).is_err() {
+                    return;
+                }
+            }
             match after {
                 After::KeepAlive if !stopping => {}
                 // Closing with every byte read: nothing for a reset to destroy.
@@ -188,6 +201,10 @@ impl<'s> Connection<'s> {
                     Ok(Parsed::Incomplete) => {}
                 }
                 head_deadline.get_or_insert_with(|| Instant::now() + timeouts.head);
+            }
+            // About to wait for the client: nothing may wait with us.
+            if flush(&self.stream, &mut self.pending).is_err() {
+                return HeadWait::Closed;
             }
             let deadline = head_deadline.unwrap_or(idle_deadline);
             match self.read_more(deadline) {
@@ -318,10 +335,29 @@ impl<'s> Connection<'s> {
             extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
-        let mut writer: &TcpStream = &self.stream;
-        let written = write_response(&mut writer, &mut self.out, response, ctx);
+        // Pipelining: while the next request is already here, small answers
+        // wait in `pending` and leave together in one write.
+        let next_is_here = leftover
+            .as_ref()
+            .is_some_and(|(_, bytes)| find_head_end(bytes).is_some());
+        let batch = ctx.keep_alive
+            && response.is_small()
+            && (next_is_here || !self.pending.is_empty())
+            && self.pending.len() < MAX_PENDING_BYTES;
+        let written = if batch {
+            let written = write_response(&mut self.pending, &mut self.out, response, ctx);
+            match written {
+                Ok(w) if !next_is_here => flush(&self.stream, &mut self.pending).map(|()| w),
+                other => other,
+            }
+        } else {
+            let flushed = flush(&self.stream, &mut self.pending);
+            let mut writer: &TcpStream = &self.stream;
+            flushed.and_then(|()| write_response(&mut writer, &mut self.out, response, ctx))
+        };
         log_request(shared, self.peer, &head, status, written.as_ref().ok());
 
+        let leftover = leftover.map(|(range, _)| range);
         match (written, leftover) {
             (Ok(written), Some(range)) => {
                 let (start, end) = (len + range.start, len + range.end);
@@ -344,6 +380,10 @@ impl<'s> Connection<'s> {
     /// Writes a plain error response and marks the connection for closing;
     /// every protocol error closes, since what follows cannot be trusted.
     fn reject(&mut self, status: Status) {
+        // Earlier pipelined answers still waiting must go first.
+        if flush(&self.stream, &mut self.pending).is_err() {
+            return;
+        }
         let ctx = WriteContext {
             version: Version::Http11,
             head_request: false,
@@ -409,6 +449,16 @@ fn log_request(
         status,
         bytes: written.map_or(0, |w| w.body_bytes),
     });
+}
+
+/// Writes the batched answers of pipelined requests, if any.
+fn flush(mut stream: &TcpStream, pending: &mut Vec<u8>) -> io::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let result = stream.write_all(pending);
+    pending.clear();
+    result
 }
 
 /// Where the first `CRLF CRLF` ends, if the buffer holds one.

@@ -359,3 +359,43 @@ fn heads_larger_than_the_initial_buffer_are_read_whole() {
         assert_eq!((r.status(), r.body.as_slice()), (200, &b"hello\n"[..]));
     }
 }
+
+#[test]
+fn a_long_pipeline_is_answered_in_order() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    let mut batch = Vec::new();
+    for i in 0..50 {
+        match i % 3 {
+            0 => batch.extend(get("/hello.txt")),
+            1 => batch.extend(get("/missing")),
+            _ => batch.extend(b"HEAD /page.html HTTP/1.1\r\nHost: t\r\n\r\n"),
+        }
+    }
+    stream.write_all(&batch).unwrap();
+    for i in 0..50 {
+        let r = read_response(&mut stream, i % 3 == 2).unwrap();
+        let want = [200, 404, 200][i % 3];
+        assert_eq!(r.status(), want, "response {i}");
+        if i % 3 == 0 {
+            assert_eq!(r.body, b"hello\n");
+        }
+    }
+}
+
+#[test]
+fn answers_batched_for_a_pipeline_precede_the_error_that_ends_it() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    let mut batch = get("/hello.txt");
+    batch.extend(get("/page.html"));
+    batch.extend(b"GET /bad target HTTP/1.1\r\nHost: t\r\n\r\n");
+    stream.write_all(&batch).unwrap();
+    assert_eq!(read_response(&mut stream, false).unwrap().body, b"hello\n");
+    assert_eq!(
+        read_response(&mut stream, false).unwrap().body,
+        b"<p>hi</p>\n"
+    );
+    assert_eq!(read_response(&mut stream, false).unwrap().status(), 400);
+    assert!(is_closed(&mut stream));
+}
