@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
 
 /// Longest wait for the next bytes of a body being drained after the
-/// handler returned.
+/// handler returned; the whole drain gets twice this.
 const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One request, as given to a handler.
@@ -289,7 +289,7 @@ impl<'a> Body<'a> {
     /// [`Body::new`] and the bytes themselves, or `None` when the connection
     /// must close instead.
     pub fn finish(mut self, bound: u64) -> Option<(Range<usize>, &'a [u8])> {
-        if self.failed || self.send_continue {
+        if self.failed || (self.send_continue && !self.is_finished()) {
             return None;
         }
         // A declared length past the bound is not worth waiting for.
@@ -303,7 +303,13 @@ impl<'a> Body<'a> {
         }
         let mut discarded = 0u64;
         let mut sink = [0u8; 4096];
+        // A total deadline too: a client sending a byte a second must not
+        // hold the worker for the whole bound.
+        let deadline = std::time::Instant::now() + DRAIN_WAIT * 2;
         while !self.is_finished() {
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
             match self.read_checked(&mut sink) {
                 Ok(0) => break,
                 Ok(n) => discarded += n as u64,

@@ -152,9 +152,18 @@ impl Response {
     ///
     /// # Errors
     ///
-    /// The error from opening the file or reading its metadata.
+    /// The error from opening the file or reading its metadata, or
+    /// `InvalidInput` if the path is not a regular file.
     pub fn file(path: impl AsRef<std::path::Path>) -> io::Result<Response> {
         let path = path.as_ref();
+        // Check before opening: opening a FIFO would block, and a directory
+        // opens fine but cannot be read.
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
         let file = File::open(path)?;
         let metadata = file.metadata()?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -7,6 +7,9 @@
 //! file and of its directory: an edited file (size, modification time or
 //! inode changed) or a new precompressed sibling (the directory changed)
 //! makes the entry stale at once, and the request takes the slow path.
+//! Only URL paths already in clean form are cached (one entry per file,
+//! whatever aliases a client invents). Each use stats the path the URL
+//! names (following links afresh) and the file's directory.
 //! The cache holds at most [`MAX_FILE_BYTES`] per file and
 //! [`MAX_TOTAL_BYTES`] in all; when full it drops arbitrary entries.
 
@@ -23,12 +26,14 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 /// Bound on the bytes held by the whole cache.
 pub const MAX_TOTAL_BYTES: usize = 32 * 1024 * 1024;
 
-/// What identifies a version of a file or directory.
+/// What identifies a version of a file or directory: size, modification
+/// time, and on Unix the inode (a replaced file or a retargeted symlink),
+/// the change time and the mode (a `chmod` that should now give 403).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
-    inode: u64,
+    unix: (u64, i64, i64, u32),
 }
 
 impl Stamp {
@@ -37,27 +42,49 @@ impl Stamp {
         Stamp {
             len: metadata.len(),
             modified: metadata.modified().ok(),
-            inode: inode(metadata),
+            unix: unix_identity(metadata),
         }
     }
 }
 
 #[cfg(unix)]
-fn inode(metadata: &Metadata) -> u64 {
+fn unix_identity(metadata: &Metadata) -> (u64, i64, i64, u32) {
     use std::os::unix::fs::MetadataExt;
-    metadata.ino()
+    (
+        metadata.ino(),
+        metadata.ctime(),
+        metadata.ctime_nsec(),
+        metadata.mode(),
+    )
 }
 
 #[cfg(not(unix))]
-fn inode(_metadata: &Metadata) -> u64 {
-    0
+fn unix_identity(_metadata: &Metadata) -> (u64, i64, i64, u32) {
+    (0, 0, 0, 0)
+}
+
+/// Whether a URL path is already in the form cleaning would give it: no
+/// escapes, no empty or dot segments. Only such paths are cached, so one
+/// file has one entry, not one per way of spelling its path.
+pub fn is_canonical_url_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    !rest.contains('%')
+        && !rest.starts_with('/')
+        && !rest.contains("//")
+        && rest
+            .split('/')
+            .all(|segment| segment != "." && segment != "..")
 }
 
 /// One cached file.
 #[derive(Debug)]
 pub struct CachedFile {
-    /// The real path the entry was read from.
-    pub real: PathBuf,
+    /// The path the URL names under the root, symlinks unresolved, so that
+    /// checking it follows any link afresh (a retargeted link shows up as a
+    /// different inode).
+    pub lookup: PathBuf,
     /// The file's stamp when it was read.
     pub stamp: Stamp,
     /// The directory holding it, and its stamp then.
@@ -78,11 +105,13 @@ impl CachedFile {
         let same = |path: &PathBuf, stamp: &Stamp| {
             fs::metadata(path).is_ok_and(|m| Stamp::of(&m) == *stamp)
         };
-        same(&self.real, &self.stamp) && same(&self.dir, &self.dir_stamp)
+        same(&self.lookup, &self.stamp) && same(&self.dir, &self.dir_stamp)
     }
 
+    /// Bytes held for this entry (its key counted by the caller).
     fn size(&self) -> usize {
-        self.body.len() + self.header_lines.len()
+        let paths = self.lookup.as_os_str().len() + self.dir.as_os_str().len();
+        self.body.len() + self.header_lines.len() + paths + 256
     }
 }
 
@@ -114,7 +143,7 @@ impl FileCache {
 
     /// Caches `file` under `url_path`, making room if needed.
     pub fn insert(&self, url_path: &str, file: Arc<CachedFile>) {
-        let size = file.size();
+        let size = file.size() + url_path.len();
         if size > MAX_TOTAL_BYTES {
             return;
         }
@@ -124,11 +153,11 @@ impl FileCache {
                 break;
             };
             if let Some(old) = entries.by_path.remove(&victim) {
-                entries.total -= old.size();
+                entries.total -= old.size() + victim.len();
             }
         }
         if let Some(old) = entries.by_path.insert(url_path.into(), file) {
-            entries.total -= old.size();
+            entries.total -= old.size() + url_path.len();
         }
         entries.total += size;
     }
@@ -136,7 +165,7 @@ impl FileCache {
     fn remove(&self, url_path: &str) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = entries.by_path.remove(url_path) {
-            entries.total -= old.size();
+            entries.total -= old.size() + url_path.len();
         }
     }
 
@@ -146,5 +175,29 @@ impl FileCache {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_clean_url_paths_are_cache_keys() {
+        for clean in ["/", "/a.txt", "/dir/", "/dir/a.txt", "/a.b/c"] {
+            assert!(is_canonical_url_path(clean), "{clean}");
+        }
+        for alias in [
+            "/%61.txt",
+            "//a.txt",
+            "/dir//a.txt",
+            "/./a.txt",
+            "/b/../a.txt",
+            "/dir/.",
+            "/dir/..",
+            "a.txt",
+        ] {
+            assert!(!is_canonical_url_path(alias), "{alias}");
+        }
     }
 }

@@ -190,10 +190,17 @@ impl FileServer {
 
     fn serve_directory(&self, request: &Request<'_>, dir: &Path) -> Response {
         for name in &self.config.index {
-            let candidate = dir.join(name);
-            if let Ok(metadata) = fs::metadata(&candidate) {
+            // The index may be a symlink: it gets the same containment check
+            // as any other path.
+            let Ok(real) = dir.join(name).canonicalize() else {
+                continue;
+            };
+            if !self.config.follow_symlinks && !real.starts_with(&self.config.root) {
+                continue;
+            }
+            if let Ok(metadata) = fs::metadata(&real) {
                 if metadata.is_file() {
-                    return self.serve_file(request, &candidate, &metadata, Cacheable::Yes);
+                    return self.serve_file(request, &real, &metadata, Cacheable::Yes);
                 }
             }
         }
@@ -320,12 +327,28 @@ impl FileServer {
             headers.push(("Content-Encoding", coding.token.to_string()));
         }
         let plain = available.is_empty() && fields.get("range").is_none();
-        if cacheable == Cacheable::Yes && plain && len <= cache::MAX_FILE_BYTES {
+        let key = request.route_rest();
+        if cacheable == Cacheable::Yes
+            && plain
+            && len <= cache::MAX_FILE_BYTES
+            && cache::is_canonical_url_path(key)
+        {
             let mut lines = vec![("Content-Type", content_type.to_string())];
             lines.extend(headers.iter().cloned());
-            let entry = read_into_cache(&mut file, real, &metadata, validators.clone(), &lines);
+            // What the URL names under the root: for `/dir/`, its index.
+            let mut lookup = self.config.root.join(key.trim_start_matches('/'));
+            if key.ends_with('/') {
+                lookup.push(name);
+            }
+            let entry = read_into_cache(
+                &mut file,
+                (real, lookup),
+                &metadata,
+                validators.clone(),
+                &lines,
+            );
             if let Some(entry) = entry {
-                self.cache.insert(request.route_rest(), Arc::clone(&entry));
+                self.cache.insert(key, Arc::clone(&entry));
                 return cached_response(&entry);
             }
             // The file changed while being read: stream it instead.
@@ -444,13 +467,16 @@ fn cached_response(entry: &CachedFile) -> Response {
 /// stale entry on next use rather than as wrong bytes under old headers.
 fn read_into_cache(
     file: &mut File,
-    real: &Path,
+    (real, lookup): (&Path, PathBuf),
     metadata: &Metadata,
     validators: Validators,
     headers: &[(&'static str, String)],
 ) -> Option<Arc<CachedFile>> {
     let mut body = Vec::with_capacity(metadata.len() as usize);
-    file.read_to_end(&mut body).ok()?;
+    // Bounded: the file may have grown since its metadata was read.
+    file.take(cache::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut body)
+        .ok()?;
     let after = file.metadata().ok()?;
     if after.len() != body.len() as u64 || cache::Stamp::of(&after) != cache::Stamp::of(metadata) {
         return None;
@@ -464,8 +490,12 @@ fn read_into_cache(
         lines.extend_from_slice(value.as_bytes());
         lines.extend_from_slice(b"\r\n");
     }
+    // The lookup path must lead to this very file now.
+    if fs::metadata(&lookup).map(|m| cache::Stamp::of(&m)).ok()? != cache::Stamp::of(metadata) {
+        return None;
+    }
     Some(Arc::new(CachedFile {
-        real: real.to_path_buf(),
+        lookup,
         stamp: cache::Stamp::of(metadata),
         dir,
         dir_stamp,
@@ -499,9 +529,12 @@ fn boundary_for(etag: &str) -> String {
 
 /// `/dir` -> `/dir/`, keeping the query (as nginx and darkhttpd do).
 fn redirect_to_slash(request: &Request<'_>) -> Response {
+    // One leading slash only: `//host/..` must not become a redirect to
+    // another host (a protocol-relative URL).
+    let path = format!("/{}", request.path().trim_start_matches('/'));
     let location = match request.query() {
-        Some(query) => format!("{}/?{query}", request.path()),
-        None => format!("{}/", request.path()),
+        Some(query) => format!("{path}/?{query}"),
+        None => format!("{path}/"),
     };
     Response::redirect(Status::MOVED_PERMANENTLY, location)
 }

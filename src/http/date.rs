@@ -164,6 +164,11 @@ pub fn with_now_imf_fixdate<R>(f: impl FnOnce(&str) -> R) -> R {
 /// asctime-date = day-name SP date3 SP time-of-day SP year      ; Sun Nov  6 08:49:37 1994
 /// ```
 pub fn parse_http_date(text: &[u8]) -> Option<i64> {
+    // Every valid date is ASCII; checking first makes the byte-index slicing
+    // below safe on any input (a multi-byte character could split a slice).
+    if !text.is_ascii() {
+        return None;
+    }
     let text = std::str::from_utf8(text).ok()?;
     parse_imf_fixdate(text)
         .or_else(|| parse_rfc850(text))
@@ -342,6 +347,9 @@ mod tests {
             b"Tue, 29 Feb 2100 00:00:00 GMT",
             b"Sun, 6 Nov 1994 08:49:37 GMT",
             b"Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 0\u{e9} Nov 1994 08:49:37 GM".as_bytes(),
+            "Sunday, 0\u{e9}-Nov-94 08:49:37 GM".as_bytes(),
+            "Sun Nov \u{e9}6 08:49:37 199".as_bytes(),
             b"",
             b"garbage",
         ] {

@@ -206,6 +206,11 @@ impl<'s> Connection<'s> {
             if flush(&self.stream, &mut self.pending).is_err() {
                 return HeadWait::Closed;
             }
+            if self.filled == 0 {
+                // Only now, with nothing read and nothing unsent, may the
+                // server close this connection to make room.
+                self.membership.set_idle();
+            }
             let deadline = head_deadline.unwrap_or(idle_deadline);
             match self.read_more(deadline) {
                 Ok(true) => {}
@@ -291,8 +296,9 @@ impl<'s> Connection<'s> {
     fn serve_one(&mut self, len: usize) -> After {
         let shared = self.shared;
         let limits = &shared.config.limits;
-        if self.buf.len() - len < BODY_SLACK {
+        if self.buf.len() - len < BODY_SLACK && mentions_transfer_encoding(&self.buf[..len]) {
             // A chunked body needs room after the head for its size lines.
+            // (A false positive only costs the growth.)
             self.grow_buffer();
         }
         let (head_bytes, rest) = self.buf.split_at_mut(len);
@@ -314,6 +320,13 @@ impl<'s> Connection<'s> {
             if self.read_timeout != Some(body_timeout) {
                 let _ = self.stream.set_read_timeout(Some(body_timeout));
                 self.read_timeout = Some(body_timeout);
+            }
+        }
+        if head.body != BodyFraming::None {
+            // Reading a body (or sending 100 Continue) talks to the client:
+            // answers batched for earlier pipelined requests must go first.
+            if flush(&self.stream, &mut self.pending).is_err() {
+                return After::Close;
             }
         }
         let body = Body::new(&self.stream, rest, self.filled - len, &head, limits);
@@ -364,7 +377,6 @@ impl<'s> Connection<'s> {
                 self.buf.copy_within(start..end, 0);
                 self.filled = end - start;
                 if written.keep_alive {
-                    self.membership.set_idle();
                     After::KeepAlive
                 } else {
                     After::Close
@@ -449,6 +461,14 @@ fn log_request(
         status,
         bytes: written.map_or(0, |w| w.body_bytes),
     });
+}
+
+/// Whether a head contains `transfer-encoding` in any case: a cheap
+/// over-approximation of "the body is chunked", checked before parsing.
+fn mentions_transfer_encoding(head: &[u8]) -> bool {
+    const NAME: &[u8] = b"transfer-encoding";
+    head.windows(NAME.len())
+        .any(|w| w.eq_ignore_ascii_case(NAME))
 }
 
 /// Writes the batched answers of pipelined requests, if any.

@@ -41,12 +41,14 @@ impl Registry {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection (starting idle), sharing its socket so that
+    /// Registers a connection (starting busy), sharing its socket so that
     /// the registry can shut it down.
     pub fn join(&self, stream: &Arc<TcpStream>) -> Membership<'_> {
         let handle = Arc::clone(stream);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let state = Arc::new(AtomicU8::new(IDLE));
+        // Busy until the connection itself says it is waiting: a fresh
+        // connection's first request may already be on its way.
+        let state = Arc::new(AtomicU8::new(BUSY));
         self.lock().insert(
             id,
             Entry {
@@ -141,6 +143,8 @@ mod tests {
         let registry = Registry::default();
         let idle_member = registry.join(&idle);
         let busy_member = registry.join(&busy);
+        assert_eq!(registry.close_idle(10), 0, "connections start busy");
+        idle_member.set_idle();
         assert!(busy_member.set_busy());
         assert_eq!(registry.close_idle(10), 1);
         let mut byte = [0u8; 1];

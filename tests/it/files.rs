@@ -189,3 +189,71 @@ fn symlinks_leading_outside_the_root_are_not_followed() {
     assert!(!listing.contains("escape"), "outside links are not listed");
     assert!(listing.contains("alias.txt"));
 }
+
+/// Regression: an index file reached through a symlink was served without
+/// the containment check, so `docs/index.html -> /etc/passwd` leaked.
+#[cfg(unix)]
+#[test]
+fn an_index_symlink_leading_outside_the_root_is_not_served() {
+    let outer = TempDir::new("index-escape");
+    outer.write("secret.txt", b"TOP-SECRET");
+    let root = outer.0.join("root");
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::os::unix::fs::symlink(outer.0.join("secret.txt"), root.join("docs/index.html")).unwrap();
+    let server = TestServer::files(&root);
+    let r = server.exchange(&get("/docs/"));
+    assert!(!r.body_text().contains("TOP-SECRET"), "{}", r.status_line);
+}
+
+/// Regression: the small-file cache checked only the resolved file, so a
+/// symlink retargeted to another file kept serving the old one.
+#[cfg(unix)]
+#[test]
+fn a_retargeted_symlink_is_followed_afresh_by_the_cache() {
+    let dir = TempDir::new("retarget");
+    dir.write("a.txt", b"first");
+    dir.write("b.txt", b"second");
+    std::os::unix::fs::symlink(dir.0.join("a.txt"), dir.0.join("alias.txt")).unwrap();
+    let server = TestServer::files(dir.path());
+    assert_eq!(server.exchange(&get("/alias.txt")).body, b"first");
+    assert_eq!(
+        server.exchange(&get("/alias.txt")).body,
+        b"first",
+        "now from the cache"
+    );
+    std::fs::remove_file(dir.0.join("alias.txt")).unwrap();
+    std::os::unix::fs::symlink(dir.0.join("b.txt"), dir.0.join("alias.txt")).unwrap();
+    assert_eq!(server.exchange(&get("/alias.txt")).body, b"second");
+}
+
+#[test]
+fn an_edited_file_is_served_fresh_at_once() {
+    let dir = TempDir::new("edit");
+    dir.write("page.txt", b"version one");
+    let server = TestServer::files(dir.path());
+    assert_eq!(server.exchange(&get("/page.txt")).body, b"version one");
+    assert_eq!(server.exchange(&get("/page.txt")).body, b"version one");
+    dir.write("page.txt", b"version two!");
+    assert_eq!(server.exchange(&get("/page.txt")).body, b"version two!");
+    // Same length, different bytes: caught by mtime/ctime.
+    dir.write("page.txt", b"version 3!!!");
+    assert_eq!(server.exchange(&get("/page.txt")).body, b"version 3!!!");
+}
+
+/// Regression: `//host/..` redirected to `//host/../`, a protocol-relative
+/// URL that sends the browser to another host.
+#[test]
+fn the_slash_redirect_never_points_at_another_host() {
+    let dir = TempDir::new("open-redirect");
+    std::fs::create_dir_all(dir.0.join("docs")).unwrap();
+    let server = TestServer::files(dir.path());
+    for target in ["//evil.example/..", "//docs"] {
+        let r = server.exchange(&get(target));
+        assert_eq!(r.status(), 301, "{target}");
+        let location = r.header("location").unwrap();
+        assert!(
+            location.starts_with('/') && !location.starts_with("//"),
+            "{location}"
+        );
+    }
+}

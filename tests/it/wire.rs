@@ -399,3 +399,53 @@ fn answers_batched_for_a_pipeline_precede_the_error_that_ends_it() {
     assert_eq!(read_response(&mut stream, false).unwrap().status(), 400);
     assert!(is_closed(&mut stream));
 }
+
+/// Regression: `Expect: 100-continue` with an empty body left the
+/// connection marked as waiting for a body, so it was closed needlessly.
+#[test]
+fn expect_continue_with_an_empty_body_keeps_the_connection() {
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"POST /hello.txt HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.header("connection"), None);
+    stream.write_all(&get("/hello.txt")).unwrap();
+    assert_eq!(read_response(&mut stream, false).unwrap().status(), 200);
+}
+
+/// Regression: draining an unread body had only a per-read timeout, so a
+/// client trickling a byte a second held a worker for hours.
+#[test]
+fn a_trickled_unread_body_cannot_hold_the_connection() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (_dir, server) = site();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 60000\r\n\r\n")
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let trickler_done = Arc::clone(&done);
+    let trickler = std::thread::spawn(move || {
+        for _ in 0..100 {
+            if writer.write_all(b"x").is_err() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(150));
+        }
+        trickler_done.store(true, Ordering::SeqCst);
+    });
+    let r = read_response(&mut stream, false).unwrap();
+    assert!(
+        !done.load(Ordering::SeqCst),
+        "answered before the trickle ended"
+    );
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.header("connection"), Some("close"));
+    drop(stream);
+    trickler.join().unwrap();
+}
