@@ -19,7 +19,7 @@
 //! 8. [`files`]: the static file handler the binary mounts at `/`.
 //! 9. [`response`]: the response value and the writer that owns framing.
 //! 10. [`log`]: the access log, the only place the library prints.
-//! 11. [`sys`]: the one module with `unsafe`: signals and the fd limit.
+//! 11. [`sys`]: the one module allowed foreign calls: signals and the fd limit.
 //!
 //! ## Use as a library
 //!

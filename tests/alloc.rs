@@ -59,7 +59,9 @@ fn keep_alive_gets_of_a_cached_small_file_do_not_allocate() {
     let thread = std::thread::spawn(move || server.run());
 
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let request = b"GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n";
     // Learn the response length from a first, warming request.
     stream.write_all(request).unwrap();
