@@ -14,9 +14,11 @@
 //! [`MAX_TOTAL_BYTES`] in all; when full it drops arbitrary entries.
 
 use crate::files::conditional::Validators;
+use crate::http::date;
 use std::collections::HashMap;
 use std::fs::{self, Metadata};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -91,6 +93,8 @@ pub struct CachedFile {
     pub dir: PathBuf,
     /// The directory's stamp when the file was read.
     pub dir_stamp: Stamp,
+    /// The second (Unix time) the directory was last found unchanged.
+    pub dir_checked_at: AtomicI64,
     /// ETag and Last-Modified.
     pub validators: Validators,
     /// The header lines of a 200 answer, rendered (`Name: value\r\n`...).
@@ -100,12 +104,26 @@ pub struct CachedFile {
 }
 
 impl CachedFile {
-    /// Whether the file and its directory are unchanged since caching.
+    /// Whether the file is unchanged since caching, and its directory too.
+    /// The file is checked on every use, so an edit shows at once; the
+    /// directory (which only reveals a new precompressed sibling) at most
+    /// once a second, which saves a system call on nearly every hit.
     fn is_fresh(&self) -> bool {
         let same = |path: &PathBuf, stamp: &Stamp| {
             fs::metadata(path).is_ok_and(|m| Stamp::of(&m) == *stamp)
         };
-        same(&self.lookup, &self.stamp) && same(&self.dir, &self.dir_stamp)
+        if !same(&self.lookup, &self.stamp) {
+            return false;
+        }
+        let now = date::unix_seconds(SystemTime::now());
+        if self.dir_checked_at.load(Ordering::Relaxed) == now {
+            return true;
+        }
+        let fresh = same(&self.dir, &self.dir_stamp);
+        if fresh {
+            self.dir_checked_at.store(now, Ordering::Relaxed);
+        }
+        fresh
     }
 
     /// Bytes held for this entry (its key counted by the caller).

@@ -499,6 +499,7 @@ fn read_into_cache(
         stamp: cache::Stamp::of(metadata),
         dir,
         dir_stamp,
+        dir_checked_at: std::sync::atomic::AtomicI64::new(i64::MIN),
         validators,
         header_lines: lines.into(),
         body: body.into(),

@@ -257,3 +257,29 @@ fn the_slash_redirect_never_points_at_another_host() {
         );
     }
 }
+
+/// The cache re-checks a file's directory at most once a second, so a
+/// precompressed sibling added later is picked up within about a second.
+#[test]
+fn a_precompressed_sibling_added_later_is_picked_up() {
+    let dir = TempDir::new("late-sibling");
+    dir.write("app.js", b"console.log(1)");
+    let server = TestServer::files(dir.path());
+    let ask =
+        || server.exchange(b"GET /app.js HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n");
+    assert_eq!(ask().header("content-encoding"), None);
+    dir.write("app.js.gz", b"pretend-gzip");
+    let started = std::time::Instant::now();
+    let seen = loop {
+        let r = ask();
+        if r.header("content-encoding") == Some("gzip") {
+            break Some(r);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            break None;
+        }
+    };
+    let r = seen.expect("the sibling is served once the directory is re-checked");
+    assert_eq!(r.body, b"pretend-gzip");
+    assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+}
