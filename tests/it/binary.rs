@@ -172,3 +172,43 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     stdout.read_to_string(&mut summary).unwrap();
     assert!(summary.contains("Stopped: 1 requests"), "{summary}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_second_signal_exits_at_once() {
+    let dir = TempDir::new("sigterm-twice");
+    dir.write("big.bin", &vec![1u8; 24 << 20]);
+    let (mut running, _stdout, _, port) = start_binary(&["--port", "0", "--quiet"], dir.path());
+    let pid = running.0.id().to_string();
+    // A download in flight that the client does not read: a graceful stop
+    // would wait for it (up to the drain timeout).
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(&get("/big.bin")).unwrap();
+    let mut first = [0u8; 1024];
+    stream.read_exact(&mut first).unwrap();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // Wait until the first signal has been taken (the listener closes).
+    let refused = (0..2000).any(|_| {
+        let gone = TcpStream::connect(("127.0.0.1", port)).is_err();
+        if !gone {
+            std::thread::yield_now();
+        }
+        gone
+    });
+    assert!(refused, "the first signal starts the graceful stop");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = running.0.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(128 + 15),
+        "the second signal exits at once"
+    );
+}
