@@ -212,3 +212,70 @@ fn a_second_signal_exits_at_once() {
         "the second signal exits at once"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn running_out_of_file_descriptors_never_stops_the_accept_loop() {
+    let dir = TempDir::new("emfile");
+    dir.write("a.txt", b"a");
+    // A hard limit of 32 descriptors, which the server cannot raise.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 32 && exec \"$0\" \"$@\"",
+            BIN,
+            "--port",
+            "0",
+            "--quiet",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let running = Running(child);
+    let port: u16 = line
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Far more idle clients than descriptors: the kernel queues the rest.
+    let mut clients = Vec::new();
+    for _ in 0..60 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n").unwrap();
+        clients.push(s);
+    }
+    drop(clients);
+    // Once those close, descriptors free up and a new client is served.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(&get("/a.txt")).unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 200);
+
+    let mut running = running;
+    let _ = running.0.kill();
+    let output = running.wait_with_output_after_kill();
+    let warnings = output.matches("accept:").count();
+    assert_eq!(warnings, 1, "logged once: {output}");
+}
+
+impl Running {
+    /// Collects what the killed process wrote to stderr.
+    fn wait_with_output_after_kill(&mut self) -> String {
+        let _ = self.0.wait();
+        let mut text = String::new();
+        if let Some(mut stderr) = self.0.stderr.take() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    }
+}
