@@ -29,13 +29,13 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 pub const MAX_TOTAL_BYTES: usize = 32 * 1024 * 1024;
 
 /// What identifies a version of a file or directory: size, modification
-/// time, and on Unix the inode (a replaced file or a retargeted symlink),
-/// the change time and the mode (a `chmod` that should now give 403).
+/// time, and on Unix the device and inode (a replaced file or a retargeted
+/// symlink), the change time and the mode (a `chmod` that should now give 403).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
-    unix: (u64, i64, i64, u32),
+    unix: (u64, u64, i64, i64, u32),
 }
 
 impl Stamp {
@@ -50,9 +50,10 @@ impl Stamp {
 }
 
 #[cfg(unix)]
-fn unix_identity(metadata: &Metadata) -> (u64, i64, i64, u32) {
+fn unix_identity(metadata: &Metadata) -> (u64, u64, i64, i64, u32) {
     use std::os::unix::fs::MetadataExt;
     (
+        metadata.dev(),
         metadata.ino(),
         metadata.ctime(),
         metadata.ctime_nsec(),
@@ -61,8 +62,8 @@ fn unix_identity(metadata: &Metadata) -> (u64, i64, i64, u32) {
 }
 
 #[cfg(not(unix))]
-fn unix_identity(_metadata: &Metadata) -> (u64, i64, i64, u32) {
-    (0, 0, 0, 0)
+fn unix_identity(_metadata: &Metadata) -> (u64, u64, i64, i64, u32) {
+    (0, 0, 0, 0, 0)
 }
 
 /// Whether a URL path is already in the form cleaning would give it: no
