@@ -17,6 +17,7 @@ use crate::http::version::Version;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
+use std::time::Instant;
 
 /// Longest wait for the next bytes of a body being drained after the
 /// handler returned; the whole drain gets twice this.
@@ -186,6 +187,8 @@ pub struct Body<'a> {
     chunked: ChunkedDecoder,
     send_continue: bool,
     failed: bool,
+    /// Set once the handler is done and the rest of the body is drained.
+    drain_deadline: Option<Instant>,
     limits: &'a Limits,
 }
 
@@ -213,6 +216,7 @@ impl<'a> Body<'a> {
             chunked: ChunkedDecoder::new(),
             send_continue: head.expect_continue && head.body != BodyFraming::None,
             failed: false,
+            drain_deadline: None,
             limits,
         }
     }
@@ -296,20 +300,14 @@ impl<'a> Body<'a> {
         if matches!(self.framing, BodyFraming::Length(_)) && self.remaining > bound {
             return None;
         }
-        if !self.is_finished() {
-            // The handler is done; a client that stops sending now should not
-            // hold the worker for the whole body timeout.
-            let _ = self.stream.set_read_timeout(Some(DRAIN_WAIT));
-        }
+        // The handler is done: from now on every socket read waits at most
+        // DRAIN_WAIT, and all of them together twice that (checked before
+        // each read, chunk framing included), so a client sending a byte a
+        // second cannot hold the worker.
+        self.drain_deadline = Some(Instant::now() + DRAIN_WAIT * 2);
         let mut discarded = 0u64;
         let mut sink = [0u8; 4096];
-        // A total deadline too: a client sending a byte a second must not
-        // hold the worker for the whole bound.
-        let deadline = std::time::Instant::now() + DRAIN_WAIT * 2;
         while !self.is_finished() {
-            if std::time::Instant::now() >= deadline {
-                return None;
-            }
             match self.read_checked(&mut sink) {
                 Ok(0) => break,
                 Ok(n) => discarded += n as u64,
@@ -366,6 +364,7 @@ impl<'a> Body<'a> {
             n
         } else {
             self.ask_for_body()?;
+            self.before_socket_read()?;
             // Read straight into the caller's buffer, never past the body, so
             // a pipelined request behind it stays in the socket.
             let mut stream = self.stream;
@@ -405,6 +404,19 @@ impl<'a> Body<'a> {
         }
     }
 
+    /// While draining, bounds the coming socket read by what is left of the
+    /// drain deadline (and by DRAIN_WAIT), or fails once it has passed.
+    fn before_socket_read(&self) -> io::Result<()> {
+        let Some(deadline) = self.drain_deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left.min(DRAIN_WAIT)))
+    }
+
     /// Moves the unread bytes to the front and reads more after them.
     fn fill(&mut self) -> io::Result<()> {
         self.buf.copy_within(self.start..self.end, 0);
@@ -417,6 +429,7 @@ impl<'a> Body<'a> {
             ));
         }
         self.ask_for_body()?;
+        self.before_socket_read()?;
         let mut stream = self.stream;
         let n = stream.read(&mut self.buf[self.end..])?;
         if n == 0 {

@@ -151,7 +151,7 @@ impl FileServer {
         }
         match self.locate(request.route_rest()) {
             Ok(Target::File(real, metadata)) => {
-                self.serve_file(request, &real, &metadata, Cacheable::Yes)
+                self.serve_file(request, &real, &metadata, Cacheable::File)
             }
             Ok(Target::Directory(dir)) => self.serve_directory(request, &dir),
             Ok(Target::RedirectToSlash) => redirect_to_slash(request),
@@ -200,7 +200,7 @@ impl FileServer {
             }
             if let Ok(metadata) = fs::metadata(&real) {
                 if metadata.is_file() {
-                    return self.serve_file(request, &real, &metadata, Cacheable::Yes);
+                    return self.serve_file(request, &real, &metadata, Cacheable::Index(name));
                 }
             }
         }
@@ -274,11 +274,17 @@ impl FileServer {
         request: &Request<'_>,
         real: &Path,
         metadata: &Metadata,
-        cacheable: Cacheable,
+        cacheable: Cacheable<'_>,
     ) -> Response {
         let fields = request.fields();
         let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let content_type = mime::content_type_for(name);
+        // Stamp the directory before looking for siblings, so a sibling
+        // created from here on makes a cache entry stale.
+        let dir_stamp = real
+            .parent()
+            .and_then(|dir| fs::metadata(dir).ok())
+            .map(|m| cache::Stamp::of(&m));
         let available = self.precompressed_siblings(real);
         let chosen = negotiate::choose_coding(fields, &available);
         let (path, metadata) = match chosen {
@@ -328,32 +334,25 @@ impl FileServer {
         }
         let plain = available.is_empty() && fields.get("range").is_none();
         let key = request.route_rest();
-        if cacheable == Cacheable::Yes
-            && plain
-            && len <= cache::MAX_FILE_BYTES
-            && cache::is_canonical_url_path(key)
-        {
-            let mut lines = vec![("Content-Type", content_type.to_string())];
-            lines.extend(headers.iter().cloned());
-            // What the URL names under the root: for `/dir/`, its index.
-            let mut lookup = self.config.root.join(key.trim_start_matches('/'));
-            if key.ends_with('/') {
-                lookup.push(name);
-            }
-            let entry = read_into_cache(
-                &mut file,
-                (real, lookup),
-                &metadata,
-                validators.clone(),
-                &lines,
-            );
-            if let Some(entry) = entry {
-                self.cache.insert(key, Arc::clone(&entry));
-                return cached_response(&entry);
-            }
-            // The file changed while being read: stream it instead.
-            if file.seek(SeekFrom::Start(0)).is_err() {
-                return Response::error(Status::INTERNAL_SERVER_ERROR);
+        let lookup = self.cache_lookup_path(key, real, cacheable);
+        if let (Some(lookup), Some(dir_stamp)) = (lookup, dir_stamp) {
+            if plain && len <= cache::MAX_FILE_BYTES {
+                let mut lines = vec![("Content-Type", content_type.to_string())];
+                lines.extend(headers.iter().cloned());
+                let seen = Seen {
+                    lookup,
+                    metadata: &metadata,
+                    dir_stamp,
+                };
+                let entry = read_into_cache(&mut file, seen, validators.clone(), &lines);
+                if let Some(entry) = entry {
+                    self.cache.insert(key, Arc::clone(&entry));
+                    return cached_response(&entry);
+                }
+                // The file changed while being read: stream it instead.
+                if file.seek(SeekFrom::Start(0)).is_err() {
+                    return Response::error(Status::INTERNAL_SERVER_ERROR);
+                }
             }
         }
 
@@ -400,6 +399,32 @@ impl FileServer {
             }
         };
         with_headers(response, headers)
+    }
+
+    /// The path a cache entry for `key` re-checks on every use: what the URL
+    /// names under the root (for `/dir/`, the index name that was chosen).
+    /// `None` when the answer must not be cached: an SPA fallback, a key not
+    /// in clean form, or a file whose real directory is not the URL's (a
+    /// symlink into another directory, whose siblings the entry could not
+    /// watch).
+    fn cache_lookup_path(
+        &self,
+        key: &str,
+        real: &Path,
+        cacheable: Cacheable<'_>,
+    ) -> Option<PathBuf> {
+        if !cache::is_canonical_url_path(key) {
+            return None;
+        }
+        let mut lookup = self.config.root.join(key.trim_start_matches('/'));
+        match cacheable {
+            Cacheable::No => return None,
+            Cacheable::File if key.ends_with('/') => return None,
+            Cacheable::File => {}
+            Cacheable::Index(name) => lookup.push(name),
+        }
+        let url_dir = lookup.parent()?.canonicalize().ok()?;
+        (Some(url_dir.as_path()) == real.parent()).then_some(lookup)
     }
 
     /// The precompressed siblings (`FILE.br`, ...) that exist as regular
@@ -451,9 +476,24 @@ impl Handler for FileServer {
 
 /// Whether a file answer may be remembered for its URL path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cacheable {
-    Yes,
+enum Cacheable<'n> {
+    /// The file the URL names.
+    File,
+    /// The directory's index file of this name.
+    Index(&'n str),
+    /// Not for the cache (the SPA fallback: the same URL is a 404 for
+    /// requests that do not accept HTML).
     No,
+}
+
+/// What was seen of a file before it was read into the cache.
+struct Seen<'m> {
+    /// The path the entry will re-check.
+    lookup: PathBuf,
+    /// The file's metadata when it was opened.
+    metadata: &'m Metadata,
+    /// Its directory's stamp, taken before siblings were looked for.
+    dir_stamp: cache::Stamp,
 }
 
 fn cached_response(entry: &CachedFile) -> Response {
@@ -467,11 +507,15 @@ fn cached_response(entry: &CachedFile) -> Response {
 /// stale entry on next use rather than as wrong bytes under old headers.
 fn read_into_cache(
     file: &mut File,
-    (real, lookup): (&Path, PathBuf),
-    metadata: &Metadata,
+    seen: Seen<'_>,
     validators: Validators,
     headers: &[(&'static str, String)],
 ) -> Option<Arc<CachedFile>> {
+    let Seen {
+        lookup,
+        metadata,
+        dir_stamp,
+    } = seen;
     let mut body = Vec::with_capacity(metadata.len() as usize);
     // Bounded: the file may have grown since its metadata was read.
     file.take(cache::MAX_FILE_BYTES + 1)
@@ -481,8 +525,7 @@ fn read_into_cache(
     if after.len() != body.len() as u64 || cache::Stamp::of(&after) != cache::Stamp::of(metadata) {
         return None;
     }
-    let dir = real.parent()?.to_path_buf();
-    let dir_stamp = cache::Stamp::of(&fs::metadata(&dir).ok()?);
+    let dir = lookup.parent()?.to_path_buf();
     let mut lines = Vec::new();
     for (name, value) in headers {
         lines.extend_from_slice(name.as_bytes());

@@ -182,9 +182,21 @@ impl<'s> Connection<'s> {
             timeouts.keep_alive
         };
         let idle_deadline = Instant::now() + idle_wait;
+        // While stopping, a half-sent head gets a second, not the full
+        // deadline: it must not hold up the drain.
+        let head_limit = if shared.stopping.load(Ordering::Relaxed) {
+            timeouts.head.min(Duration::from_secs(1))
+        } else {
+            timeouts.head
+        };
         let mut head_deadline = None;
         loop {
             self.skip_leading_empty_lines();
+            if self.filled == 0 {
+                // Only empty lines so far: the next byte starts the head (and
+                // marks the connection busy) afresh.
+                head_deadline = None;
+            }
             if self.filled > 0 {
                 if head_deadline.is_none() && !self.set_busy() {
                     return HeadWait::Closed;
@@ -200,7 +212,7 @@ impl<'s> Connection<'s> {
                     Ok(Parsed::Complete { len, .. }) => return HeadWait::Ready(len),
                     Ok(Parsed::Incomplete) => {}
                 }
-                head_deadline.get_or_insert_with(|| Instant::now() + timeouts.head);
+                head_deadline.get_or_insert_with(|| Instant::now() + head_limit);
             }
             // About to wait for the client: nothing may wait with us.
             if flush(&self.stream, &mut self.pending).is_err() {

@@ -283,3 +283,30 @@ fn a_precompressed_sibling_added_later_is_picked_up() {
     assert_eq!(r.body, b"pretend-gzip");
     assert_eq!(r.header("vary"), Some("Accept-Encoding"));
 }
+
+/// Regression: a cached `/dir/` watched the index file's own directory
+/// entry only, so a higher-priority index added later was never served.
+#[test]
+fn a_higher_priority_index_added_later_is_picked_up() {
+    let dir = TempDir::new("late-index");
+    dir.write("docs/index.htm", b"old index");
+    let server = TestServer::files_with(
+        dir.path(),
+        |_| {},
+        |f| f.index = vec!["index.html".to_string(), "index.htm".to_string()],
+    );
+    assert_eq!(server.exchange(&get("/docs/")).body, b"old index");
+    assert_eq!(server.exchange(&get("/docs/")).body, b"old index");
+    dir.write("docs/index.html", b"new index");
+    let started = std::time::Instant::now();
+    loop {
+        let body = server.exchange(&get("/docs/")).body;
+        if body == b"new index" {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the new index is served within the directory re-check interval"
+        );
+    }
+}
