@@ -153,3 +153,29 @@ fn a_chunked_body_behind_a_head_that_fills_the_first_buffer_is_decoded() {
     let r = server.exchange(raw.as_bytes());
     assert_eq!((r.status(), r.body.as_slice()), (200, &b"hello world"[..]));
 }
+
+/// Regression: with pipelining, a `100 Continue` for the second request
+/// could overtake the batched answer to the first.
+#[test]
+fn a_100_continue_never_overtakes_an_earlier_pipelined_answer() {
+    let router = echo::router().get("/hi", |_: &mut http_from_scratch::request::Request<'_>| {
+        http_from_scratch::response::Response::text(
+            http_from_scratch::http::status::Status::OK,
+            "hi\n",
+        )
+    });
+    let server = TestServer::start(test_config(), router);
+    let mut stream = server.connect();
+    let mut batch = get("/hi");
+    batch.extend(
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n",
+    );
+    stream.write_all(&batch).unwrap();
+    let first = read_response(&mut stream, false).unwrap();
+    assert_eq!((first.status(), first.body.as_slice()), (200, &b"hi\n"[..]));
+    let interim = read_response(&mut stream, false).unwrap();
+    assert_eq!(interim.status(), 100);
+    stream.write_all(b"ping").unwrap();
+    let echoed = read_response(&mut stream, false).unwrap();
+    assert_eq!(echoed.body, b"ping");
+}

@@ -98,3 +98,11 @@ fn handlers_cannot_inject_or_override_framing_headers() {
         1
     );
 }
+
+#[test]
+fn response_file_refuses_what_is_not_a_regular_file() {
+    let dir = TempDir::new("library-notfile");
+    let err = Response::file(dir.path()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(Response::file(dir.path().join("missing")).is_err());
+}
