@@ -243,13 +243,6 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// Whether the client was asked for a body it has not sent yet: then a
-    /// handler that answers without reading leaves the client waiting for
-    /// nothing, and the connection cannot be reused safely.
-    pub fn continue_pending(&self) -> bool {
-        self.send_continue
-    }
-
     /// Reads the whole body into memory, refusing more than `limit` bytes.
     ///
     /// # Errors

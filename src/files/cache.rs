@@ -187,14 +187,6 @@ impl FileCache {
             entries.total -= old.size() + url_path.len();
         }
     }
-
-    /// Bytes held.
-    pub fn total_bytes(&self) -> usize {
-        self.entries
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .total
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! ([`with_now_imf_fixdate`]); nothing here touches a socket.
 
 use std::cell::RefCell;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const DAY_NAMES: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const LONG_DAY_NAMES: [&str; 7] = [
@@ -126,15 +126,6 @@ pub fn unix_seconds(time: SystemTime) -> i64 {
             let d = before.duration();
             -(d.as_secs() as i64) - i64::from(d.subsec_nanos() > 0)
         }
-    }
-}
-
-/// The `SystemTime` of whole Unix seconds.
-pub fn system_time(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs as u64)
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
     }
 }
 
