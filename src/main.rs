@@ -55,7 +55,7 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     }
     for (option, file) in [("--spa", &options.spa), ("--404", &options.not_found_page)] {
         if let Some(file) = file {
-            if !files.root.join(file).is_file() {
+            if !files.serves_file(file) {
                 return Err(format!(
                     "{option} file '{file}' is not a file inside '{}'",
                     root.display()

@@ -1,4 +1,4 @@
-//! The only module allowed `unsafe`: the two things the standard library
+//! The only module allowed `unsafe`: the things the standard library
 //! cannot do, done through the C library it already links.
 //!
 //! - **Signals.** SIGINT and SIGTERM set a flag (the first time) or end the
@@ -9,10 +9,17 @@
 //!   usual soft limit of 1,024 would cap the server below its thread cap. At
 //!   start the soft limit is raised to the hard limit, as Go's runtime does.
 //!
+//! - **Opening relative to a directory without following a link.** The file
+//!   server walks a path one name at a time from an open directory
+//!   (`openat` with `O_NOFOLLOW`) and reads a link itself (`readlinkat`)
+//!   when it meets one, so that the check of where a path leads and the
+//!   open are one step, not two a swap can slip between.
+//!
 //! SIGPIPE needs nothing here: Rust's runtime already ignores it, so a write
 //! to a vanished client returns `EPIPE` instead of killing the process.
 //!
-//! On non-Unix targets both functions are no-ops.
+//! On non-Unix targets the signal and limit functions are no-ops and the
+//! directory-relative calls answer `Unsupported`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -113,4 +120,207 @@ pub fn raise_fd_limit() -> Option<u64> {
 #[cfg(not(unix))]
 pub fn raise_fd_limit() -> Option<u64> {
     None
+}
+
+/// What [`open_at`] must find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenKind {
+    /// A directory, to walk through.
+    Directory,
+    /// Anything but a symlink (a file or a directory, decided by the caller
+    /// with `fstat` on what was opened).
+    Any,
+}
+
+// `openat` and `readlinkat` on the systems whose flag values are written
+// out in `at`; elsewhere callers fall back to checking by name.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+))]
+pub use at::{open_at, open_following, read_link_at};
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+)))]
+pub use no_at::{open_at, open_following, read_link_at};
+
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+))]
+mod at {
+    use super::OpenKind;
+    use std::ffi::{CString, OsStr, OsString};
+    use std::fs::{File, OpenOptions};
+    use std::io;
+    use std::os::raw::{c_char, c_int};
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::{AsRawFd, FromRawFd};
+    use std::path::{Path, PathBuf};
+
+    extern "C" {
+        fn openat(dirfd: c_int, path: *const c_char, flags: c_int, ...) -> c_int;
+        fn readlinkat(dirfd: c_int, path: *const c_char, buf: *mut c_char, len: usize) -> isize;
+    }
+
+    // Flag values differ between systems and, on Linux, between
+    // architectures; each is written out per target, and the file
+    // server's tests would serve a swapped-in symlink if one were wrong.
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        not(any(target_arch = "aarch64", target_arch = "arm"))
+    ))]
+    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0o200000, 0o400000);
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "aarch64", target_arch = "arm")
+    ))]
+    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0o40000, 0o100000);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const O_NONBLOCK_NOCTTY_CLOEXEC: (c_int, c_int, c_int) = (0o4000, 0o400, 0o2000000);
+
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0x100000, 0x100);
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    const O_NONBLOCK_NOCTTY_CLOEXEC: (c_int, c_int, c_int) = (0x4, 0x20000, 0x1000000);
+
+    #[cfg(target_os = "freebsd")]
+    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0x20000, 0x100);
+    #[cfg(target_os = "freebsd")]
+    const O_NONBLOCK_NOCTTY_CLOEXEC: (c_int, c_int, c_int) = (0x4, 0x8000, 0x100000);
+
+    /// Read-only (`O_RDONLY` is 0 everywhere), never through a symlink in
+    /// the name, never a controlling terminal, closed on exec.
+    /// `O_NONBLOCK` makes opening a FIFO return at once instead of
+    /// waiting for a writer; it changes nothing for files or directories.
+    const BASE: c_int = O_DIRECTORY_NOFOLLOW.1
+        | O_NONBLOCK_NOCTTY_CLOEXEC.0
+        | O_NONBLOCK_NOCTTY_CLOEXEC.1
+        | O_NONBLOCK_NOCTTY_CLOEXEC.2;
+
+    /// Opens `path`, following symlinks anywhere (the user asked for it
+    /// with `--follow-symlinks`), without blocking on a FIFO or taking a
+    /// terminal.
+    ///
+    /// # Errors
+    ///
+    /// The system's error.
+    pub fn open_following(path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK_NOCTTY_CLOEXEC.0 | O_NONBLOCK_NOCTTY_CLOEXEC.1)
+            .open(path)
+    }
+
+    fn c_name(name: &OsStr) -> io::Result<CString> {
+        CString::new(name.as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    }
+
+    /// Opens `name` (one path component, no `/`) inside the directory
+    /// `dir`, read-only, without following a symlink: if `name` is a
+    /// link this fails, and [`read_link_at`] says where it leads.
+    ///
+    /// # Errors
+    ///
+    /// The system's error: `NotFound`, `PermissionDenied`, or another for
+    /// a symlink (`ELOOP`) or a non-directory where one was asked.
+    pub fn open_at(dir: &File, name: &OsStr, kind: OpenKind) -> io::Result<File> {
+        let name = c_name(name)?;
+        let flags = match kind {
+            OpenKind::Directory => BASE | O_DIRECTORY_NOFOLLOW.0,
+            OpenKind::Any => BASE,
+        };
+        // SAFETY: `dir` is an open descriptor for the whole call, `name`
+        // is NUL-terminated and outlives it, and no mode argument is
+        // needed because these flags never create a file.
+        let fd = unsafe { openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just returned by `openat`; nothing else owns it.
+        Ok(unsafe { File::from_raw_fd(fd) })
+    }
+
+    /// The target of the symlink `name` inside the directory `dir`.
+    ///
+    /// # Errors
+    ///
+    /// The system's error; `InvalidInput` (`EINVAL`) when `name` is not
+    /// a link; `InvalidData` for a target of 4 KiB or more.
+    pub fn read_link_at(dir: &File, name: &OsStr) -> io::Result<PathBuf> {
+        let name = c_name(name)?;
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: `buf` is writable for `buf.len()` bytes, `name` is
+        // NUL-terminated, and `dir` stays open for the call. readlinkat
+        // writes no NUL and returns how many bytes it wrote.
+        let n = unsafe {
+            readlinkat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        let Ok(n) = usize::try_from(n) else {
+            return Err(io::Error::last_os_error());
+        };
+        if n == buf.len() {
+            return Err(io::Error::from(io::ErrorKind::InvalidData));
+        }
+        buf.truncate(n);
+        Ok(PathBuf::from(OsString::from_vec(buf)))
+    }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+)))]
+mod no_at {
+    use super::OpenKind;
+    use std::ffi::OsStr;
+    use std::fs::File;
+    use std::io;
+    use std::path::{Path, PathBuf};
+
+    /// Opens `path`, following symlinks.
+    ///
+    /// # Errors
+    ///
+    /// The system's error.
+    pub fn open_following(path: &Path) -> io::Result<File> {
+        File::open(path)
+    }
+
+    /// Not available here: callers check by name instead.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`.
+    pub fn open_at(_dir: &File, _name: &OsStr, _kind: OpenKind) -> io::Result<File> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    /// Not available here.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`.
+    pub fn read_link_at(_dir: &File, _name: &OsStr) -> io::Result<PathBuf> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
 }

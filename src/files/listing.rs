@@ -5,12 +5,11 @@
 //! order is stable. Hidden entries are left out unless asked for, and so are
 //! symlinks that lead outside the root. No scripts, no external assets.
 
+use crate::files::open::{Opened, Root};
 use crate::http::date;
 use crate::http::uri::percent_encode_segment;
 use std::fmt::Write as _;
-use std::fs;
 use std::io;
-use std::path::Path;
 
 /// One entry of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,22 +24,18 @@ pub struct Entry {
     pub modified: i64,
 }
 
-/// Reads `dir` (inside `root`), sorted: directories first, then by name.
-/// Symlinks are listed only if they lead inside `root`, unless
-/// `follow_symlinks`; broken ones are left out.
+/// Reads the opened directory `dir`, sorted: directories first, then by
+/// name. Symlinks are listed only where the door would open them (inside
+/// the root, unless the user follows links anywhere); broken ones are left
+/// out.
 ///
 /// # Errors
 ///
 /// The error from reading the directory itself; entries that cannot be read
 /// are skipped.
-pub fn read_entries(
-    dir: &Path,
-    root: &Path,
-    hidden: bool,
-    follow_symlinks: bool,
-) -> io::Result<Vec<Entry>> {
+pub fn read_entries(root: &Root, dir: &Opened, hidden: bool) -> io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    for item in fs::read_dir(dir)? {
+    for item in root.read_dir(dir)? {
         let Ok(item) = item else { continue };
         let Ok(name) = item.file_name().into_string() else {
             continue;
@@ -52,14 +47,16 @@ pub fn read_entries(
             continue;
         };
         let metadata = if file_type.is_symlink() {
-            match item.path().canonicalize() {
-                Ok(real) if follow_symlinks || real.starts_with(root) => fs::metadata(real),
-                _ => continue,
+            match root.open_location(&dir.location.child(&name)) {
+                Ok(target) => target.metadata,
+                Err(_) => continue,
             }
         } else {
-            item.metadata()
+            match item.metadata() {
+                Ok(metadata) => metadata,
+                Err(_) => continue,
+            }
         };
-        let Ok(metadata) = metadata else { continue };
         entries.push(Entry {
             name,
             is_dir: metadata.is_dir(),

@@ -5,7 +5,8 @@
 //! directories redirect, index files, listings, SPA and 404 fallbacks, CORS,
 //! caching headers, and the order in which validators, preconditions,
 //! negotiation and ranges are applied. The submodules own the mechanics:
-//! [`path`] (URL path to a contained real path), [`mime`], [`listing`],
+//! [`path`] (URL path to clean segments), [`open`] (the one door through
+//! which anything under the root is opened), [`mime`], [`listing`],
 //! [`conditional`], [`range`] and [`negotiate`]. Framing, HEAD bodies and
 //! the wire belong to the response writer.
 
@@ -14,10 +15,12 @@ pub mod conditional;
 pub mod listing;
 pub mod mime;
 pub mod negotiate;
+pub mod open;
 pub mod path;
 pub mod range;
 
 use crate::http::date;
+use crate::http::headers::Fields;
 use crate::http::method::Method;
 use crate::http::status::Status;
 use crate::request::Request;
@@ -26,6 +29,7 @@ use crate::router::Handler;
 use cache::{CachedFile, FileCache};
 use conditional::{Precondition, Validators};
 use negotiate::Coding;
+use open::{Location, OpenError, Opened, Root};
 use range::RangeOutcome;
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -76,12 +80,25 @@ impl FilesConfig {
             cache_control: None,
         })
     }
+
+    /// Whether `relative` (a `--spa` or `--404` page) names a regular file
+    /// that the server would open: inside the root, by the same rules as
+    /// any request.
+    pub fn serves_file(&self, relative: &str) -> bool {
+        let Ok(clean) = path::clean(&format!("/{relative}"), true) else {
+            return false;
+        };
+        let root = Root::new(self.root.clone(), self.follow_symlinks);
+        root.open(&clean.segments)
+            .is_ok_and(|opened| opened.metadata.is_file())
+    }
 }
 
 /// Serves files from a directory.
 #[derive(Debug, Clone)]
 pub struct FileServer {
     config: FilesConfig,
+    root: Root,
     cache: Arc<FileCache>,
 }
 
@@ -90,8 +107,8 @@ pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// What a URL path leads to.
 enum Target {
-    File(PathBuf, Metadata),
-    Directory(PathBuf),
+    File(Opened),
+    Directory(Opened),
     RedirectToSlash,
 }
 
@@ -99,6 +116,7 @@ impl FileServer {
     /// A file server with the given settings.
     pub fn new(config: FilesConfig) -> FileServer {
         FileServer {
+            root: Root::new(config.root.clone(), config.follow_symlinks),
             config,
             cache: Arc::new(FileCache::default()),
         }
@@ -128,21 +146,18 @@ impl FileServer {
             path::PathError::BadRequest => Status::BAD_REQUEST,
             path::PathError::NotFound => Status::NOT_FOUND,
         })?;
-        let real = path::contain(&self.config.root, &clean, self.config.follow_symlinks)
-            .map_err(|_| Status::NOT_FOUND)?;
-        let metadata = fs::metadata(&real).map_err(|_| Status::NOT_FOUND)?;
-        if metadata.is_dir() {
+        let opened = self.root.open(&clean.segments).map_err(open_status)?;
+        if opened.metadata.is_dir() {
             if !clean.trailing_slash {
                 return Ok(Target::RedirectToSlash);
             }
-            return Ok(Target::Directory(real));
+            return Ok(Target::Directory(opened));
         }
-        if !metadata.is_file() {
-            // Devices, FIFOs and sockets are not documents; opening a FIFO
-            // would even block the worker.
+        if clean.trailing_slash {
+            // `/a.txt/`: a file is not a directory.
             return Err(Status::NOT_FOUND);
         }
-        Ok(Target::File(real, metadata))
+        Ok(Target::File(opened))
     }
 
     fn get(&self, request: &Request<'_>) -> Response {
@@ -150,10 +165,8 @@ impl FileServer {
             return response;
         }
         match self.locate(request.route_rest()) {
-            Ok(Target::File(real, metadata)) => {
-                self.serve_file(request, &real, &metadata, Cacheable::File)
-            }
-            Ok(Target::Directory(dir)) => self.serve_directory(request, &dir),
+            Ok(Target::File(opened)) => self.serve_file(request, opened, Cacheable::File),
+            Ok(Target::Directory(dir)) => self.serve_directory(request, dir),
             Ok(Target::RedirectToSlash) => redirect_to_slash(request),
             Err(Status::NOT_FOUND) => self.not_found(request),
             Err(status) => Response::error(status),
@@ -188,31 +201,19 @@ impl FileServer {
         response
     }
 
-    fn serve_directory(&self, request: &Request<'_>, dir: &Path) -> Response {
+    fn serve_directory(&self, request: &Request<'_>, dir: Opened) -> Response {
         for name in &self.config.index {
-            // The index may be a symlink: it gets the same containment check
-            // as any other path.
-            let Ok(real) = dir.join(name).canonicalize() else {
-                continue;
-            };
-            if !self.config.follow_symlinks && !real.starts_with(&self.config.root) {
-                continue;
-            }
-            if let Ok(metadata) = fs::metadata(&real) {
-                if metadata.is_file() {
-                    return self.serve_file(request, &real, &metadata, Cacheable::Index(name));
+            // The index may be a symlink: it goes through the same door.
+            if let Ok(index) = self.root.open_location(&dir.location.child(name)) {
+                if index.metadata.is_file() {
+                    return self.serve_file(request, index, Cacheable::Index(name));
                 }
             }
         }
         if !self.config.listing {
             return Response::error(Status::FORBIDDEN);
         }
-        let entries = listing::read_entries(
-            dir,
-            &self.config.root,
-            self.config.hidden,
-            self.config.follow_symlinks,
-        );
+        let entries = listing::read_entries(&self.root, &dir, self.config.hidden);
         let Ok(entries) = entries else {
             return Response::error(Status::FORBIDDEN);
         };
@@ -242,63 +243,133 @@ impl FileServer {
     fn not_found_page(&self, request: &Request<'_>) -> Response {
         if let Some(spa) = &self.config.spa {
             if negotiate::accepts_html(request.fields()) {
-                if let Ok(Target::File(real, metadata)) = self.locate(&format!("/{spa}")) {
+                if let Ok(Target::File(opened)) = self.locate(&format!("/{spa}")) {
                     // Not cacheable: the same URL is a 404 for other Accepts.
-                    return self.serve_file(request, &real, &metadata, Cacheable::No);
+                    return self.serve_file(request, opened, Cacheable::No);
                 }
             }
         }
         if let Some(page) = &self.config.not_found_page {
-            if let Ok(Target::File(real, metadata)) = self.locate(&format!("/{page}")) {
-                if let Ok(file) = File::open(&real) {
-                    return Response::new(Status::NOT_FOUND)
-                        .with_header(
-                            "Content-Type",
-                            mime::content_type_for(&real.to_string_lossy()),
-                        )
-                        .with_body(ResponseBody::File {
-                            file,
-                            offset: 0,
-                            len: metadata.len(),
-                        });
-                }
+            if let Ok(Target::File(opened)) = self.locate(&format!("/{page}")) {
+                let name = opened.location.file_name().to_string_lossy();
+                return Response::new(Status::NOT_FOUND)
+                    .with_header("Content-Type", mime::content_type_for(&name))
+                    .with_body(ResponseBody::File {
+                        len: opened.metadata.len(),
+                        file: opened.file,
+                        offset: 0,
+                    });
             }
         }
         Response::error(Status::NOT_FOUND)
     }
 
-    /// A file, with everything RFC 9110 asks of it: negotiation of a
-    /// precompressed sibling, validators, preconditions, then ranges.
+    /// A file, with everything RFC 9110 asks of it, in this order: choose
+    /// the representation (a precompressed sibling or the file), its
+    /// validators and headers, preconditions, then the cache (for a plain
+    /// request of a small file) or ranges.
     fn serve_file(
         &self,
         request: &Request<'_>,
-        real: &Path,
-        metadata: &Metadata,
+        opened: Opened,
         cacheable: Cacheable<'_>,
     ) -> Response {
         let fields = request.fields();
-        let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let content_type = mime::content_type_for(name);
         // Stamp the directory before looking for siblings, so a sibling
         // created from here on makes a cache entry stale.
-        let dir_stamp = real
-            .parent()
-            .and_then(|dir| fs::metadata(dir).ok())
+        let dir_stamp = opened
+            .parent
+            .as_ref()
+            .and_then(|dir| dir.metadata().ok())
             .map(|m| cache::Stamp::of(&m));
-        let available = self.precompressed_siblings(real);
-        let chosen = negotiate::choose_coding(fields, &available);
-        let (path, metadata) = match chosen {
-            Some(coding) => {
-                let sibling = sibling_path(real, coding);
-                match fs::metadata(&sibling) {
-                    Ok(m) => (sibling, m),
-                    Err(_) => return Response::error(Status::NOT_FOUND),
+        let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
+        let chosen = self.choose_representation(fields, opened);
+        let validators = Validators::for_file(&chosen.metadata, chosen.coding.map(|c| c.token));
+        let headers = self.representation_headers(&validators, &chosen);
+
+        match conditional::evaluate(fields, request.method(), &validators) {
+            Precondition::NotModified => {
+                return with_headers(Response::new(Status::NOT_MODIFIED), headers);
+            }
+            Precondition::Failed => return Response::error(Status::PRECONDITION_FAILED),
+            Precondition::Proceed => {}
+        }
+
+        let mut headers = headers;
+        headers.push(("Accept-Ranges", "bytes".to_string()));
+        if let Some(coding) = chosen.coding {
+            headers.push(("Content-Encoding", coding.token.to_string()));
+        }
+        let mut file = chosen.opened.file;
+        let plain = !chosen.has_siblings && fields.get("range").is_none();
+        let len = chosen.metadata.len();
+        if plain && len <= cache::MAX_FILE_BYTES {
+            let lookup =
+                self.cache_lookup_path(request.route_rest(), dir_stamp.as_ref(), cacheable);
+            if let (Some(lookup), Some(dir_stamp)) = (lookup, dir_stamp) {
+                let mut lines = vec![("Content-Type", content_type.to_string())];
+                lines.extend(headers.iter().cloned());
+                let seen = Seen {
+                    lookup,
+                    metadata: &chosen.metadata,
+                    dir_stamp,
+                };
+                if let Some(entry) = read_into_cache(&mut file, seen, validators.clone(), &lines) {
+                    self.cache.insert(request.route_rest(), Arc::clone(&entry));
+                    return cached_response(&entry);
+                }
+                // The file changed while being read: stream what was opened.
+                if file.seek(SeekFrom::Start(0)).is_err() {
+                    return Response::error(Status::INTERNAL_SERVER_ERROR);
                 }
             }
-            None => (real.to_path_buf(), metadata.clone()),
+        }
+        let range = match fields.get("range") {
+            Some(value) if conditional::if_range_allows(fields, &validators) => {
+                range::evaluate(value, len)
+            }
+            _ => RangeOutcome::Full,
         };
-        let validators = Validators::for_file(&metadata, chosen.map(|c| c.token));
+        let body = FileBody {
+            file,
+            len,
+            content_type,
+            etag: &validators.etag,
+        };
+        with_headers(ranged_response(range, body), headers)
+    }
 
+    /// The precompressed sibling the request prefers, opened through the
+    /// same door as the file, or else the file itself.
+    fn choose_representation(&self, fields: Fields<'_>, opened: Opened) -> Representation {
+        let mut siblings = self.precompressed_siblings(&opened.location);
+        let available: Vec<Coding> = siblings.iter().map(|(coding, _)| *coding).collect();
+        let has_siblings = !available.is_empty();
+        if let Some(coding) = negotiate::choose_coding(fields, &available) {
+            if let Some(at) = siblings.iter().position(|(c, _)| *c == coding) {
+                let (_, sibling) = siblings.swap_remove(at);
+                return Representation {
+                    metadata: sibling.metadata.clone(),
+                    opened: sibling,
+                    coding: Some(coding),
+                    has_siblings,
+                };
+            }
+        }
+        Representation {
+            metadata: opened.metadata.clone(),
+            opened,
+            coding: None,
+            has_siblings,
+        }
+    }
+
+    /// ETag, Last-Modified, Cache-Control and Vary: the fields a 304 repeats.
+    fn representation_headers(
+        &self,
+        validators: &Validators,
+        chosen: &Representation,
+    ) -> Vec<(&'static str, String)> {
         let mut headers: Vec<(&'static str, String)> = vec![("ETag", validators.etag.clone())];
         if let Some(modified) = validators.last_modified {
             headers.push(("Last-Modified", date::format_imf_fixdate(modified)));
@@ -306,99 +377,10 @@ impl FileServer {
         if let Some(cache_control) = &self.config.cache_control {
             headers.push(("Cache-Control", cache_control.clone()));
         }
-        if !available.is_empty() {
+        if chosen.has_siblings {
             headers.push(("Vary", "Accept-Encoding".to_string()));
         }
-
-        match conditional::evaluate(fields, request.method(), &validators) {
-            Precondition::NotModified => {
-                return with_headers(Response::new(Status::NOT_MODIFIED), headers);
-            }
-            Precondition::Failed => {
-                return Response::error(Status::PRECONDITION_FAILED);
-            }
-            Precondition::Proceed => {}
-        }
-
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                return Response::error(Status::FORBIDDEN)
-            }
-            Err(_) => return Response::error(Status::NOT_FOUND),
-        };
-        let len = metadata.len();
-        headers.push(("Accept-Ranges", "bytes".to_string()));
-        if let Some(coding) = chosen {
-            headers.push(("Content-Encoding", coding.token.to_string()));
-        }
-        let plain = available.is_empty() && fields.get("range").is_none();
-        let key = request.route_rest();
-        let lookup = self.cache_lookup_path(key, real, cacheable);
-        if let (Some(lookup), Some(dir_stamp)) = (lookup, dir_stamp) {
-            if plain && len <= cache::MAX_FILE_BYTES {
-                let mut lines = vec![("Content-Type", content_type.to_string())];
-                lines.extend(headers.iter().cloned());
-                let seen = Seen {
-                    lookup,
-                    metadata: &metadata,
-                    dir_stamp,
-                };
-                let entry = read_into_cache(&mut file, seen, validators.clone(), &lines);
-                if let Some(entry) = entry {
-                    self.cache.insert(key, Arc::clone(&entry));
-                    return cached_response(&entry);
-                }
-                // The file changed while being read: stream it instead.
-                if file.seek(SeekFrom::Start(0)).is_err() {
-                    return Response::error(Status::INTERNAL_SERVER_ERROR);
-                }
-            }
-        }
-
-        let range = match fields.get("range") {
-            Some(value) if conditional::if_range_allows(fields, &validators) => {
-                range::evaluate(value, len)
-            }
-            _ => RangeOutcome::Full,
-        };
-        let response = match range {
-            RangeOutcome::Full => Response::new(Status::OK)
-                .with_header("Content-Type", content_type)
-                .with_body(ResponseBody::File {
-                    file,
-                    offset: 0,
-                    len,
-                }),
-            RangeOutcome::Unsatisfiable => Response::error(Status::RANGE_NOT_SATISFIABLE)
-                .with_header("Content-Range", format!("bytes */{len}")),
-            RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
-                let (start, end) = ranges[0];
-                Response::new(Status::PARTIAL_CONTENT)
-                    .with_header("Content-Type", content_type)
-                    .with_header("Content-Range", format!("bytes {start}-{}/{len}", end - 1))
-                    .with_body(ResponseBody::File {
-                        file,
-                        offset: start,
-                        len: end - start,
-                    })
-            }
-            RangeOutcome::Partial(ranges) => {
-                let boundary = boundary_for(&validators.etag);
-                let (body, total) =
-                    range::Multipart::new(file, &ranges, len, content_type, &boundary);
-                Response::new(Status::PARTIAL_CONTENT)
-                    .with_header(
-                        "Content-Type",
-                        format!("multipart/byteranges; boundary={boundary}"),
-                    )
-                    .with_body(ResponseBody::Sized {
-                        reader: Box::new(body),
-                        len: total,
-                    })
-            }
-        };
-        with_headers(response, headers)
+        headers
     }
 
     /// The path a cache entry for `key` re-checks on every use: what the URL
@@ -406,11 +388,12 @@ impl FileServer {
     /// `None` when the answer must not be cached: an SPA fallback, a key not
     /// in clean form, or a file whose real directory is not the URL's (a
     /// symlink into another directory, whose siblings the entry could not
-    /// watch).
+    /// watch), which shows as the URL's directory having another stamp than
+    /// the directory the file was opened in.
     fn cache_lookup_path(
         &self,
         key: &str,
-        real: &Path,
+        opened_dir: Option<&cache::Stamp>,
         cacheable: Cacheable<'_>,
     ) -> Option<PathBuf> {
         if !cache::is_canonical_url_path(key) {
@@ -423,25 +406,21 @@ impl FileServer {
             Cacheable::File => {}
             Cacheable::Index(name) => lookup.push(name),
         }
-        let url_dir = lookup.parent()?.canonicalize().ok()?;
-        (Some(url_dir.as_path()) == real.parent()).then_some(lookup)
+        let url_dir = fs::metadata(lookup.parent()?).ok()?;
+        (Some(&cache::Stamp::of(&url_dir)) == opened_dir).then_some(lookup)
     }
 
-    /// The precompressed siblings (`FILE.br`, ...) that exist as regular
-    /// files and, if symlinks, stay inside the root.
-    fn precompressed_siblings(&self, real: &Path) -> Vec<Coding> {
+    /// The precompressed siblings (`FILE.br`, ...) that are regular files,
+    /// opened through the door (so a link must stay inside the root too).
+    fn precompressed_siblings(&self, location: &Location) -> Vec<(Coding, Opened)> {
         negotiate::CODINGS
             .into_iter()
-            .filter(|&coding| {
-                let sibling = sibling_path(real, coding);
-                match fs::symlink_metadata(&sibling) {
-                    Ok(m) if m.is_file() => true,
-                    Ok(m) if m.file_type().is_symlink() => sibling.canonicalize().is_ok_and(|t| {
-                        (self.config.follow_symlinks || t.starts_with(&self.config.root))
-                            && t.is_file()
-                    }),
-                    _ => false,
-                }
+            .filter_map(|coding| {
+                let sibling = self
+                    .root
+                    .open_location(&location.with_suffix(coding.suffix))
+                    .ok()?;
+                sibling.metadata.is_file().then_some((coding, sibling))
             })
             .collect()
     }
@@ -556,10 +535,76 @@ fn with_headers(mut response: Response, headers: Vec<(&'static str, String)>) ->
     response
 }
 
-fn sibling_path(real: &Path, coding: Coding) -> PathBuf {
-    let mut name = real.as_os_str().to_os_string();
-    name.push(coding.suffix);
-    PathBuf::from(name)
+/// The representation chosen for a request: the file or a sibling.
+struct Representation {
+    opened: Opened,
+    metadata: Metadata,
+    coding: Option<Coding>,
+    /// Whether any precompressed sibling exists (the answer then varies
+    /// on Accept-Encoding, and is not cached).
+    has_siblings: bool,
+}
+
+/// An open file about to be sent whole or in ranges.
+struct FileBody<'e> {
+    file: File,
+    len: u64,
+    content_type: &'static str,
+    etag: &'e str,
+}
+
+/// 200 with the whole file, 206 with one range or several (multipart), or
+/// 416.
+fn ranged_response(range: RangeOutcome, body: FileBody<'_>) -> Response {
+    let FileBody {
+        file,
+        len,
+        content_type,
+        etag,
+    } = body;
+    match range {
+        RangeOutcome::Full => Response::new(Status::OK)
+            .with_header("Content-Type", content_type)
+            .with_body(ResponseBody::File {
+                file,
+                offset: 0,
+                len,
+            }),
+        RangeOutcome::Unsatisfiable => Response::error(Status::RANGE_NOT_SATISFIABLE)
+            .with_header("Content-Range", format!("bytes */{len}")),
+        RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
+            let (start, end) = ranges[0];
+            Response::new(Status::PARTIAL_CONTENT)
+                .with_header("Content-Type", content_type)
+                .with_header("Content-Range", format!("bytes {start}-{}/{len}", end - 1))
+                .with_body(ResponseBody::File {
+                    file,
+                    offset: start,
+                    len: end - start,
+                })
+        }
+        RangeOutcome::Partial(ranges) => {
+            let boundary = boundary_for(etag);
+            let (body, total) = range::Multipart::new(file, &ranges, len, content_type, &boundary);
+            Response::new(Status::PARTIAL_CONTENT)
+                .with_header(
+                    "Content-Type",
+                    format!("multipart/byteranges; boundary={boundary}"),
+                )
+                .with_body(ResponseBody::Sized {
+                    reader: Box::new(body),
+                    len: total,
+                })
+        }
+    }
+}
+
+/// The status for a path the door would not open.
+fn open_status(err: OpenError) -> Status {
+    match err {
+        OpenError::NotFound => Status::NOT_FOUND,
+        OpenError::Forbidden => Status::FORBIDDEN,
+    }
 }
 
 /// A multipart boundary that cannot collide with the file's own bytes in

@@ -1,14 +1,14 @@
 //! From a URL path to a file inside the served root, safely.
 //!
-//! Three steps, in this order (habit 11): percent-decode each segment, then
-//! normalise (`.` dropped, `..` pops a segment), then contain (the real path,
-//! symlinks resolved, must still be under the root). Decoding per segment is
-//! what makes `%2F` harmless: a decoded slash is refused instead of becoming a
-//! separator. Nothing outside the root is ever opened.
+//! Three steps, in this order: percent-decode each segment, then normalise
+//! (`.` dropped, `..` pops a segment), then contain. This module does the
+//! first two, on the URL alone; containment (where the names lead once
+//! symlinks are followed) is decided while opening, by [`super::open`], so
+//! that no swap can come between the check and the open. Decoding per
+//! segment is what makes `%2F` harmless: a decoded slash is refused instead
+//! of becoming a separator.
 
 use crate::http::uri::percent_decode;
-use std::fs;
-use std::path::{Path, PathBuf};
 
 /// Why a URL path cannot name a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,8 @@ pub enum PathError {
 pub struct CleanPath {
     /// Decoded, normalised segments.
     pub segments: Vec<String>,
-    /// Whether the URL path ended in `/` (directories are served there).
+    /// Whether the URL path ends in a form that names a directory (`/`,
+    /// `/.` or `/..`): directories are served there, files never are.
     pub trailing_slash: bool,
 }
 
@@ -38,7 +39,11 @@ pub struct CleanPath {
 pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
     let rest = url_path.strip_prefix('/').ok_or(PathError::BadRequest)?;
     let mut segments: Vec<String> = Vec::new();
+    let mut names_a_directory = false;
     for raw in rest.split('/') {
+        // `/a.txt/`, `/a.txt/.` and `/a.txt/b/..` all name a directory,
+        // which a file is not.
+        names_a_directory = matches!(raw, "" | "." | "..");
         let decoded = percent_decode(raw.as_bytes()).ok_or(PathError::BadRequest)?;
         if decoded.iter().any(|&b| b == b'/' || b == b'\\' || b == 0) {
             return Err(PathError::BadRequest);
@@ -55,35 +60,8 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
     }
     Ok(CleanPath {
         segments,
-        trailing_slash: url_path.ends_with('/'),
+        trailing_slash: names_a_directory,
     })
-}
-
-/// The real path of `clean` under `root` (which must itself be canonical),
-/// with symlinks resolved, if it exists and stays inside the root (or
-/// anywhere, with `follow_symlinks`: the user's explicit choice).
-///
-/// # Errors
-///
-/// [`PathError::NotFound`] if it does not exist or resolves outside.
-pub fn contain(
-    root: &Path,
-    clean: &CleanPath,
-    follow_symlinks: bool,
-) -> Result<PathBuf, PathError> {
-    let mut joined = root.to_path_buf();
-    joined.extend(&clean.segments);
-    // One stat settles the common miss; resolving every component (one
-    // system call each) is only worth it for something that exists.
-    if fs::metadata(&joined).is_err() {
-        return Err(PathError::NotFound);
-    }
-    let real = joined.canonicalize().map_err(|_| PathError::NotFound)?;
-    if follow_symlinks || real.starts_with(root) {
-        Ok(real)
-    } else {
-        Err(PathError::NotFound)
-    }
 }
 
 #[cfg(test)]

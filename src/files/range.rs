@@ -84,7 +84,15 @@ fn parse_spec(spec: &str, len: u64) -> Spec {
     let Some((first, last)) = spec.split_once('-') else {
         return Spec::Invalid;
     };
-    let number = |s: &str| crate::http::body::parse_decimal(s.as_bytes());
+    // A position too large for u64 is still a valid position (RFC 9110
+    // §14.1.1: `1*DIGIT`), past the end of any file: it saturates, so a
+    // last position is clamped to the end and a first position is
+    // unsatisfiable, as §14.1.2 says.
+    let number = |s: &str| {
+        let digits = s.as_bytes();
+        let all_digits = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+        all_digits.then(|| crate::http::body::parse_decimal(digits).unwrap_or(u64::MAX))
+    };
     match (first.is_empty(), last.is_empty()) {
         (true, true) => Spec::Invalid,
         (true, false) => match number(last) {
@@ -257,6 +265,10 @@ mod tests {
             ("bytes", Full),
             ("bytes=", Full),
             ("bytes=-", Full),
+            // Positions past u64 (a regression: these answered 200).
+            ("bytes=0-99999999999999999999999", Partial(vec![(0, 100)])),
+            ("bytes=-99999999999999999999999", Partial(vec![(0, 100)])),
+            ("bytes=99999999999999999999999-", Unsatisfiable),
         ];
         for (header, want) in table {
             assert_eq!(&evaluate(header.as_bytes(), 100), want, "{header}");

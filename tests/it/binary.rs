@@ -95,6 +95,28 @@ fn bad_usage_exits_2_with_one_line() {
     assert!(run_expecting_usage_error(&[file.to_str().unwrap()]).contains("not a directory"));
 }
 
+/// Regression: `--spa ../outside.html` started without a word, naming a
+/// page that could never be served.
+#[test]
+fn spa_and_404_pages_outside_the_root_are_refused_at_start() {
+    let base = TempDir::new("pages-outside");
+    base.write("outside.html", b"<p>outside</p>");
+    base.write("root/inside.html", b"<p>inside</p>");
+    let root = base.path().join("root");
+    let root_arg = root.to_str().unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(base.path().join("outside.html"), root.join("link.html")).unwrap();
+    for option in ["--spa", "--404"] {
+        for page in ["../outside.html", "link.html", "missing.html"] {
+            if page == "link.html" && !cfg!(unix) {
+                continue;
+            }
+            let message = run_expecting_usage_error(&[option, page, root_arg]);
+            assert!(message.contains(option), "{message}");
+        }
+    }
+}
+
 #[test]
 fn port_in_use_exits_2() {
     let dir = TempDir::new("inuse");

@@ -247,15 +247,18 @@ fn the_slash_redirect_never_points_at_another_host() {
     let dir = TempDir::new("open-redirect");
     std::fs::create_dir_all(dir.0.join("docs")).unwrap();
     let server = TestServer::files(dir.path());
-    for target in ["//evil.example/..", "//docs"] {
-        let r = server.exchange(&get(target));
-        assert_eq!(r.status(), 301, "{target}");
-        let location = r.header("location").unwrap();
-        assert!(
-            location.starts_with('/') && !location.starts_with("//"),
-            "{location}"
-        );
-    }
+    // Ending in `..`, the path already names a directory: served, not
+    // redirected.
+    let r = server.exchange(&get("//evil.example/.."));
+    assert_eq!(r.status(), 200);
+    assert!(r.header("location").is_none());
+    let r = server.exchange(&get("//docs"));
+    assert_eq!(r.status(), 301);
+    let location = r.header("location").unwrap();
+    assert!(
+        location.starts_with('/') && !location.starts_with("//"),
+        "{location}"
+    );
 }
 
 /// The cache re-checks a file's directory at most once a second, so a
@@ -309,4 +312,17 @@ fn a_higher_priority_index_added_later_is_picked_up() {
             "the new index is served within the directory re-check interval"
         );
     }
+}
+
+/// Regression: `/a.txt/`, `/a.txt/.` and `/a.txt//` answered 200 with the
+/// file; a file is not a directory.
+#[test]
+fn a_file_named_as_a_directory_is_not_found() {
+    let dir = TempDir::new("file-as-dir");
+    dir.write("a.txt", b"a file");
+    let server = TestServer::files(dir.path());
+    for path in ["/a.txt/", "/a.txt/.", "/a.txt//", "/a.txt/x/.."] {
+        assert_eq!(server.exchange(&get(path)).status(), 404, "{path}");
+    }
+    assert_eq!(server.exchange(&get("/a.txt")).status(), 200);
 }

@@ -7,5 +7,7 @@ mod files;
 mod library;
 mod pool;
 mod resilience;
+#[cfg(unix)]
+mod security;
 mod support;
 mod wire;

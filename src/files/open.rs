@@ -1,0 +1,481 @@
+//! The one door to the served tree: every file and directory the file server
+//! reads (files, precompressed siblings, index files, `--spa` and `--404`
+//! pages, listings) is opened here, and nothing is opened by name elsewhere.
+//!
+//! Checking where a path leads and then opening it by name are two steps,
+//! and a symlink swapped in between them is followed by the second. So the
+//! door never decides on a name: it walks the path one component at a time
+//! from an open directory, opening each name relative to the last with
+//! `O_NOFOLLOW` (see `sys::open_at`). When a name is a symlink the open
+//! fails, and the door reads the link itself and resolves its target by the
+//! containment rule: inside the root it is walked the same way, from the
+//! root or from the link's own directory; outside it is refused, unless the
+//! user asked for `--follow-symlinks`. Whatever is opened is what is
+//! served, and its metadata comes from the open descriptor (`fstat`), so a
+//! later swap changes nothing already decided.
+//!
+//! This module owns opening. What a URL path means (decoding, dot segments,
+//! hidden names) is [`super::path`]'s; what to answer is the file server's.
+
+use crate::sys::{self, OpenKind};
+use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, Metadata, ReadDir};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// Links followed in one walk before giving up, as the kernel's own limit
+/// (`ELOOP` after 40) does: a loop of links ends here.
+const MAX_LINKS: usize = 40;
+
+/// Why a path could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    /// Not there, not a file or directory, outside the root, or a loop of
+    /// links: 404.
+    NotFound,
+    /// There, but the server may not read it: 403.
+    Forbidden,
+}
+
+impl OpenError {
+    fn from_io(err: &io::Error) -> OpenError {
+        match err.kind() {
+            io::ErrorKind::PermissionDenied => OpenError::Forbidden,
+            _ => OpenError::NotFound,
+        }
+    }
+}
+
+/// Where an opened file really is, links resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// Names under the root (no `.`, `..` or links among them).
+    Inside(Vec<OsString>),
+    /// A path outside the root, reached through a link because the user
+    /// asked for `--follow-symlinks`.
+    Outside(PathBuf),
+}
+
+impl Location {
+    /// The location of `name` inside this directory.
+    pub fn child(&self, name: impl AsRef<OsStr>) -> Location {
+        match self {
+            Location::Inside(names) => {
+                let mut names = names.clone();
+                names.push(name.as_ref().to_os_string());
+                Location::Inside(names)
+            }
+            Location::Outside(path) => Location::Outside(path.join(name.as_ref())),
+        }
+    }
+
+    /// This location with `suffix` added to its last name (`a.js` ->
+    /// `a.js.br`); the root has no name to extend and stays as it is.
+    pub fn with_suffix(&self, suffix: &str) -> Location {
+        let extend = |name: &OsStr| {
+            let mut name = name.to_os_string();
+            name.push(suffix);
+            name
+        };
+        match self {
+            Location::Inside(names) => {
+                let mut names = names.clone();
+                if let Some(last) = names.last_mut() {
+                    *last = extend(last);
+                }
+                Location::Inside(names)
+            }
+            Location::Outside(path) => Location::Outside(PathBuf::from(extend(path.as_os_str()))),
+        }
+    }
+
+    /// The last name (empty for the root).
+    pub fn file_name(&self) -> &OsStr {
+        match self {
+            Location::Inside(names) => names.last().map_or(OsStr::new(""), |n| n.as_os_str()),
+            Location::Outside(path) => path.file_name().unwrap_or_default(),
+        }
+    }
+}
+
+/// A file or directory opened through the door.
+#[derive(Debug)]
+pub struct Opened {
+    /// The open descriptor: read from this, never from a name.
+    pub file: File,
+    /// Its metadata, from the descriptor.
+    pub metadata: Metadata,
+    /// Where it really is.
+    pub location: Location,
+    /// The directory it was found in (`None` for the root itself and for
+    /// places outside the root).
+    pub parent: Option<File>,
+}
+
+/// The served root and the rule for links that leave it.
+#[derive(Debug, Clone)]
+pub struct Root {
+    path: PathBuf,
+    follow_symlinks: bool,
+}
+
+impl Root {
+    /// The root at `path`, which must be canonical (absolute, no links):
+    /// absolute link targets are compared with it.
+    pub fn new(path: PathBuf, follow_symlinks: bool) -> Root {
+        Root {
+            path,
+            follow_symlinks,
+        }
+    }
+
+    /// Opens the file or directory that `names` (clean URL segments, relative
+    /// to the root) lead to. Devices, FIFOs and sockets are not found.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::NotFound`] or [`OpenError::Forbidden`].
+    pub fn open<S: AsRef<OsStr>>(&self, names: &[S]) -> Result<Opened, OpenError> {
+        let names = names.iter().map(|n| n.as_ref().to_os_string()).collect();
+        self.only_documents(self.walk(names)?)
+    }
+
+    /// Opens a [`Location`] found by an earlier walk (a sibling or a child
+    /// of something opened). It is walked again: the tree may have changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Root::open`].
+    pub fn open_location(&self, location: &Location) -> Result<Opened, OpenError> {
+        match location {
+            Location::Inside(names) => self.open(names),
+            Location::Outside(path) if self.follow_symlinks => {
+                self.only_documents(open_outside(path.clone())?)
+            }
+            Location::Outside(_) => Err(OpenError::NotFound),
+        }
+    }
+
+    /// Reads the entries of an opened directory through its descriptor, so
+    /// the listing is of the directory that was checked, whatever its name
+    /// leads to by now.
+    ///
+    /// # Errors
+    ///
+    /// The error from reading the directory.
+    pub fn read_dir(&self, dir: &Opened) -> io::Result<ReadDir> {
+        match &dir.location {
+            Location::Outside(path) => fs::read_dir(path),
+            Location::Inside(names) => read_dir_of(&dir.file, &self.path, names),
+        }
+    }
+
+    fn only_documents(&self, opened: Opened) -> Result<Opened, OpenError> {
+        if opened.metadata.is_file() || opened.metadata.is_dir() {
+            Ok(opened)
+        } else {
+            Err(OpenError::NotFound)
+        }
+    }
+
+    /// The component walk: `dirs` holds an open descriptor for the root and
+    /// for each directory under it on the way down, `real` their names, so
+    /// a `..` in a link target steps back up both.
+    fn walk(&self, mut pending: VecDeque<OsString>) -> Result<Opened, OpenError> {
+        let root = File::open(&self.path).map_err(|e| OpenError::from_io(&e))?;
+        let mut dirs = vec![root];
+        let mut real: Vec<OsString> = Vec::new();
+        let mut links = 0;
+        while let Some(name) = pending.pop_front() {
+            if name.is_empty() || name == "." {
+                continue;
+            }
+            if name == ".." {
+                if real.pop().is_none() {
+                    return self.escape(self.path.join(".."), pending);
+                }
+                dirs.pop();
+                continue;
+            }
+            let kind = if pending.is_empty() {
+                OpenKind::Any
+            } else {
+                OpenKind::Directory
+            };
+            let dir = dirs.last().ok_or(OpenError::NotFound)?;
+            let err = match sys::open_at(dir, &name, kind) {
+                Ok(file) => {
+                    dirs.push(file);
+                    real.push(name);
+                    continue;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Unsupported => {
+                    real.push(name);
+                    real.extend(pending);
+                    return self.open_by_name(real);
+                }
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    return Err(OpenError::NotFound);
+                }
+                Err(err) => err,
+            };
+            // The open failed: either the name is a link, or the error
+            // stands (no permission, not a directory, ...).
+            let Ok(target) = sys::read_link_at(dir, &name) else {
+                return Err(OpenError::from_io(&err));
+            };
+            links += 1;
+            if links > MAX_LINKS {
+                return Err(OpenError::NotFound);
+            }
+            if target.is_absolute() {
+                let Ok(rest) = target.strip_prefix(&self.path) else {
+                    return self.escape(target, pending);
+                };
+                dirs.truncate(1);
+                real.clear();
+                prepend(&mut pending, rest);
+            } else {
+                prepend(&mut pending, &target);
+            }
+        }
+        let file = dirs.pop().ok_or(OpenError::NotFound)?;
+        let metadata = file.metadata().map_err(|e| OpenError::from_io(&e))?;
+        Ok(Opened {
+            file,
+            metadata,
+            location: Location::Inside(real),
+            parent: dirs.pop(),
+        })
+    }
+
+    /// A link led outside the root: refused, unless the user chose to
+    /// follow links anywhere.
+    fn escape(&self, outside: PathBuf, rest: VecDeque<OsString>) -> Result<Opened, OpenError> {
+        if !self.follow_symlinks {
+            return Err(OpenError::NotFound);
+        }
+        let mut path = outside;
+        path.extend(rest);
+        open_outside(path)
+    }
+
+    /// Where the system has no `openat`: resolve the name, check it, open
+    /// it, and make sure what was opened is what was checked.
+    fn open_by_name(&self, names: Vec<OsString>) -> Result<Opened, OpenError> {
+        let mut joined = self.path.clone();
+        joined.extend(&names);
+        let real = joined.canonicalize().map_err(|e| OpenError::from_io(&e))?;
+        let Ok(rest) = real.strip_prefix(&self.path) else {
+            return self.escape(real, VecDeque::new());
+        };
+        let names: Vec<OsString> = rest.iter().map(OsStr::to_os_string).collect();
+        let file = File::open(&real).map_err(|e| OpenError::from_io(&e))?;
+        let metadata = file.metadata().map_err(|e| OpenError::from_io(&e))?;
+        let checked = fs::metadata(&real).map_err(|e| OpenError::from_io(&e))?;
+        if !same_file(&metadata, &checked) {
+            return Err(OpenError::NotFound);
+        }
+        Ok(Opened {
+            file,
+            metadata,
+            location: Location::Inside(names),
+            parent: None,
+        })
+    }
+}
+
+/// Puts a link target's components in front of the names still to walk.
+fn prepend(pending: &mut VecDeque<OsString>, target: &Path) {
+    for component in target.components().rev() {
+        match component {
+            Component::Normal(name) => pending.push_front(name.to_os_string()),
+            Component::ParentDir => pending.push_front(OsString::from("..")),
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+}
+
+fn open_outside(path: PathBuf) -> Result<Opened, OpenError> {
+    let file = sys::open_following(&path).map_err(|e| OpenError::from_io(&e))?;
+    let metadata = file.metadata().map_err(|e| OpenError::from_io(&e))?;
+    Ok(Opened {
+        file,
+        metadata,
+        location: Location::Outside(path),
+        parent: None,
+    })
+}
+
+/// Lists the directory behind `file`. On Unix, `/dev/fd/N` names the open
+/// descriptor itself (on Linux a link to the very directory that was
+/// opened), so no name under the root is looked up again.
+#[cfg(unix)]
+fn read_dir_of(file: &File, _root: &Path, _names: &[OsString]) -> io::Result<ReadDir> {
+    use std::os::unix::io::AsRawFd;
+    fs::read_dir(format!("/dev/fd/{}", file.as_raw_fd()))
+}
+
+#[cfg(not(unix))]
+fn read_dir_of(_file: &File, root: &Path, names: &[OsString]) -> io::Result<ReadDir> {
+    let mut path = root.to_path_buf();
+    path.extend(names);
+    fs::read_dir(path)
+}
+
+#[cfg(unix)]
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::fs::symlink;
+
+    struct Tree {
+        base: PathBuf,
+    }
+
+    impl Tree {
+        /// `base/root` (served) and `base/outside.txt` (never served).
+        fn new(tag: &str) -> Tree {
+            let base = std::env::temp_dir().join(format!("hfs-open-{tag}-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&base);
+            fs::create_dir_all(base.join("root/sub/deeper")).unwrap();
+            fs::write(base.join("outside.txt"), "SECRET").unwrap();
+            fs::write(base.join("root/a.txt"), "inside a").unwrap();
+            fs::write(base.join("root/sub/b.txt"), "inside b").unwrap();
+            Tree {
+                base: base.canonicalize().unwrap(),
+            }
+        }
+
+        fn root(&self, follow: bool) -> Root {
+            Root::new(self.base.join("root"), follow)
+        }
+
+        fn link(&self, at: &str, target: impl AsRef<Path>) {
+            symlink(target, self.base.join("root").join(at)).unwrap();
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.base);
+        }
+    }
+
+    fn read(root: &Root, names: &[&str]) -> Result<String, OpenError> {
+        let mut opened = root.open(names)?;
+        let mut text = String::new();
+        opened.file.read_to_string(&mut text).unwrap();
+        Ok(text)
+    }
+
+    #[test]
+    fn plain_paths_open_what_they_name() {
+        let tree = Tree::new("plain");
+        let root = tree.root(false);
+        assert_eq!(read(&root, &["a.txt"]), Ok("inside a".into()));
+        assert_eq!(read(&root, &["sub", "b.txt"]), Ok("inside b".into()));
+        assert!(root.open::<&str>(&[]).unwrap().metadata.is_dir());
+        assert_eq!(read(&root, &["missing"]), Err(OpenError::NotFound));
+        assert_eq!(
+            read(&root, &["a.txt", "x"]).unwrap_err(),
+            OpenError::NotFound
+        );
+    }
+
+    /// Fails if `O_NOFOLLOW` (or the walk) is wrong: the kernel would
+    /// follow the link and hand over the outside file.
+    #[test]
+    fn a_link_out_of_the_root_is_refused_in_every_position() {
+        let tree = Tree::new("escape");
+        tree.link("abs.txt", tree.base.join("outside.txt"));
+        tree.link("rel.txt", "../outside.txt");
+        tree.link("sub/up.txt", "../../outside.txt");
+        tree.link("updir", "..");
+        let root = tree.root(false);
+        for names in [
+            &["abs.txt"][..],
+            &["rel.txt"],
+            &["sub", "up.txt"],
+            &["updir", "outside.txt"],
+        ] {
+            assert_eq!(read(&root, names), Err(OpenError::NotFound), "{names:?}");
+        }
+        let follow = tree.root(true);
+        assert_eq!(read(&follow, &["abs.txt"]), Ok("SECRET".into()));
+        assert_eq!(read(&follow, &["sub", "up.txt"]), Ok("SECRET".into()));
+        assert!(matches!(
+            follow.open(&["rel.txt"]).unwrap().location,
+            Location::Outside(_)
+        ));
+    }
+
+    #[test]
+    fn links_inside_the_root_resolve_to_their_real_place() {
+        let tree = Tree::new("inside");
+        tree.link("to-b.txt", "sub/b.txt");
+        tree.link("sub/to-a.txt", "../a.txt");
+        tree.link("abs-b.txt", tree.base.join("root/sub/b.txt"));
+        tree.link("subdir", "sub");
+        tree.link("sub/deeper/back", "../..");
+        let root = tree.root(false);
+        assert_eq!(read(&root, &["to-b.txt"]), Ok("inside b".into()));
+        assert_eq!(read(&root, &["sub", "to-a.txt"]), Ok("inside a".into()));
+        assert_eq!(read(&root, &["abs-b.txt"]), Ok("inside b".into()));
+        assert_eq!(read(&root, &["subdir", "b.txt"]), Ok("inside b".into()));
+        let opened = root
+            .open(&["sub", "deeper", "back", "sub", "b.txt"])
+            .unwrap();
+        assert_eq!(
+            opened.location,
+            Location::Inside(vec!["sub".into(), "b.txt".into()])
+        );
+    }
+
+    #[test]
+    fn a_loop_of_links_ends() {
+        let tree = Tree::new("loop");
+        tree.link("x", "y");
+        tree.link("y", "x");
+        assert_eq!(read(&tree.root(true), &["x"]), Err(OpenError::NotFound));
+    }
+
+    #[test]
+    fn fifos_are_not_documents_and_do_not_block() {
+        let tree = Tree::new("fifo");
+        let fifo = tree.base.join("root/pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        assert_eq!(read(&tree.root(false), &["pipe"]), Err(OpenError::NotFound));
+    }
+
+    #[test]
+    fn a_listing_reads_the_opened_directory() {
+        let tree = Tree::new("list");
+        let root = tree.root(false);
+        let dir = root.open(&["sub"]).unwrap();
+        // Swap the name for a link to elsewhere: the open directory is
+        // still what gets listed.
+        fs::rename(tree.base.join("root/sub"), tree.base.join("moved")).unwrap();
+        tree.link("sub", &tree.base);
+        let names: Vec<String> = root
+            .read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.contains(&"b.txt".to_string()), "{names:?}");
+        assert!(!names.contains(&"outside.txt".to_string()), "{names:?}");
+    }
+}
