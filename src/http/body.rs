@@ -8,7 +8,7 @@
 //! `request::Body` reader drives both against the connection.
 
 use crate::config::Limits;
-use crate::http::headers::{is_field_value_byte, is_token, FieldSpan, Fields};
+use crate::http::headers::{is_tchar, is_token, FieldSpan, Fields};
 use crate::http::parse::{parse_fields, unterminated_len, ParseError};
 use crate::http::status::Status;
 use crate::http::version::Version;
@@ -112,7 +112,7 @@ fn content_length(fields: Fields<'_>) -> Result<u64, ParseError> {
     length.ok_or(ParseError::ContentLength)
 }
 
-/// Digits only, checked arithmetic (habit 5: `str::parse` accepts `+5`).
+/// Digits only, checked arithmetic: `str::parse` would accept `+5`.
 pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
@@ -130,7 +130,8 @@ pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
 pub enum ChunkError {
     /// The chunk size is missing, not hex, or overflows.
     Size,
-    /// A chunk-size line with bad extension bytes, or longer than
+    /// A chunk-size line whose extensions break the `chunk-ext` grammar
+    /// (RFC 9112 §7.1.1), that does not end in CRLF, or that is longer than
     /// `Limits::max_chunk_line`.
     Extension,
     /// Chunk data not followed by exactly CRLF.
@@ -314,20 +315,98 @@ impl ChunkedDecoder {
     }
 }
 
-/// `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`.
-/// Extensions are ignored (RFC 9112 §7.1.1), so we only make sure they hold
-/// no control bytes and start with `;`. `partial` allows a trailing CR.
+/// Whether `ext`, the bytes between the chunk size and the CRLF, are chunk
+/// extensions (RFC 9112 §7.1.1). With `partial` the line has not ended yet:
+/// `ext` need only be the start of valid extensions, and a trailing CR may
+/// be the start of the CRLF.
+///
+/// We ignore extensions, but only once they are well formed: a parser next
+/// to ours that reads `2;` or an unclosed quote some other way would find
+/// the chunk data somewhere else, and that difference is what a smuggled
+/// request hides in.
 fn valid_extension(ext: &[u8], partial: bool) -> bool {
     let ext = match ext {
         [rest @ .., b'\r'] if partial => rest,
         _ => ext,
     };
-    let after_bws = ext
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .map_or(&ext[ext.len()..], |i| &ext[i..]);
-    (ext.is_empty() || after_bws.first() == Some(&b';') || (partial && after_bws.is_empty()))
-        && ext.iter().all(|&b| is_field_value_byte(b))
+    match ext.iter().try_fold(Ext::End, |state, &b| state.next(b)) {
+        Some(state) => partial || state.may_end_line(),
+        None => false,
+    }
+}
+
+/// Where a scan of chunk extensions stands, one state per place in the
+/// grammar (RFC 9112 §7.1.1, with quoted-string from RFC 9110 §5.6.4):
+///
+/// ```text
+/// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-name = token
+/// chunk-ext-val  = token / quoted-string
+/// quoted-string  = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+/// qdtext         = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+/// quoted-pair    = "\" ( HTAB / SP / VCHAR / obs-text )
+/// BWS            = *( SP / HTAB )
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ext {
+    /// After the size or a whole extension.
+    End,
+    /// In BWS that must lead to `;`.
+    BeforeSemicolon,
+    /// After `;`: a name must come.
+    BeforeName,
+    /// In a name.
+    Name,
+    /// In BWS after a name: `=` or the next `;` must come.
+    AfterName,
+    /// After `=`: a value must come.
+    BeforeValue,
+    /// In a token value.
+    Token,
+    /// Inside a quoted-string.
+    Quoted,
+    /// After a backslash inside a quoted-string.
+    QuotedPair,
+}
+
+impl Ext {
+    /// The state after byte `b`, or `None` if `b` cannot come here.
+    fn next(self, b: u8) -> Option<Ext> {
+        let bws = b == b' ' || b == b'\t';
+        let next = match self {
+            Ext::End | Ext::BeforeSemicolon | Ext::Token if bws => Ext::BeforeSemicolon,
+            Ext::End | Ext::BeforeSemicolon | Ext::Name | Ext::AfterName | Ext::Token
+                if b == b';' =>
+            {
+                Ext::BeforeName
+            }
+            Ext::BeforeName if bws => Ext::BeforeName,
+            Ext::BeforeName | Ext::Name if is_tchar(b) => Ext::Name,
+            Ext::Name | Ext::AfterName if bws => Ext::AfterName,
+            Ext::Name | Ext::AfterName if b == b'=' => Ext::BeforeValue,
+            Ext::BeforeValue if bws => Ext::BeforeValue,
+            Ext::BeforeValue if b == b'"' => Ext::Quoted,
+            Ext::BeforeValue | Ext::Token if is_tchar(b) => Ext::Token,
+            Ext::Quoted if b == b'"' => Ext::End,
+            Ext::Quoted if b == b'\\' => Ext::QuotedPair,
+            Ext::Quoted if is_qdtext(b) => Ext::Quoted,
+            Ext::QuotedPair if b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7f) => Ext::Quoted,
+            _ => return None,
+        };
+        Some(next)
+    }
+
+    /// Whether the chunk-size line may end in this state: not inside BWS,
+    /// after `;` or `=`, or inside a quoted-string.
+    fn may_end_line(self) -> bool {
+        matches!(self, Ext::End | Ext::Name | Ext::Token)
+    }
+}
+
+/// `qdtext` (RFC 9110 §5.6.4): any byte a quoted-string holds as it is,
+/// which is every field-value byte but `"` and `\`.
+const fn is_qdtext(b: u8) -> bool {
+    b == b'\t' || b == b' ' || (b >= 0x21 && b != b'"' && b != b'\\' && b != 0x7f)
 }
 
 #[cfg(test)]

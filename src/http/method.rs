@@ -46,6 +46,23 @@ impl Method {
         Method::Patch,
     ];
 
+    /// The length of the longest method token the server knows (`CONNECT`,
+    /// `OPTIONS`). A longer token cannot name a method we implement, so the
+    /// parser answers 501 as soon as it has seen that many token bytes,
+    /// without waiting for the rest of the request line.
+    pub const LONGEST_TOKEN: usize = {
+        let mut longest = 0;
+        let mut i = 0;
+        while i < Method::KNOWN.len() {
+            let len = Method::KNOWN[i].as_str().len();
+            if len > longest {
+                longest = len;
+            }
+            i += 1;
+        }
+        longest
+    };
+
     /// Maps a method token to a `Method`, case-sensitively.
     pub fn from_token(token: &[u8]) -> Method {
         match token {
@@ -63,7 +80,7 @@ impl Method {
     }
 
     /// The method's name as sent on the wire (`"UNKNOWN"` for unknown ones).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Head => "HEAD",
@@ -82,5 +99,19 @@ impl Method {
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_token_is_the_longest_known_name() {
+        assert_eq!(Method::LONGEST_TOKEN, "OPTIONS".len());
+        for method in Method::KNOWN {
+            assert!(method.as_str().len() <= Method::LONGEST_TOKEN, "{method}");
+            assert_eq!(Method::from_token(method.as_str().as_bytes()), method);
+        }
     }
 }

@@ -13,7 +13,7 @@
 //! ```text
 //! HTTP-message   = *( CRLF ) request-line *( field-line CRLF ) CRLF
 //! request-line   = method SP request-target SP HTTP-version CRLF
-//! method         = token
+//! method         = token   (at most `Method::LONGEST_TOKEN` bytes, else 501)
 //! HTTP-version   = "HTTP" "/" DIGIT "." DIGIT
 //! field-line     = field-name ":" OWS field-value OWS
 //! ```
@@ -53,6 +53,10 @@ pub enum Parsed<T> {
 pub enum ParseError {
     /// The method is not a token followed by a single SP.
     Method,
+    /// The method token is longer than any method the server implements
+    /// (`Method::LONGEST_TOKEN`): 501, as for any unknown method, but known
+    /// before the line ends, so it is not mistaken for a long target (414).
+    MethodTooLong,
     /// The request-target has a byte outside RFC 3986, a bad percent-escape,
     /// or a form the method does not allow.
     Target,
@@ -113,7 +117,9 @@ impl ParseError {
                 Status::HEADER_FIELDS_TOO_LARGE
             }
             ParseError::ContentTooLarge => Status::CONTENT_TOO_LARGE,
-            ParseError::UnsupportedTransferCoding => Status::NOT_IMPLEMENTED,
+            ParseError::MethodTooLong | ParseError::UnsupportedTransferCoding => {
+                Status::NOT_IMPLEMENTED
+            }
             ParseError::UnsupportedExpectation => Status::EXPECTATION_FAILED,
             _ => Status::BAD_REQUEST,
         }
@@ -243,9 +249,16 @@ fn parse_request_line(
             Ok(None)
         }
     };
+    // Look at one token byte more than the longest method we know: if it is
+    // there, the method cannot be one of ours, and the answer is 501 now,
+    // whatever follows (a non-token byte after it included).
+    let scan_end = buf.len().min(start + Method::LONGEST_TOKEN + 1);
     let mut i = start;
-    while i < buf.len() && is_tchar(buf[i]) {
+    while i < scan_end && is_tchar(buf[i]) {
         i += 1;
+    }
+    if i - start > Method::LONGEST_TOKEN {
+        return Err(ParseError::MethodTooLong);
     }
     if i == buf.len() {
         return need_more();

@@ -98,6 +98,13 @@ fn assert_refused(input: &[u8], error: ChunkError, status: u16, limits: &Limits)
     // Fed byte by byte it must fail too, and be answered the same way.
     let fed = decode_bytewise(input, limits).expect_err("fed one byte at a time");
     assert_eq!(fed.status().0, status, "fed one byte at a time: {fed:?}");
+    for end in 0..input.len() {
+        let got = decode_whole(&input[..end], usize::MAX, limits);
+        assert!(
+            got == Ok(None) || got == Err(error),
+            "prefix of {end} bytes gave {got:?}"
+        );
+    }
 }
 
 /// `decodes! { module, limits_fn; name: b"chunked body" => b"decoded", }`
@@ -179,7 +186,6 @@ decodes! { valid, Limits::default;
     space_before_extension: b"5 ;a=1\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
     tab_before_extension: b"5\t;a\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
     spaces_around_extension_equals: b"5;a = 1\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
-    obs_text_in_extension: b"5;a=\xff\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 (ignored)
     extension_on_last_chunk: b"5\r\nhello\r\n0;done\r\n\r\n" => b"hello", // RFC 9112 §7.1
     one_trailer_field: b"5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n" => b"hello", // RFC 9112 §7.1.2
     two_trailer_fields: b"0\r\nX-A: 1\r\nX-B: 2\r\n\r\n" => b"", // RFC 9112 §7.1.2
@@ -218,6 +224,7 @@ refuses! { invalid, Limits::default;
     junk_after_size: b"5g\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1
     space_after_size_without_extension: b"5 \r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
     extension_without_semicolon: b"5 a=1\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    obs_text_in_unquoted_extension_value: b"5;a=\xff\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1 token
     ctl_in_extension: b"5;a=\x01\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
     nul_in_extension: b"5;a\0\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
     del_in_extension: b"5;a\x7f\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
@@ -253,6 +260,96 @@ refuses! { invalid_one_trailer, one_trailer;
 
 refuses! { invalid_small_trailers, small_trailers;
     endless_trailer_section: b"0\r\nX-A: 0123456789012345678901234567" => Trailer(HeadTooLarge) 431, // RFC 6585 §5
+}
+
+// Chunk extensions (RFC 9112 §7.1.1): ignored when they follow the grammar,
+// refused (400, and the connection closes) when they do not, so that no
+// parser beside ours can find the chunk data somewhere else.
+//
+//   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//   chunk-ext-name = token
+//   chunk-ext-val  = token / quoted-string    (RFC 9110 §5.6.4)
+
+decodes! { valid_extensions, Limits::default;
+    extension_name_of_every_tchar: b"5;!#$%&'*+-.^_`|~09azAZ\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.2
+    extension_value_of_every_tchar: b"5;a=!#$%&'*+-.^_`|~09azAZ\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.2
+    several_names_without_values: b"5;a;b;c\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1
+    names_with_and_without_values: b"5;a;b=1;c\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1
+    bws_on_both_sides_of_semicolon: b"5 \t; \tname\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
+    bws_on_both_sides_of_equals: b"5;a \t= \tb\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
+    bws_between_a_name_and_the_next_semicolon: b"5;a ;b\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
+    bws_between_a_value_and_the_next_semicolon: b"5;a=1\t;b=2\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
+    bws_between_a_quoted_value_and_the_next_semicolon: b"5;a=\"1\" ;b\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1 BWS
+    empty_quoted_value: b"5;a=\"\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4
+    quoted_value_holding_semicolon_equals_and_spaces: b"5;a=\" ;b=c\t\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4 qdtext
+    quoted_value_holding_obs_text: b"5;a=\"\x80\xff\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4 obs-text
+    quoted_pair_escaping_a_quote: b"5;a=\"x\\\"y\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4 quoted-pair
+    quoted_pair_escaping_a_backslash: b"5;a=\"x\\\\\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4 quoted-pair
+    quoted_pair_escaping_space_tab_and_obs_text: b"5;a=\"\\ \\\t\\\xff\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4 quoted-pair
+    quoted_pair_escaping_a_letter: b"5;a=\"\\n\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9110 §5.6.4 quoted-pair
+    two_quoted_values: b"5;a=\"abc\";b=\"def; ghi\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1
+    quoted_value_on_last_chunk: b"5\r\nhello\r\n0;a=\"b c\"\r\n\r\n" => b"hello", // RFC 9112 §7.1
+    extensions_on_last_chunk_before_trailers: b"0 ;a=1; b\r\nX-Sum: 1\r\n\r\n" => b"", // RFC 9112 §7.1
+    extension_on_last_chunk_of_several_zeros: b"000;a=b\r\n\r\n" => b"", // RFC 9112 §7.1
+}
+
+decodes! { valid_extensions_short_lines, short_lines;
+    quoted_chunk_line_of_exactly_the_limit: b"5;a=\"bcdefghijk\"\r\nhello\r\n0\r\n\r\n" => b"hello", // RFC 9112 §7.1.1
+}
+
+refuses! { invalid_extensions, Limits::default;
+    semicolon_without_name: b"2;\r\nab\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1 chunk-ext-name = token
+    semicolon_without_name_on_last_chunk: b"2\r\nab\r\n0;\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    semicolon_and_bws_without_name: b"2; \r\nab\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    empty_name_between_semicolons: b"5;a;;b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    semicolon_after_the_last_extension: b"5;a=1;\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    equals_without_name: b"5;=x\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    equals_alone: b"5;=\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    equals_without_value: b"5;a=\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1 chunk-ext-val
+    equals_without_value_before_semicolon: b"5;a=;b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    two_equals: b"5;a==b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    equals_inside_token_value: b"5;a=b=c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    comma_between_extensions: b"5;a=1,b=2\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    space_inside_name: b"5;a b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    space_inside_token_value: b"5;a=b c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    bws_after_name_at_line_end: b"5;a \r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1 BWS only before ";" and around "="
+    bws_after_equals_at_line_end: b"5;a= \r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    bws_after_token_value_at_line_end: b"5;a=b\t\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    bws_after_quoted_value_at_line_end: b"5;a=\"b\" \r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    paren_in_name: b"5;a(b)\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    slash_in_name: b"5;a/b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    colon_in_name: b"5;a:b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    at_sign_in_name: b"5;a@b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    brackets_in_name: b"5;[a]\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    braces_in_name: b"5;{a}\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    question_mark_in_name: b"5;a?\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    backslash_in_name: b"5;a\\b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    quoted_name: b"5;\"a\"=b\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1 chunk-ext-name = token
+    obs_text_in_name: b"5;\xffa\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    tab_inside_name: b"5;a\tb=c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    slash_in_token_value: b"5;a=b/c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    comma_in_token_value: b"5;a=b,c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    parens_in_token_value: b"5;a=(b)\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.2
+    quote_inside_token_value: b"5;a=b\"c\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4
+    unterminated_quoted_value: b"5;a=\"abc\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4
+    unterminated_quote_after_a_closed_one: b"5;a=\"abc\";b=\"def; ghi\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4
+    unterminated_quote_on_last_chunk: b"5\r\nhello\r\n0;a=\"b\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4
+    closing_quote_escaped: b"5;a=\"abc\\\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 quoted-pair
+    backslash_before_the_line_end: b"5;a=\"abc\\\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 quoted-pair
+    quoted_pair_of_nul: b"5;a=\"\\\0\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 quoted-pair
+    quoted_pair_of_del: b"5;a=\"\\\x7f\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 quoted-pair
+    nul_in_quoted_value: b"5;a=\"b\0\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 qdtext
+    ctl_in_quoted_value: b"5;a=\"b\x1f\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 qdtext
+    del_in_quoted_value: b"5;a=\"b\x7f\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 qdtext
+    bare_cr_in_quoted_value: b"5;a=\"b\rc\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §2.2
+    bare_lf_in_quoted_value: b"5;a=\"b\nc\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §2.2
+    token_right_after_quoted_value: b"5;a=\"b\"c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    quote_right_after_quoted_value: b"5;a=\"b\"\"c\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+}
+
+refuses! { invalid_extensions_short_lines, short_lines;
+    quoted_chunk_line_one_over_the_limit: b"5;a=\"bcdefghijkl\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
+    endless_quoted_value_over_the_limit: b"5;a=\"bcdefghijklmnopqrstuvwxyz" => Extension 400, // RFC 9112 §7.1.1
 }
 
 #[test]

@@ -172,13 +172,26 @@ impl Request {
     }
 }
 
+/// A `tchar` as a regex class (RFC 9110 §5.6.2).
+const TCHAR: &str = "[!#$%&'*+.^_`|~0-9A-Za-z-]";
+
 fn method() -> impl Strategy<Value = (String, Method)> {
-    let unknown = "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,10}"
+    // Longer tokens are refused with 501 by the parser (see
+    // `overlong_method()`), so a parsed unknown method is at most this long.
+    let pattern = format!("{TCHAR}{{1,{}}}", Method::LONGEST_TOKEN);
+    let unknown = proptest::string::string_regex(&pattern)
+        .expect("valid regex")
         .prop_filter("not a known method", |t| {
             t != "CONNECT" && KNOWN.iter().all(|(k, _)| k != t)
         })
         .prop_map(|t| (t, Method::Unknown));
     prop_oneof![select(KNOWN).prop_map(|(t, m)| (t.to_owned(), m)), unknown]
+}
+
+/// A method token longer than any method the server knows.
+pub fn overlong_method() -> impl Strategy<Value = String> {
+    let pattern = format!("{TCHAR}{{{},40}}", Method::LONGEST_TOKEN + 1);
+    proptest::string::string_regex(&pattern).expect("valid regex")
 }
 
 fn target() -> impl Strategy<Value = String> {
@@ -251,5 +264,63 @@ pub fn request_with_extra() -> impl Strategy<Value = Request> {
     (request(), extra_field()).prop_map(|(mut request, extra)| {
         request.extras.push(extra);
         request
+    })
+}
+
+/// Optional whitespace where RFC 9112 §7.1.1 allows it (BWS).
+const BWS: &str = "[ \t]{0,2}";
+
+/// The inside of a quoted-string (RFC 9110 §5.6.4), without its quotes:
+/// qdtext bytes and quoted-pairs, obs-text included.
+fn quoted_content() -> impl Strategy<Value = Vec<u8>> {
+    let qdtext = prop_oneof![
+        Just(b'\t'),
+        Just(b' '),
+        Just(0x21u8),
+        0x23u8..=0x5b,
+        0x5du8..=0x7e,
+        0x80u8..=0xff
+    ]
+    .prop_map(|b| vec![b]);
+    let quoted_pair = prop_oneof![Just(b'\t'), Just(b' '), 0x21u8..=0x7e, 0x80u8..=0xff]
+        .prop_map(|b| vec![b'\\', b]);
+    prop::collection::vec(prop_oneof![3 => qdtext, 1 => quoted_pair], 0..8)
+        .prop_map(|parts| parts.concat())
+}
+
+/// A short `token` (RFC 9110 §5.6.2).
+fn token() -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("{TCHAR}{{1,8}}")).expect("valid regex")
+}
+
+/// `BWS ";" BWS name`, the start of every chunk extension.
+fn chunk_ext_name() -> impl Strategy<Value = Vec<u8>> {
+    (BWS, BWS, token())
+        .prop_map(|(before, after, name)| format!("{before};{after}{name}").into_bytes())
+}
+
+/// One valid chunk extension as it follows a chunk size (RFC 9112 §7.1.1):
+/// `BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ]`, the value a
+/// token or a quoted-string.
+pub fn chunk_ext() -> impl Strategy<Value = Vec<u8>> {
+    let token = token().prop_map(String::into_bytes);
+    let quoted = quoted_content().prop_map(|content| [&b"\""[..], &content, b"\""].concat());
+    let value = prop_oneof![token, quoted];
+    let assignment = prop::option::of((BWS, BWS, value));
+    (chunk_ext_name(), assignment).prop_map(|(mut ext, assignment)| {
+        if let Some((before, after, value)) = assignment {
+            ext.extend_from_slice(format!("{before}={after}").as_bytes());
+            ext.extend_from_slice(&value);
+        }
+        ext
+    })
+}
+
+/// A chunk extension whose quoted value never closes before the line ends.
+pub fn unterminated_chunk_ext() -> impl Strategy<Value = Vec<u8>> {
+    (chunk_ext_name(), BWS, BWS, quoted_content()).prop_map(|(mut ext, before, after, content)| {
+        ext.extend_from_slice(format!("{before}={after}\"").as_bytes());
+        ext.extend_from_slice(&content);
+        ext
     })
 }

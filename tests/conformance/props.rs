@@ -6,9 +6,12 @@
 //! matching `ParseError`.
 
 use crate::chunked::{decode_bytewise, decode_whole};
-use crate::generate::{request, request_with_extra, Framing, KNOWN};
+use crate::generate::{
+    chunk_ext, overlong_method, request, request_with_extra, unterminated_chunk_ext, Framing, KNOWN,
+};
 use crate::prefixes::outcome;
 use http_from_scratch::config::Limits;
+use http_from_scratch::http::body::ChunkError;
 use http_from_scratch::http::parse::ParseError;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -96,6 +99,29 @@ fn assert_mutation_rejected(
         prefix
     );
     Ok(())
+}
+
+/// A chunked body: each chunk's data with the extensions on its size line,
+/// then the last chunk with `last` on its line and no trailers.
+fn chunked_with_extensions(chunks: &[(Vec<u8>, Vec<Vec<u8>>)], last: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (data, exts) in chunks {
+        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
+        out.extend_from_slice(&exts.concat());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0");
+    out.extend_from_slice(&last.concat());
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+fn chunks_with_extensions() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<Vec<u8>>)>> {
+    let data = prop::collection::vec(any::<u8>(), 1..20);
+    let exts = prop::collection::vec(chunk_ext(), 0..4);
+    prop::collection::vec((data, exts), 0..4)
 }
 
 proptest! {
@@ -216,5 +242,43 @@ proptest! {
             head.splice(at..at + 2, [bad]);
         }
         assert_mutation_rejected(&head, ParseError::Target, split)?;
+    }
+
+    #[test]
+    fn generated_valid_chunk_extensions_are_accepted(chunks in chunks_with_extensions(), last in prop::collection::vec(chunk_ext(), 0..4), split: Index, max_data in 1usize..8) {
+        let input = chunked_with_extensions(&chunks, &last);
+        let body: Vec<u8> = chunks.iter().flat_map(|(data, _)| data.clone()).collect();
+        let limits = Limits::default();
+        let decoded = Some((body, input.len()));
+        prop_assert_eq!(decode_whole(&input, max_data, &limits), Ok(decoded.clone()));
+        prop_assert_eq!(decode_bytewise(&input, &limits), Ok(decoded));
+        let end = split.index(input.len());
+        prop_assert_eq!(decode_whole(&input[..end], max_data, &limits), Ok(None));
+    }
+
+    #[test]
+    fn an_unterminated_quoted_chunk_extension_is_refused(chunks in chunks_with_extensions(), exts in prop::collection::vec(chunk_ext(), 0..3), bad in unterminated_chunk_ext(), on_last_chunk: bool, split: Index) {
+        let mut chunks = chunks;
+        let mut last = Vec::new();
+        let line = if on_last_chunk || chunks.is_empty() {
+            &mut last
+        } else {
+            &mut chunks.last_mut().unwrap().1
+        };
+        *line = exts;
+        line.push(bad);
+        let input = chunked_with_extensions(&chunks, &last);
+        let limits = Limits::default();
+        prop_assert_eq!(decode_whole(&input, usize::MAX, &limits), Err(ChunkError::Extension));
+        prop_assert_eq!(decode_bytewise(&input, &limits), Err(ChunkError::Extension));
+        let prefix = decode_whole(&input[..split.index(input.len())], usize::MAX, &limits);
+        prop_assert!(prefix == Ok(None) || prefix == Err(ChunkError::Extension), "prefix gave {:?}", prefix);
+    }
+
+    #[test]
+    fn a_method_longer_than_any_known_is_not_implemented(request in request(), token in overlong_method(), split: Index) {
+        let mut request = request;
+        request.method.0 = token;
+        assert_mutation_rejected(&request.head(&request.lines()), ParseError::MethodTooLong, split)?;
     }
 }

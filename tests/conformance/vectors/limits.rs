@@ -5,6 +5,7 @@
 
 use crate::vectors::assert_rejected;
 use http_from_scratch::config::Limits;
+use http_from_scratch::http::method::Method;
 use http_from_scratch::http::parse::{parse_request, ParseError, Parsed};
 
 /// Request lines of up to 24 bytes, CRLF excluded.
@@ -80,7 +81,7 @@ accepts! { field_at_limit, field_limit;
 rejects! { rejected_line, line_limit;
     complete_request_line_over_the_limit: b"GET /0123456789a HTTP/1.1\r\nHost: a\r\n\r\n" => RequestLineTooLong 414, // RFC 9110 §15.5.15
     endless_target_over_the_limit: b"GET /0123456789abcdefghijk" => RequestLineTooLong 414, // RFC 9110 §15.5.15
-    endless_method_over_the_limit: b"GETGETGETGETGETGETGETGETG" => RequestLineTooLong 414, // RFC 9110 §15.5.15
+    endless_method_over_the_line_limit_is_not_implemented: b"GETGETGETGETGETGETGETGETG" => MethodTooLong 501, // RFC 9110 §15.6.2; 414 is about the target (§15.5.15)
     unfinished_version_over_the_limit: b"GET /0123456789ab HTTP/1." => RequestLineTooLong 414, // RFC 9110 §15.5.15
 }
 
@@ -142,6 +143,19 @@ fn default_request_line_limit_is_8_kib() {
         ParseError::RequestLineTooLong,
         414,
     );
+}
+
+#[test]
+fn an_endless_method_gets_501_one_byte_past_the_longest_known_not_414() {
+    let limits = Limits::default();
+    let method = "M".repeat(9000);
+    let longest = Method::LONGEST_TOKEN;
+    let mut spans = Vec::new();
+    let head = parse_request(&method.as_bytes()[..longest], &limits, &mut spans);
+    assert!(matches!(head, Ok(Parsed::Incomplete)), "{head:?}");
+    let one_more = &method.as_bytes()[..longest + 1];
+    assert_rejected(one_more, &limits, ParseError::MethodTooLong, 501);
+    assert_rejected(method.as_bytes(), &limits, ParseError::MethodTooLong, 501);
 }
 
 #[test]

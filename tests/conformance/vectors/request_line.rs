@@ -16,8 +16,11 @@ accepts! { accepted, Limits::default;
     patch_is_known: b"PATCH / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Patch }, // RFC 5789
     lowercase_get_is_an_unknown_method: b"get / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "get" }, // RFC 9110 §9.1 case-sensitive
     mixed_case_get_is_an_unknown_method: b"Get / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "Get" }, // RFC 9110 §9.1
-    extension_method_is_unknown: b"PROPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "PROPFIND" }, // RFC 9110 §9.1
-    method_may_use_every_tchar_symbol: b"!#$%&'*+-.^_`|~ / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "!#$%&'*+-.^_`|~" }, // RFC 9110 §5.6.2
+    extension_method_is_unknown: b"MKCOL /d HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "MKCOL" }, // RFC 9110 §9.1
+    unknown_method_as_long_as_the_longest_known: b"OPTIONZ / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "OPTIONZ" }, // RFC 9110 §9.1
+    method_may_use_tchar_symbols: b"!#$%& / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "!#$%&" }, // RFC 9110 §5.6.2
+    method_may_use_more_tchar_symbols: b"'*+-. / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "'*+-." }, // RFC 9110 §5.6.2
+    method_may_use_the_last_tchar_symbols: b"^_`|~ / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "^_`|~" }, // RFC 9110 §5.6.2
     method_may_be_digits: b"123 / HTTP/1.1\r\nHost: a\r\n\r\n" => { method: Unknown, token: "123" }, // RFC 9110 §5.6.2
     origin_form_with_query: b"GET /search?q=rust&page=2 HTTP/1.1\r\nHost: a\r\n\r\n" => { form: Origin, path: "/search?q=rust&page=2" }, // RFC 9112 §3.2.1
     origin_form_with_empty_query: b"GET /? HTTP/1.1\r\nHost: a\r\n\r\n" => { path: "/?" }, // RFC 9112 §3.2.1
@@ -62,6 +65,14 @@ rejects! { rejected, Limits::default;
     del_in_method: b"GE\x7fT / HTTP/1.1\r\n" => Method 400, // RFC 9110 §5.6.2
     non_ascii_in_method: b"G\xc3\x89T / HTTP/1.1\r\n" => Method 400, // RFC 9110 §5.6.2
     request_line_of_method_only: b"GET\r\n\r\n" => Method 400, // RFC 9112 §3
+    non_token_byte_right_after_the_longest_method_length: b"OPTIONS\0 / HTTP/1.1\r\n" => Method 400, // RFC 9110 §5.6.2
+    method_longer_than_any_known: b"PROPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n" => MethodTooLong 501, // RFC 9110 §9.1, §15.6.2
+    method_one_byte_longer_than_options: b"OPTIONSS / HTTP/1.1\r\nHost: a\r\n\r\n" => MethodTooLong 501, // RFC 9110 §15.6.2
+    overlong_method_of_every_tchar_symbol: b"!#$%&'*+-.^_`|~ / HTTP/1.1\r\nHost: a\r\n\r\n" => MethodTooLong 501, // RFC 9110 §15.6.2
+    unfinished_method_longer_than_any_known: b"PROPFIND" => MethodTooLong 501, // RFC 9110 §15.6.2, not 414 (§15.5.15 is about the target)
+    overlong_method_then_a_non_token_byte: b"PROPFIND\0 / HTTP/1.1\r\n" => MethodTooLong 501, // RFC 9110 §15.6.2, known at the 8th byte
+    overlong_lowercase_method: b"propfind / HTTP/1.1\r\nHost: a\r\n\r\n" => MethodTooLong 501, // RFC 9110 §9.1 case-sensitive
+    overlong_method_after_empty_lines: b"\r\nPROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n" => MethodTooLong 501, // RFC 9112 §2.2
     two_spaces_after_method: b"GET  / HTTP/1.1\r\n" => Target 400, // RFC 9112 §3 single SP
     two_spaces_before_version: b"GET /  HTTP/1.1\r\n" => Version 400, // RFC 9112 §3 single SP
     raw_space_in_target: b"GET /a b HTTP/1.1\r\n" => Version 400, // RFC 9112 §3.2
