@@ -74,7 +74,8 @@ Arguments:
 Options:
   -p, --port PORT              Port to listen on; 0 picks a free one [default: 8080]
   -b, --bind ADDR              Address to listen on, IPv4 or IPv6 [default: 127.0.0.1]
-  -t, --threads N              Most worker threads = connections served at once [default: 1024]
+  -t, --threads N              Most worker threads = requests in progress at once [default: 1024]
+      --max-connections N      Most open connections; more get 503 [default: open-file limit - 64]
       --index NAME             Index file for directories; repeatable [default: index.html]
       --no-listing             Answer 403 for directories without an index instead of a listing
       --hidden                 Serve and list dotfiles (hidden by default)
@@ -167,6 +168,9 @@ where
             "-p" | "--port" => port = parse_port(&value("--port")?)?,
             "-b" | "--bind" => ip = parse_ip(&value("--bind")?)?,
             "-t" | "--threads" => server.max_threads = parse_threads(&value("--threads")?)?,
+            "--max-connections" => {
+                server.max_connections = Some(parse_max_connections(&value(&flag)?)?);
+            }
             "--no-listing" => options.listing = false,
             "--hidden" => options.hidden = true,
             "--follow-symlinks" => options.follow_symlinks = true,
@@ -305,6 +309,15 @@ fn parse_threads(text: &str) -> Result<usize, UsageError> {
         Ok(n) if (1..=100_000).contains(&n) && text.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
         _ => Err(UsageError(format!(
             "invalid thread count '{text}': expected 1 to 100000 (default {DEFAULT_MAX_THREADS})"
+        ))),
+    }
+}
+
+fn parse_max_connections(text: &str) -> Result<usize, UsageError> {
+    match crate::http::body::parse_decimal(text.as_bytes()) {
+        Some(n) if (1..=10_000_000).contains(&n) => Ok(n as usize),
+        _ => Err(UsageError(format!(
+            "invalid --max-connections '{text}': expected 1 to 10000000"
         ))),
     }
 }

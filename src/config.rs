@@ -61,12 +61,12 @@ pub struct Timeouts {
     /// On shutdown, how long requests in flight may take to finish before
     /// the server exits anyway.
     pub drain: Duration,
-    /// Longest a new connection may wait in the queue for a worker when the
-    /// pool is at its cap. Past it: 503 with Retry-After, and close.
+    /// Longest a connection with a request may wait in the queue for a
+    /// worker when the pool is at its cap. Past it: 503 with Retry-After,
+    /// and close.
     pub queue_wait: Duration,
     /// Keep-alive timeout used instead of `keep_alive` while three quarters
-    /// of the worker threads are taken, so idle clients make way for new
-    /// ones.
+    /// of `max_connections` are open, so idle clients make way for new ones.
     pub keep_alive_under_pressure: Duration,
 }
 
@@ -87,9 +87,14 @@ impl Default for Timeouts {
 /// Default port, as `python3 -m http.server` uses 8000 and many dev servers 8080.
 pub const DEFAULT_PORT: u16 = 8080;
 
-/// Default cap on worker threads. A keep-alive connection holds a worker
-/// while it is open, so the cap is the number of connections served at once.
+/// Default cap on worker threads, and so on requests in progress at once.
+/// Connections that wait between requests hold no thread.
 pub const DEFAULT_MAX_THREADS: usize = 1024;
+
+/// File descriptors kept back from the open-file limit when the default
+/// `max_connections` is derived from it: for files being served, listings,
+/// the listener and the poller.
+pub const CONNECTION_FD_RESERVE: usize = 64;
 
 /// Default bound on connections waiting for a worker.
 pub const DEFAULT_MAX_QUEUED: usize = 64;
@@ -98,15 +103,32 @@ pub const DEFAULT_MAX_QUEUED: usize = 64;
 /// so a small stack is enough and keeps 1,024 threads cheap.
 pub const WORKER_STACK_BYTES: usize = 256 * 1024;
 
+/// Which system interface parked connections wait in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PollerKind {
+    /// `epoll` on Linux, `poll(2)` on other Unix systems.
+    #[default]
+    Best,
+    /// `poll(2)` everywhere: the portable one (the tests run it on Linux
+    /// too, so it cannot rot).
+    Poll,
+}
+
 /// Everything the server needs that is not about what it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Address to listen on; port 0 asks the OS for a free port.
     pub addr: SocketAddr,
-    /// Most worker threads, and so most connections served at once.
+    /// Most worker threads, and so most requests in progress at once.
     pub max_threads: usize,
-    /// Most connections waiting for a worker when all are busy; more get 503.
+    /// Most connections with a request waiting for a worker when all are
+    /// busy; more get 503.
     pub max_queued: usize,
+    /// Most open connections; past it a new one gets 503 and is closed.
+    /// `None`: the open-file limit less [`CONNECTION_FD_RESERVE`].
+    pub max_connections: Option<usize>,
+    /// Where waiting connections park.
+    pub poller: PollerKind,
     /// Size limits on requests.
     pub limits: Limits,
     /// Timeouts at each stage of a connection.
@@ -124,6 +146,8 @@ impl Default for ServerConfig {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             max_threads: DEFAULT_MAX_THREADS,
             max_queued: DEFAULT_MAX_QUEUED,
+            max_connections: None,
+            poller: PollerKind::Best,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             access_log: true,

@@ -8,18 +8,23 @@
 //! - **The open-file limit.** Each connection is a file descriptor, and the
 //!   usual soft limit of 1,024 would cap the server below its thread cap. At
 //!   start the soft limit is raised to the hard limit, as Go's runtime does.
-//!
 //! - **Opening relative to a directory without following a link.** The file
 //!   server walks a path one name at a time from an open directory
 //!   (`openat` with `O_NOFOLLOW`) and reads a link itself (`readlinkat`)
 //!   when it meets one, so that the check of where a path leads and the
 //!   open are one step, not two a swap can slip between.
+//! - **Waiting on many sockets at once.** Connections that wait (between
+//!   requests, for the rest of a head, for room to write) park in a poller
+//!   instead of holding a thread: `epoll` on Linux, `poll(2)` on any Unix.
+//!   Reads and writes that must not wait use `recv`/`send` with
+//!   `MSG_DONTWAIT`, leaving the socket in blocking mode for handlers.
 //!
 //! SIGPIPE needs nothing here: Rust's runtime already ignores it, so a write
 //! to a vanished client returns `EPIPE` instead of killing the process.
 //!
-//! On non-Unix targets the signal and limit functions are no-ops and the
-//! directory-relative calls answer `Unsupported`.
+//! On non-Unix targets the signal and limit functions are no-ops, the
+//! directory-relative calls answer `Unsupported`, and there is no poller
+//! (the server then waits for each connection with a blocking read).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -54,7 +59,15 @@ mod unix {
         pub maximum: u64,
     }
 
+    /// `MSG_DONTWAIT`: 0x40 on Linux, 0x80 on the BSDs and macOS.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub const MSG_DONTWAIT: c_int = 0x40;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub const MSG_DONTWAIT: c_int = 0x80;
+
     extern "C" {
+        pub fn recv(fd: c_int, buf: *mut std::ffi::c_void, len: usize, flags: c_int) -> isize;
+        pub fn send(fd: c_int, buf: *const std::ffi::c_void, len: usize, flags: c_int) -> isize;
         pub fn signal(signum: c_int, handler: extern "C" fn(c_int)) -> usize;
         pub fn getrlimit(resource: c_int, limit: *mut RLimit) -> c_int;
         pub fn setrlimit(resource: c_int, limit: *const RLimit) -> c_int;
@@ -114,6 +127,26 @@ pub fn raise_fd_limit() -> Option<u64> {
         }
     }
     Some(limit.current)
+}
+
+/// The soft open-file limit in force, if it can be read.
+#[cfg(unix)]
+pub fn open_file_limit() -> Option<u64> {
+    let mut limit = unix::RLimit {
+        current: 0,
+        maximum: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `struct rlimit` for the call.
+    if unsafe { unix::getrlimit(unix::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    Some(limit.current)
+}
+
+/// No descriptor limit on this platform.
+#[cfg(not(unix))]
+pub fn open_file_limit() -> Option<u64> {
+    None
 }
 
 /// No descriptor limit to raise on this platform.
@@ -322,5 +355,328 @@ mod no_at {
     /// Always `Unsupported`.
     pub fn read_link_at(_dir: &File, _name: &OsStr) -> io::Result<PathBuf> {
         Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+/// What a parked socket waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Bytes to read (or the peer closing).
+    Read,
+    /// Room in the send buffer.
+    Write,
+}
+
+/// Reads what the socket already holds, without waiting: `Ok(0)` is the
+/// peer's close, `WouldBlock` means nothing is there yet. The socket stays
+/// in blocking mode for the handler's own reads, so this is one system call
+/// (`recv` with `MSG_DONTWAIT`) instead of switching modes twice.
+///
+/// # Errors
+///
+/// The system's error, `WouldBlock` included.
+#[cfg(unix)]
+pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: `buf` is writable for `buf.len()` bytes and the socket is
+        // open for the duration of the call.
+        let n = unsafe {
+            unix::recv(
+                socket.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                unix::MSG_DONTWAIT,
+            )
+        };
+        if let Ok(n) = usize::try_from(n) {
+            return Ok(n);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// Writes what the socket's send buffer takes now, without waiting.
+///
+/// # Errors
+///
+/// The system's error, `WouldBlock` when there is no room at all.
+#[cfg(unix)]
+pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usize> {
+    use std::os::unix::io::AsRawFd;
+    loop {
+        // SAFETY: `buf` is readable for `buf.len()` bytes and the socket is
+        // open for the duration of the call. SIGPIPE is ignored by Rust's
+        // runtime, so a vanished peer is an `EPIPE` error, not a signal.
+        let n = unsafe {
+            unix::send(
+                socket.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                unix::MSG_DONTWAIT,
+            )
+        };
+        if let Ok(n) = usize::try_from(n) {
+            return Ok(n);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// Without `recv` flags: a non-blocking read by switching the mode.
+///
+/// # Errors
+///
+/// The system's error, `WouldBlock` included.
+#[cfg(not(unix))]
+pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    socket.set_nonblocking(true)?;
+    let result = (&*socket).read(buf);
+    socket.set_nonblocking(false)?;
+    result
+}
+
+/// Without `send` flags: a non-blocking write by switching the mode.
+///
+/// # Errors
+///
+/// The system's error, `WouldBlock` included.
+#[cfg(not(unix))]
+pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usize> {
+    use std::io::Write;
+    socket.set_nonblocking(true)?;
+    let result = (&*socket).write(buf);
+    socket.set_nonblocking(false)?;
+    result
+}
+
+/// One readiness event: the token a socket was armed with.
+pub type Token = u64;
+
+/// Linux's `epoll`, with one-shot registrations: after one event a socket is
+/// disarmed until armed again, so exactly one thread acts on it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod epoll {
+    use super::{Interest, Token};
+    use std::io;
+    use std::os::raw::c_int;
+    use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::time::Duration;
+
+    const EPOLL_CLOEXEC: c_int = 0o2000000;
+    const EPOLL_CTL_ADD: c_int = 1;
+    const EPOLL_CTL_MOD: c_int = 3;
+    const EPOLLIN: u32 = 0x1;
+    const EPOLLOUT: u32 = 0x4;
+    const EPOLLRDHUP: u32 = 0x2000;
+    const EPOLLONESHOT: u32 = 1 << 30;
+    /// `ENOENT`: `EPOLL_CTL_MOD` on a descriptor not yet added.
+    const ENOENT: i32 = 2;
+
+    /// `struct epoll_event`: packed on x86-64 (the kernel's ABI there),
+    /// naturally aligned elsewhere. Getting this wrong reads garbage tokens.
+    #[cfg_attr(target_arch = "x86_64", repr(C, packed))]
+    #[cfg_attr(not(target_arch = "x86_64"), repr(C))]
+    #[derive(Clone, Copy)]
+    struct Event {
+        events: u32,
+        data: u64,
+    }
+
+    extern "C" {
+        fn epoll_create1(flags: c_int) -> c_int;
+        fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut Event) -> c_int;
+        fn epoll_wait(epfd: c_int, events: *mut Event, max: c_int, timeout_ms: c_int) -> c_int;
+    }
+
+    /// An epoll instance.
+    #[derive(Debug)]
+    pub struct Epoll {
+        fd: OwnedFd,
+    }
+
+    /// Most events taken per wait.
+    const BATCH: usize = 256;
+
+    impl Epoll {
+        /// A new epoll instance.
+        ///
+        /// # Errors
+        ///
+        /// The system's error (out of descriptors, say).
+        pub fn new() -> io::Result<Epoll> {
+            // SAFETY: a plain system call with a flag; it returns a new
+            // descriptor or -1.
+            let fd = unsafe { epoll_create1(EPOLL_CLOEXEC) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+            Ok(Epoll {
+                fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            })
+        }
+
+        /// Arms `fd` for one event of `interest`, reported with `token`.
+        /// Modifies an existing registration, or adds one the first time.
+        ///
+        /// # Errors
+        ///
+        /// The system's error.
+        pub fn arm(&self, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
+            let events = EPOLLONESHOT
+                | EPOLLRDHUP
+                | match interest {
+                    Interest::Read => EPOLLIN,
+                    Interest::Write => EPOLLOUT,
+                };
+            let mut event = Event {
+                events,
+                data: token,
+            };
+            // SAFETY: `event` is a valid `epoll_event` for the call; the
+            // kernel copies it and keeps no pointer.
+            let modified = unsafe { epoll_ctl(self.fd.as_raw_fd(), EPOLL_CTL_MOD, fd, &mut event) };
+            if modified == 0 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() != Some(ENOENT) {
+                return Err(err);
+            }
+            // SAFETY: as above.
+            if unsafe { epoll_ctl(self.fd.as_raw_fd(), EPOLL_CTL_ADD, fd, &mut event) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+
+        /// Waits up to `timeout` (forever if `None`) and appends the tokens
+        /// of ready descriptors to `ready`.
+        ///
+        /// # Errors
+        ///
+        /// The system's error, except an interrupted wait, which returns
+        /// with nothing ready.
+        pub fn wait(&self, ready: &mut Vec<Token>, timeout: Option<Duration>) -> io::Result<()> {
+            let mut events = [Event { events: 0, data: 0 }; BATCH];
+            let timeout_ms = timeout.map_or(-1, super::poll_timeout_ms);
+            // SAFETY: `events` is writable for `BATCH` entries, and the kernel
+            // writes at most that many.
+            let n = unsafe {
+                epoll_wait(
+                    self.fd.as_raw_fd(),
+                    events.as_mut_ptr(),
+                    BATCH as c_int,
+                    timeout_ms,
+                )
+            };
+            if n < 0 {
+                let err = io::Error::last_os_error();
+                return if err.kind() == io::ErrorKind::Interrupted {
+                    Ok(())
+                } else {
+                    Err(err)
+                };
+            }
+            for event in &events[..n as usize] {
+                let token = event.data;
+                ready.push(token);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A wait in milliseconds for `poll`/`epoll_wait`, rounded up so that a
+/// deadline is never woken for early and then spun on.
+#[cfg(unix)]
+fn poll_timeout_ms(timeout: std::time::Duration) -> std::os::raw::c_int {
+    let ms = timeout.as_micros().div_ceil(1000);
+    ms.min(i32::MAX as u128) as std::os::raw::c_int
+}
+
+/// POSIX `poll(2)`: one call over a list of descriptors.
+#[cfg(unix)]
+pub mod poll {
+    use super::Interest;
+    use std::io;
+    use std::os::raw::{c_int, c_short};
+    use std::os::unix::io::RawFd;
+    use std::time::Duration;
+
+    const POLLIN: c_short = 0x1;
+    const POLLOUT: c_short = 0x4;
+
+    /// `struct pollfd`, the same layout on every Unix.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    pub struct PollFd {
+        fd: c_int,
+        events: c_short,
+        revents: c_short,
+    }
+
+    impl PollFd {
+        /// Watches `fd` for `interest`.
+        pub fn new(fd: RawFd, interest: Interest) -> PollFd {
+            let events = match interest {
+                Interest::Read => POLLIN,
+                Interest::Write => POLLOUT,
+            };
+            PollFd {
+                fd,
+                events,
+                revents: 0,
+            }
+        }
+
+        /// Whether the last wait found anything on it (readiness, an error
+        /// or a hang-up: each is a reason to look).
+        pub fn is_ready(&self) -> bool {
+            self.revents != 0
+        }
+    }
+
+    // `nfds_t` is `unsigned long` on Linux and `unsigned int` on the BSDs and
+    // macOS.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    type NFds = std::os::raw::c_ulong;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    type NFds = std::os::raw::c_uint;
+
+    extern "C" {
+        fn poll(fds: *mut PollFd, nfds: NFds, timeout_ms: c_int) -> c_int;
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for any of `fds`; their
+    /// `revents` say which.
+    ///
+    /// # Errors
+    ///
+    /// The system's error, except an interrupted wait, which returns with
+    /// nothing ready.
+    pub fn wait(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<()> {
+        let timeout_ms = timeout.map_or(-1, super::poll_timeout_ms);
+        // SAFETY: `fds` is a valid, writable array of `pollfd` of the given
+        // length for the whole call.
+        let n = unsafe { poll(fds.as_mut_ptr(), fds.len() as NFds, timeout_ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+            for fd in fds.iter_mut() {
+                fd.revents = 0;
+            }
+        }
+        Ok(())
     }
 }

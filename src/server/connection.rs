@@ -1,13 +1,22 @@
-//! One client connection, from its first byte to its close: read a head
-//! within its deadline, parse it, run the handler, drain what the handler did
-//! not read of the body, write the response, and go round again while the
-//! connection may persist.
+//! One client connection, from its first byte to its close: read a head,
+//! parse it, run the handler, drain what the handler did not read of the
+//! body, write the response, and go round again while the connection may
+//! persist.
 //!
-//! The connection owns the socket and two buffers that live as long as it
-//! does: `buf` for what the client sends (heads, and the body bytes that
-//! arrive with them) and `out` for the response head. No request allocates a
-//! buffer of its own. The parser, the handler and the writer each get a
-//! borrow of exactly what they need.
+//! A connection holds a worker only while a request is in progress. When it
+//! would wait (for a next request, for the rest of a head that is trickling
+//! in, for a lingering close to end) it parks in the poller and the worker
+//! goes back to the pool; when bytes arrive, the poller hands it to a
+//! worker again, which picks up where it stopped ([`Connection::resume`]).
+//! Everything it needs to pick up is in this struct: the bytes read so far,
+//! when the head started (its deadline does not move however it trickles),
+//! and what it is waiting for.
+//!
+//! The connection owns the socket and its buffers: `buf` for what the
+//! client sends and `out` for response heads, reused from one request to
+//! the next. A connection that parks idle with nothing buffered gives its
+//! buffers back to a small shared stock, so a waiting connection costs a few
+//! hundred bytes, and takes a set again when it wakes.
 
 use crate::http::body::BodyFraming;
 use crate::http::headers::FieldSpan;
@@ -18,13 +27,13 @@ use crate::http::version::Version;
 use crate::log::AccessRecord;
 use crate::request::{Body, Request};
 use crate::response::{write_response, Response, WriteContext, Written};
-use crate::server::registry::Membership;
 use crate::server::ServerShared;
-use std::io::{self, Read, Write};
+use crate::sys::{self, Interest};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Most bytes of batched pipelined answers held before writing.
@@ -35,37 +44,103 @@ const BODY_SLACK: usize = 4096;
 
 /// The read buffer a connection starts with. Almost every request head fits;
 /// the buffer grows once, to the head limit plus [`BODY_SLACK`], for the
-/// connection that needs more. Idle keep-alive connections thus cost 4 KiB
-/// of buffer rather than 20 KiB.
+/// connection that needs more.
 const INITIAL_BUFFER: usize = 4096;
 
-/// Serves `stream` until it closes. Never panics outward for client input;
-/// I/O errors simply end the connection.
-pub fn serve(stream: TcpStream, peer: SocketAddr, shared: &ServerShared) {
-    shared.active.fetch_add(1, Ordering::Relaxed);
-    let stream = Arc::new(stream);
-    let membership = shared.registry.join(&stream);
-    let mut connection = Connection::new(stream, peer, shared, membership);
-    connection.run();
-    drop(connection);
-    shared.active.fetch_sub(1, Ordering::Relaxed);
+/// How long a closing connection keeps reading (and discarding) what the
+/// client still sends, and how much of it, so that the kernel does not
+/// answer unread bytes with a reset that destroys our last response.
+pub const LINGER: Duration = Duration::from_millis(500);
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Most buffer sets kept in the shared stock for connections that wake.
+const SPARE_BUFFERS: usize = 256;
+
+/// What a parked connection waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// Nothing read of a next request: closed silently at the keep-alive
+    /// timeout.
+    Idle,
+    /// Part of a head is here: 408 at the head deadline.
+    Head,
+    /// Closing: our side is shut; what the client still sends is read and
+    /// thrown away until it closes or the linger time is up.
+    Linger {
+        /// Bytes thrown away so far.
+        discarded: usize,
+        /// When lingering ends, whatever the client does.
+        until: Instant,
+    },
 }
 
-struct Connection<'s> {
-    /// Shared with the registry, which may shut it down while idle.
-    stream: Arc<TcpStream>,
-    /// Lets the server close this connection while it is idle.
-    membership: Membership<'s>,
-    peer: SocketAddr,
-    shared: &'s ServerShared,
+/// A connection's reusable buffers.
+#[derive(Debug, Default)]
+pub struct Buffers {
     buf: Vec<u8>,
-    /// `buf[..filled]` holds bytes received but not yet used.
-    filled: usize,
     spans: Vec<FieldSpan>,
     out: Vec<u8>,
+}
+
+/// Buffer sets that parked connections gave back.
+#[derive(Debug, Default)]
+pub struct SpareBuffers(Mutex<Vec<Buffers>>);
+
+impl SpareBuffers {
+    fn take(&self) -> Buffers {
+        let spare = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        spare.unwrap_or_else(|| Buffers {
+            buf: vec![0u8; INITIAL_BUFFER],
+            spans: Vec::new(),
+            out: Vec::with_capacity(1024),
+        })
+    }
+
+    fn give(&self, buffers: Buffers) {
+        // A buffer that grew for a large head is not kept at its peak.
+        if buffers.buf.len() != INITIAL_BUFFER {
+            return;
+        }
+        let mut spare = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.len() < SPARE_BUFFERS {
+            spare.push(buffers);
+        }
+    }
+}
+
+/// One client connection.
+pub struct Connection {
+    /// Shared with the registry, which may shut it down at the end of a
+    /// drain.
+    stream: Arc<TcpStream>,
+    /// Registry id, for connections that count as open.
+    id: Option<u64>,
+    peer: SocketAddr,
+    shared: Arc<ServerShared>,
+    /// Empty while parked idle (given back to the stock).
+    buffers: Buffers,
+    /// `buffers.buf[..filled]` holds bytes received but not yet used.
+    filled: usize,
     /// Answers to pipelined requests waiting to leave in one write.
     pending: Vec<u8>,
     read_timeout: Option<Duration>,
+    /// When the first byte of the head being read arrived.
+    head_started: Option<Instant>,
+    /// What it waits for when parked.
+    waiting: Waiting,
+    /// When it was last handed to the pool (the queue wait is measured
+    /// from here).
+    pub ready_at: Instant,
+}
+
+/// What a worker does with a connection when it can go no further.
+enum Next {
+    /// Park it until the socket is readable or the deadline passes.
+    Park(Waiting, Instant),
+    /// Close it now; everything the client sent was read.
+    Close,
+    /// Close lingeringly: the client may still be sending.
+    Linger,
 }
 
 /// What happens to the connection after a response.
@@ -79,242 +154,362 @@ enum After {
     Linger,
 }
 
-/// What waiting for the next head came to.
-enum HeadWait {
-    /// A complete head occupies `buf[..len]`.
-    Ready(usize),
-    /// The client closed, went idle, or the socket failed: close quietly.
-    Closed,
-    /// Answer with this status and close.
-    Reject(Status),
-}
-
-impl<'s> Connection<'s> {
-    fn new(
-        stream: Arc<TcpStream>,
-        peer: SocketAddr,
-        shared: &'s ServerShared,
-        membership: Membership<'s>,
-    ) -> Connection<'s> {
-        let limits = &shared.config.limits;
+impl Connection {
+    /// A connection for a freshly accepted socket, counted in the registry.
+    pub fn accepted(stream: TcpStream, peer: SocketAddr, shared: &Arc<ServerShared>) -> Connection {
         // Small responses go out in one write; no reason to wait for more.
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(shared.config.timeouts.write));
+        let stream = Arc::new(stream);
+        let id = shared.registry.join(&stream);
         Connection {
             stream,
-            membership,
+            id: Some(id),
             peer,
-            shared,
-            buf: vec![0u8; INITIAL_BUFFER.min(limits.max_head_bytes + BODY_SLACK)],
+            shared: Arc::clone(shared),
+            buffers: Buffers::default(),
             filled: 0,
-            spans: Vec::new(),
-            out: Vec::with_capacity(1024),
             pending: Vec::new(),
             read_timeout: None,
+            head_started: None,
+            waiting: Waiting::Idle,
+            ready_at: Instant::now(),
         }
     }
 
-    fn run(&mut self) {
+    /// A socket refused before it became a connection (too many open): it
+    /// only ever lingers, and is not counted.
+    pub fn refused(stream: TcpStream, peer: SocketAddr, shared: &Arc<ServerShared>) -> Connection {
+        Connection {
+            stream: Arc::new(stream),
+            id: None,
+            peer,
+            shared: Arc::clone(shared),
+            buffers: Buffers::default(),
+            filled: 0,
+            pending: Vec::new(),
+            read_timeout: None,
+            head_started: None,
+            waiting: Waiting::Idle,
+            ready_at: Instant::now(),
+        }
+    }
+
+    /// What the connection is parked for.
+    pub fn waiting(&self) -> Waiting {
+        self.waiting
+    }
+
+    /// A worker's entry: the socket has bytes (or is new). Serves every
+    /// complete request there is, then parks or closes the connection.
+    pub fn resume(mut self: Box<Self>) {
+        if self.waited_too_long_in_queue() {
+            self.refuse(Status::SERVICE_UNAVAILABLE);
+            return;
+        }
+        if self.buffers.buf.is_empty() {
+            self.buffers = self.shared.spare_buffers.take();
+        }
+        let shared = Arc::clone(&self.shared);
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        let next = self.serve_ready();
+        shared.active.fetch_sub(1, Ordering::Relaxed);
+        self.finish(next);
+    }
+
+    /// Whether it waited in the pool's queue past the queue wait.
+    pub fn waited_too_long_in_queue(&self) -> bool {
+        self.ready_at.elapsed() > self.shared.config.timeouts.queue_wait
+    }
+
+    /// Answers `status` (503 on overload) and closes lingeringly. Used for a
+    /// connection that cannot be served now, by whoever holds it.
+    pub fn refuse(mut self: Box<Self>, status: Status) {
+        if status == Status::SERVICE_UNAVAILABLE {
+            self.shared.counters.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        let response = Response::error(status).with_header("Retry-After", "1");
+        self.send_without_waiting(response);
+        self.finish(Next::Linger);
+    }
+
+    /// The poller found the deadline passed.
+    pub fn expire(mut self: Box<Self>) {
+        match self.waiting {
+            Waiting::Head => {
+                self.send_without_waiting(Response::error(Status::REQUEST_TIMEOUT));
+                self.log_refusal(Status::REQUEST_TIMEOUT);
+                self.finish(Next::Linger);
+            }
+            // Idle at its keep-alive timeout, or done lingering: close.
+            Waiting::Idle | Waiting::Linger { .. } => {}
+        }
+    }
+
+    /// Reads and discards what a lingering client still sends, without
+    /// waiting (the poller calls this itself: it never blocks). Parks again
+    /// until the client closes, the linger time is up, or enough was thrown
+    /// away.
+    pub fn continue_linger(mut self: Box<Self>) {
+        let Waiting::Linger {
+            mut discarded,
+            until,
+        } = self.waiting
+        else {
+            return;
+        };
+        let mut sink = [0u8; 4096];
         loop {
-            let after = match self.wait_for_head() {
-                HeadWait::Ready(len) => self.serve_one(len),
-                HeadWait::Closed => After::Close,
-                HeadWait::Reject(status) => {
-                    self.reject(status);
-                    After::Linger
+            match sys::recv_now(&self.stream, &mut sink) {
+                Ok(0) => return,
+                Ok(n) => {
+                    discarded += n;
+                    if discarded >= LINGER_BYTES {
+                        return;
+                    }
                 }
-            };
-            let stopping = self.shared.stopping.load(Ordering::Relaxed);
-            if after != After::KeepAlive || stopping {
-                // Answers batched for pipelined requests go out before any close.
-                if flush(&self.stream, &mut self.pending).is_err() {
-                    return;
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => return,
             }
-            match after {
-                After::KeepAlive if !stopping => {}
-                // Closing with every byte read: nothing for a reset to destroy.
-                After::KeepAlive | After::Close if self.filled == 0 => return,
-                After::KeepAlive | After::Close | After::Linger => {
-                    self.linger_close();
+        }
+        self.waiting = Waiting::Linger { discarded, until };
+        self.park(until);
+    }
+
+    /// Writes a short answer with what the send buffer takes at once: it
+    /// is a few hundred bytes into an empty buffer, and a client that does
+    /// not read must not hold up whoever is refusing it.
+    fn send_without_waiting(&mut self, response: Response) {
+        let ctx = WriteContext {
+            version: Version::Http11,
+            head_request: false,
+            keep_alive: false,
+            extra_headers: &self.shared.extra_headers,
+        };
+        let mut bytes = Vec::new();
+        if write_response(&mut bytes, &mut self.buffers.out, response, ctx).is_ok() {
+            let _ = sys::send_now(&self.stream, &bytes);
+        }
+    }
+
+    /// Parks, closes or lingers, as `next` says.
+    fn finish(mut self: Box<Self>, next: Next) {
+        match next {
+            Next::Park(waiting, deadline) => {
+                self.waiting = waiting;
+                if waiting == Waiting::Idle && self.filled == 0 {
+                    let buffers = std::mem::take(&mut self.buffers);
+                    self.shared.spare_buffers.give(buffers);
+                }
+                self.park(deadline);
+            }
+            Next::Close => {}
+            Next::Linger => {
+                if self.stream.shutdown(std::net::Shutdown::Write).is_err() {
                     return;
                 }
+                let until = Instant::now() + LINGER;
+                self.waiting = Waiting::Linger {
+                    discarded: 0,
+                    until,
+                };
+                self.park(until);
             }
         }
     }
 
-    /// Closes after a response when the client may still be sending (a body
-    /// we did not read, a request we refused). Closing a socket with unread
-    /// bytes makes the kernel send a reset, which can destroy the response
-    /// before the client reads it; so we stop writing, then read and discard
-    /// briefly until the client closes its side (nginx's "lingering close").
-    fn linger_close(&mut self) {
-        const LINGER: Duration = Duration::from_millis(500);
-        const LINGER_BYTES: usize = 64 * 1024;
-        if self.stream.shutdown(std::net::Shutdown::Write).is_err() {
-            return;
+    /// Hands the connection to the poller until its socket is readable or
+    /// `deadline` passes.
+    #[cfg(unix)]
+    fn park(self: Box<Self>, deadline: Instant) {
+        use std::os::unix::io::AsRawFd;
+        let fd = self.stream.as_raw_fd();
+        let shared = Arc::clone(&self.shared);
+        // If the system will not watch it, the connection closes (dropped).
+        let _ = shared.poller.park(self, fd, Interest::Read, deadline);
+    }
+
+    /// Without a poller, the worker itself waits for the socket.
+    #[cfg(not(unix))]
+    fn park(mut self: Box<Self>, deadline: Instant) {
+        let _ = Interest::Read;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+            return self.expire();
         }
-        if self.stream.set_read_timeout(Some(LINGER)).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + LINGER;
-        let mut discarded = 0;
-        while discarded < LINGER_BYTES && Instant::now() < deadline {
-            match (&*self.stream).read(&mut self.buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => discarded += n,
-            }
+        self.read_timeout = None;
+        let mut probe = [0u8; 1];
+        match self.stream.peek(&mut probe) {
+            Ok(_) => match self.waiting {
+                Waiting::Linger { .. } => self.continue_linger(),
+                _ => self.resume(),
+            },
+            Err(_) => self.expire(),
         }
     }
 
-    /// Reads until `buf` starts with a complete head. The keep-alive timeout
-    /// applies while no byte has come; from the first byte, the whole head
-    /// must arrive within the head deadline, however it is trickled.
-    fn wait_for_head(&mut self) -> HeadWait {
-        let shared = self.shared;
-        let timeouts = &shared.config.timeouts;
-        let idle_wait = if shared.stopping.load(Ordering::Relaxed) {
-            // Queued before a shutdown: serve what was already sent, no more.
-            Duration::from_millis(100)
-        } else if shared.under_pressure() {
+    /// Serves every complete request the socket has, and says what next.
+    fn serve_ready(&mut self) -> Next {
+        match self.read_now() {
+            Ok(true) => {}
+            Ok(false) => return Next::Close,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return Next::Close,
+        }
+        loop {
+            self.skip_leading_empty_lines();
+            if self.filled == 0 {
+                self.head_started = None;
+                return self.wait_for_next_request();
+            }
+            let started = *self.head_started.get_or_insert_with(Instant::now);
+            if let Some(end) = find_head_end(&self.buffers.buf[..self.filled]) {
+                self.head_started = None;
+                match self.serve_one(end) {
+                    After::KeepAlive if !self.stopping() => continue,
+                    After::KeepAlive | After::Close => return self.close_after_flush(),
+                    After::Linger => return self.flushed(Next::Linger),
+                }
+            }
+            // No end yet: let the parser judge the prefix, so garbage and
+            // overlong lines are refused now, not when a buffer fills.
+            let limits = &self.shared.config.limits;
+            let parsed = parse_request(
+                &self.buffers.buf[..self.filled],
+                limits,
+                &mut self.buffers.spans,
+            );
+            match parsed {
+                Err(e) => {
+                    self.reject(e.status());
+                    return Next::Linger;
+                }
+                // The quick scan found no CRLF CRLF, so the parser cannot
+                // have found a complete head either.
+                Ok(Parsed::Complete { .. }) | Ok(Parsed::Incomplete) => {}
+            }
+            if self.filled == self.buffers.buf.len() {
+                // A full buffer may have left bytes in the socket.
+                if !self.grow_buffer() {
+                    self.reject(Status::HEADER_FIELDS_TOO_LARGE);
+                    return Next::Linger;
+                }
+                match self.read_now() {
+                    Ok(true) => continue,
+                    Ok(false) => return Next::Close,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Next::Close,
+                }
+            }
+            let deadline = started + self.head_limit();
+            if Instant::now() >= deadline {
+                self.reject(Status::REQUEST_TIMEOUT);
+                return Next::Linger;
+            }
+            return self.flushed(Next::Park(Waiting::Head, deadline));
+        }
+    }
+
+    /// Nothing of a next request is here: park idle, unless stopping.
+    fn wait_for_next_request(&mut self) -> Next {
+        if self.stopping() {
+            return self.close_after_flush();
+        }
+        let timeouts = &self.shared.config.timeouts;
+        let wait = if self.shared.under_pressure() {
             timeouts.keep_alive_under_pressure
         } else {
             timeouts.keep_alive
         };
-        let idle_deadline = Instant::now() + idle_wait;
-        // While stopping, a half-sent head gets a second, not the full
-        // deadline: it must not hold up the drain.
-        let head_limit = if shared.stopping.load(Ordering::Relaxed) {
-            timeouts.head.min(Duration::from_secs(1))
+        self.flushed(Next::Park(Waiting::Idle, Instant::now() + wait))
+    }
+
+    /// Sends batched answers before `next`; a failed write closes.
+    fn flushed(&mut self, next: Next) -> Next {
+        if flush(&self.stream, &mut self.pending).is_err() {
+            return Next::Close;
+        }
+        next
+    }
+
+    /// Closing with every byte read: nothing for a reset to destroy.
+    fn close_after_flush(&mut self) -> Next {
+        let next = if self.filled == 0 {
+            Next::Close
         } else {
-            timeouts.head
+            Next::Linger
         };
-        let mut head_deadline = None;
-        loop {
-            self.skip_leading_empty_lines();
-            if self.filled == 0 {
-                // Only empty lines so far: the next byte starts the head (and
-                // marks the connection busy) afresh.
-                head_deadline = None;
-            }
-            if self.filled > 0 {
-                if head_deadline.is_none() && !self.set_busy() {
-                    return HeadWait::Closed;
-                }
-                if let Some(end) = find_head_end(&self.buf[..self.filled]) {
-                    return HeadWait::Ready(end);
-                }
-                // No end yet: let the parser judge the prefix, so garbage and
-                // overlong lines are refused now, not when a buffer fills.
-                let limits = &self.shared.config.limits;
-                match parse_request(&self.buf[..self.filled], limits, &mut self.spans) {
-                    Err(e) => return HeadWait::Reject(e.status()),
-                    Ok(Parsed::Complete { len, .. }) => return HeadWait::Ready(len),
-                    Ok(Parsed::Incomplete) => {}
-                }
-                head_deadline.get_or_insert_with(|| Instant::now() + head_limit);
-            }
-            // About to wait for the client: nothing may wait with us.
-            if flush(&self.stream, &mut self.pending).is_err() {
-                return HeadWait::Closed;
-            }
-            if self.filled == 0 {
-                // Only now, with nothing read and nothing unsent, may the
-                // server close this connection to make room.
-                self.membership.set_idle();
-            }
-            let deadline = head_deadline.unwrap_or(idle_deadline);
-            match self.read_more(deadline) {
-                Ok(true) => {}
-                Ok(false) => return HeadWait::Closed,
-                Err(e) if is_timeout(&e) && self.filled > 0 => {
-                    return HeadWait::Reject(Status::REQUEST_TIMEOUT)
-                }
-                Err(_) => return HeadWait::Closed,
-            }
+        self.flushed(next)
+    }
+
+    /// How long a head may take from its first byte. While stopping, a
+    /// half-sent head gets a second, not the full deadline: it must not hold
+    /// up the drain.
+    fn head_limit(&self) -> Duration {
+        let head = self.shared.config.timeouts.head;
+        if self.stopping() {
+            head.min(Duration::from_secs(1))
+        } else {
+            head
         }
     }
 
-    /// Marks the connection busy; false if the server already chose it for
-    /// closing while it was idle.
-    fn set_busy(&self) -> bool {
-        self.membership.set_busy()
+    fn stopping(&self) -> bool {
+        self.shared.stopping.load(Ordering::Relaxed)
     }
 
     /// RFC 9112 §2.2: empty lines before a request line are ignored. Old
     /// clients send a CRLF after a POST body; dropping it here keeps the
     /// search for the end of the head simple.
     fn skip_leading_empty_lines(&mut self) {
+        let buf = &mut self.buffers.buf;
         let mut skip = 0;
-        while self.filled >= skip + 2 && &self.buf[skip..skip + 2] == b"\r\n" {
+        while self.filled >= skip + 2 && &buf[skip..skip + 2] == b"\r\n" {
             skip += 2;
         }
         if skip > 0 {
-            self.buf.copy_within(skip..self.filled, 0);
+            buf.copy_within(skip..self.filled, 0);
             self.filled -= skip;
         }
     }
 
-    /// Reads more bytes into `buf`, waiting no later than `deadline`.
-    /// `Ok(false)` means the client closed.
-    fn read_more(&mut self, deadline: Instant) -> io::Result<bool> {
-        if self.filled == self.buf.len() && !self.grow_buffer() {
+    /// Reads what the socket holds into `buf`, without waiting. `Ok(false)`
+    /// means the client closed.
+    fn read_now(&mut self) -> io::Result<bool> {
+        if self.filled == self.buffers.buf.len() && !self.grow_buffer() {
             // The parser refuses a head this long before we get here.
             return Err(io::Error::other("read buffer full"));
         }
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        self.set_read_timeout(remaining)?;
-        loop {
-            match (&*self.stream).read(&mut self.buf[self.filled..]) {
-                Ok(0) => return Ok(false),
-                Ok(n) => {
-                    self.filled += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let n = sys::recv_now(&self.stream, &mut self.buffers.buf[self.filled..])?;
+        self.filled += n;
+        Ok(n > 0)
     }
 
     /// Grows the read buffer to its full size; false if it already is.
     fn grow_buffer(&mut self) -> bool {
         let full = self.shared.config.limits.max_head_bytes + BODY_SLACK;
-        if self.buf.len() >= full {
+        if self.buffers.buf.len() >= full {
             return false;
         }
-        self.buf.resize(full, 0);
+        self.buffers.buf.resize(full, 0);
         true
-    }
-
-    /// Sets the socket's read timeout, skipping the system call when a
-    /// close enough value is already set (the keep-alive wait repeats).
-    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        let close_enough = self
-            .read_timeout
-            .is_some_and(|t| t.abs_diff(timeout) < Duration::from_millis(50));
-        if !close_enough {
-            self.stream.set_read_timeout(Some(timeout))?;
-            self.read_timeout = Some(timeout);
-        }
-        Ok(())
     }
 
     /// Answers the head in `buf[..len]`. Returns whether the connection may
     /// carry another request.
     fn serve_one(&mut self, len: usize) -> After {
-        let shared = self.shared;
+        let shared = Arc::clone(&self.shared);
         let limits = &shared.config.limits;
-        if self.buf.len() - len < BODY_SLACK && mentions_transfer_encoding(&self.buf[..len]) {
+        if self.buffers.buf.len() - len < BODY_SLACK
+            && mentions_transfer_encoding(&self.buffers.buf[..len])
+        {
             // A chunked body needs room after the head for its size lines.
             // (A false positive only costs the growth.)
             self.grow_buffer();
         }
-        let (head_bytes, rest) = self.buf.split_at_mut(len);
-        let head = match parse_request(head_bytes, limits, &mut self.spans) {
+        let Buffers { buf, spans, out } = &mut self.buffers;
+        let (head_bytes, rest) = buf.split_at_mut(len);
+        let head = match parse_request(head_bytes, limits, spans) {
             Ok(Parsed::Complete { head, len: parsed }) if parsed == len => head,
             // The quick scan found CRLF CRLF, so the parser must agree that
             // the head ends there; anything else is a malformed head.
@@ -331,10 +526,9 @@ impl<'s> Connection<'s> {
             let body_timeout = shared.config.timeouts.body_read;
             if self.read_timeout != Some(body_timeout) {
                 let _ = self.stream.set_read_timeout(Some(body_timeout));
-                self.read_timeout = Some(body_timeout);
             }
-        }
-        if head.body != BodyFraming::None {
+            // Reading the body may change the read timeout again.
+            self.read_timeout = None;
             // Reading a body (or sending 100 Continue) talks to the client:
             // answers batched for earlier pipelined requests must go first.
             if flush(&self.stream, &mut self.pending).is_err() {
@@ -343,12 +537,8 @@ impl<'s> Connection<'s> {
         }
         let body = Body::new(&self.stream, rest, self.filled - len, &head, limits);
         let mut request = Request::new(head, self.peer, body);
-        let (response, handler_panicked) = answer(&mut request, shared);
+        let (response, handler_panicked) = answer(&mut request, &shared);
         let leftover = request.into_body().finish(limits.max_drain_bytes);
-        if head.body != BodyFraming::None {
-            // Reading the body may have changed the socket's read timeout.
-            self.read_timeout = None;
-        }
 
         let ctx = WriteContext {
             version: head.version,
@@ -370,7 +560,7 @@ impl<'s> Connection<'s> {
             && (next_is_here || !self.pending.is_empty())
             && self.pending.len() < MAX_PENDING_BYTES;
         let written = if batch {
-            let written = write_response(&mut self.pending, &mut self.out, response, ctx);
+            let written = write_response(&mut self.pending, out, response, ctx);
             match written {
                 Ok(w) if !next_is_here => flush(&self.stream, &mut self.pending).map(|()| w),
                 other => other,
@@ -378,15 +568,15 @@ impl<'s> Connection<'s> {
         } else {
             let flushed = flush(&self.stream, &mut self.pending);
             let mut writer: &TcpStream = &self.stream;
-            flushed.and_then(|()| write_response(&mut writer, &mut self.out, response, ctx))
+            flushed.and_then(|()| write_response(&mut writer, out, response, ctx))
         };
-        log_request(shared, self.peer, &head, status, written.as_ref().ok());
+        log_request(&shared, self.peer, &head, status, written.as_ref().ok());
 
         let leftover = leftover.map(|(range, _)| range);
         match (written, leftover) {
             (Ok(written), Some(range)) => {
                 let (start, end) = (len + range.start, len + range.end);
-                self.buf.copy_within(start..end, 0);
+                buf.copy_within(start..end, 0);
                 self.filled = end - start;
                 if written.keep_alive {
                     After::KeepAlive
@@ -401,8 +591,8 @@ impl<'s> Connection<'s> {
         }
     }
 
-    /// Writes a plain error response and marks the connection for closing;
-    /// every protocol error closes, since what follows cannot be trusted.
+    /// Writes a plain error response; every protocol error closes, since
+    /// what follows cannot be trusted.
     fn reject(&mut self, status: Status) {
         // Earlier pipelined answers still waiting must go first.
         if flush(&self.stream, &mut self.pending).is_err() {
@@ -415,8 +605,16 @@ impl<'s> Connection<'s> {
             extra_headers: &self.shared.extra_headers,
         };
         let mut writer: &TcpStream = &self.stream;
-        let written = write_response(&mut writer, &mut self.out, Response::error(status), ctx);
-        let bytes = written.map_or(0, |w| w.body_bytes);
+        let _ = write_response(
+            &mut writer,
+            &mut self.buffers.out,
+            Response::error(status),
+            ctx,
+        );
+        self.log_refusal(status);
+    }
+
+    fn log_refusal(&self, status: Status) {
         self.shared
             .counters
             .requests
@@ -425,8 +623,16 @@ impl<'s> Connection<'s> {
             peer: self.peer.ip(),
             request_line: ("", "", ""),
             status: status.code(),
-            bytes,
+            bytes: 0,
         });
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.shared.registry.leave(id);
+        }
     }
 }
 
@@ -499,11 +705,4 @@ fn find_head_end(bytes: &[u8]) -> Option<usize> {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|i| i + 4)
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }

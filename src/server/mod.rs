@@ -1,23 +1,28 @@
-//! The server: a listening socket, an accept loop, a growing worker pool, and
-//! one connection loop per client.
+//! The server: a listening socket, an accept loop, a growing worker pool for
+//! requests in progress, and a poller where waiting connections park.
 //!
 //! Data flows one way: [`listener`] accepts, [`pool`] finds a thread,
-//! [`connection`] reads, parses, calls the handler and writes; [`registry`]
-//! knows which connections are idle so they can be closed first. This module
-//! ties them together behind [`Server`] and the [`Shutdown`] handle, and owns
-//! the overload and shutdown policies.
+//! [`connection`] reads, parses, calls the handler and writes, and parks in
+//! [`poller`] whenever it would wait; the poller thread hands it back to the
+//! pool when its socket is ready, or ends it when its deadline passes.
+//! [`registry`] counts open connections and can shut them all down. This
+//! module ties them together behind [`Server`] and the [`Shutdown`] handle,
+//! and owns the overload and shutdown policies.
 
 pub mod connection;
 pub mod listener;
+#[cfg(unix)]
+pub mod poller;
 pub mod pool;
 pub mod registry;
 
-use crate::config::{ServerConfig, WORKER_STACK_BYTES};
+use crate::config::{ServerConfig, CONNECTION_FD_RESERVE, WORKER_STACK_BYTES};
 use crate::http::status::Status;
-use crate::http::version::Version;
 use crate::log::Logger;
-use crate::response::{render_extra_headers, write_response, Response, WriteContext};
+use crate::response::render_extra_headers;
 use crate::router::Handler;
+use connection::{Connection, SpareBuffers};
+use pool::Pool;
 use registry::Registry;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -37,9 +42,16 @@ pub struct ServerShared {
     /// Set when the server is stopping: connections finish their current
     /// response and close.
     pub stopping: AtomicBool,
-    /// Open connections, idle or busy.
+    /// Open connections, parked or busy.
     pub registry: Registry,
-    /// Connections being served right now (each holds a worker).
+    /// Past this many open connections, new ones are refused with 503.
+    pub max_connections: usize,
+    /// Where waiting connections park.
+    #[cfg(unix)]
+    pub poller: poller::Poller<Box<Connection>>,
+    /// Buffers given back by connections parked idle.
+    pub spare_buffers: SpareBuffers,
+    /// Requests being served right now (each holds a worker).
     pub active: AtomicUsize,
     /// Totals for the shutdown summary.
     pub counters: Counters,
@@ -54,7 +66,7 @@ pub struct Counters {
     pub connections: AtomicU64,
     /// Responses written to requests (errors included).
     pub requests: AtomicU64,
-    /// Connections refused with 503 because the pool was full.
+    /// Connections refused with 503 (too many open, or no worker in time).
     pub refused: AtomicU64,
     /// Handler panics turned into 500.
     pub panics: AtomicU64,
@@ -76,10 +88,10 @@ pub struct Summary {
 }
 
 impl ServerShared {
-    /// Whether three quarters of the workers are taken: idle keep-alive
-    /// connections should then make way quickly.
+    /// Whether three quarters of the connections the server takes are
+    /// open: idle keep-alive connections should then make way quickly.
     pub fn under_pressure(&self) -> bool {
-        self.active.load(Ordering::Relaxed) * 4 >= self.config.max_threads * 3
+        self.registry.len() * 4 >= self.max_connections * 3
     }
 }
 
@@ -105,9 +117,6 @@ pub struct Shutdown {
     local_addr: SocketAddr,
 }
 
-/// One accepted connection on its way to a worker.
-type Accepted = (TcpStream, SocketAddr, Instant);
-
 impl Server {
     /// Binds the listening socket. Port 0 picks a free port; see
     /// [`Server::local_addr`] for the one chosen.
@@ -122,15 +131,22 @@ impl Server {
         let listener = TcpListener::bind(config.addr)?;
         let local_addr = listener.local_addr()?;
         let logger = Logger::new(config.access_log);
+        let max_connections = config
+            .max_connections
+            .unwrap_or_else(default_max_connections);
         Ok(Server {
             listener,
             local_addr,
             shared: Arc::new(ServerShared {
+                #[cfg(unix)]
+                poller: poller::Poller::new(config.poller)?,
                 config,
                 handler: Box::new(handler),
                 logger,
                 stopping: AtomicBool::new(false),
                 registry: Registry::default(),
+                max_connections,
+                spare_buffers: SpareBuffers::default(),
                 active: AtomicUsize::new(0),
                 counters: Counters::default(),
                 extra_headers,
@@ -154,7 +170,7 @@ impl Server {
     /// Serves until [`Shutdown::shutdown`] is called, then stops gracefully:
     /// the listener closes (new connections are refused), idle keep-alive
     /// connections close, requests in flight get up to the drain timeout to
-    /// finish, and every worker is joined before this returns.
+    /// finish, and every thread is joined before this returns.
     ///
     /// # Errors
     ///
@@ -164,39 +180,33 @@ impl Server {
             listener, shared, ..
         } = self;
         let config = &shared.config;
-        let worker_shared = Arc::clone(&shared);
-        let pool = pool::Pool::new(
+        let pool = Pool::new(
             config.max_threads,
             config.max_queued,
             WORKER_STACK_BYTES,
-            move |(stream, peer, accepted_at): Accepted| {
-                if accepted_at.elapsed() > worker_shared.config.timeouts.queue_wait {
-                    // It waited too long in the queue; the client has been
-                    // kept waiting enough. Say so and let it retry.
-                    refuse(&worker_shared, stream);
-                    return;
-                }
-                connection::serve(stream, peer, &worker_shared);
-            },
+            Connection::resume,
         );
-        listener::accept_loop(
-            &listener,
-            &shared.stopping,
-            &shared.logger,
-            |stream, peer| {
-                shared.counters.connections.fetch_add(1, Ordering::Relaxed);
-                if pool.is_saturated() {
-                    // Make room the cheap way first: an idle keep-alive client
-                    // can reconnect later; the new one is here now.
-                    shared.registry.close_idle(1);
-                }
-                if let Err((stream, _, _)) = pool.execute((stream, peer, Instant::now())) {
-                    refuse(&shared, stream);
-                }
-            },
-        );
-        drop(listener);
-        let cut_off = drain(&shared, &pool);
+        let poller_done = AtomicBool::new(false);
+        let cut_off = std::thread::scope(|scope| {
+            #[cfg(unix)]
+            std::thread::Builder::new()
+                .name("http-poller".into())
+                .spawn_scoped(scope, || park_loop(&shared, &pool, &poller_done))?;
+            #[cfg(not(unix))]
+            let _ = scope;
+            listener::accept_loop(
+                &listener,
+                &shared.stopping,
+                &shared.logger,
+                |stream, peer| accept(&shared, &pool, stream, peer),
+            );
+            drop(listener);
+            let cut_off = drain(&shared, &pool);
+            poller_done.store(true, Ordering::SeqCst);
+            #[cfg(unix)]
+            shared.poller.wake();
+            Ok::<usize, io::Error>(cut_off)
+        })?;
         // Dropping the pool closes its queue and joins every worker.
         drop(pool);
         let counters = &shared.counters;
@@ -210,16 +220,103 @@ impl Server {
     }
 }
 
-/// Closes idle connections as they become idle and waits for busy ones, up
-/// to the drain timeout; then cuts off whatever is left. Returns how many
-/// connections were cut off.
-fn drain(shared: &ServerShared, pool: &pool::Pool<Accepted>) -> usize {
+/// A new connection goes straight to a worker: its first request is
+/// usually already on its way. Past `max_connections` it is refused with a
+/// 503 it can read (a lingering close), without costing a worker.
+fn accept(
+    shared: &Arc<ServerShared>,
+    pool: &Pool<Box<Connection>>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
+    shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+    if shared.registry.len() >= shared.max_connections {
+        Box::new(Connection::refused(stream, peer, shared)).refuse(Status::SERVICE_UNAVAILABLE);
+        return;
+    }
+    dispatch(pool, Box::new(Connection::accepted(stream, peer, shared)));
+}
+
+/// Hands a connection with bytes to read to a worker, or refuses it when
+/// every worker is busy and the queue is full.
+fn dispatch(pool: &Pool<Box<Connection>>, mut connection: Box<Connection>) {
+    connection.ready_at = Instant::now();
+    if let Err(connection) = pool.execute(connection) {
+        connection.refuse(Status::SERVICE_UNAVAILABLE);
+    }
+}
+
+/// The poller thread: waits for parked connections to become ready or
+/// expire, and acts on each. Also the one place that notices a connection
+/// queued too long for a worker (it gets its 503 on time, whoever is busy)
+/// and that closes idle connections once the server is stopping.
+#[cfg(unix)]
+fn park_loop(shared: &ServerShared, pool: &Pool<Box<Connection>>, done: &AtomicBool) {
+    use connection::Waiting;
+    /// How often the queue and the stop are looked at while either matters.
+    const CHECK: Duration = Duration::from_millis(50);
+    /// Otherwise the poller sleeps until a deadline or a wake-up.
+    const QUIET: Duration = Duration::from_secs(60);
+    let mut found = poller::Found::default();
+    let mut stop_seen = false;
+    while !done.load(Ordering::SeqCst) {
+        let stopping = shared.stopping.load(Ordering::SeqCst);
+        if stopping {
+            // Idle connections close now (also those parked since the
+            // last look); a half-sent head gets a second at most.
+            drop(shared.poller.take_where(|c| c.waiting() == Waiting::Idle));
+            if !stop_seen {
+                stop_seen = true;
+                let latest = Instant::now() + Duration::from_secs(1);
+                shared
+                    .poller
+                    .shorten_deadlines(latest, |c| c.waiting() == Waiting::Head);
+            }
+        }
+        let longest = if stopping || pool.stats().queued > 0 {
+            CHECK
+        } else {
+            QUIET
+        };
+        if let Err(e) = shared.poller.wait(&mut found, longest) {
+            shared.logger.error(&format!("poller: {e}"));
+            std::thread::sleep(CHECK);
+            continue;
+        }
+        for connection in found.ready.drain(..) {
+            match connection.waiting() {
+                Waiting::Linger { .. } => connection.continue_linger(),
+                Waiting::Idle | Waiting::Head => dispatch(pool, connection),
+            }
+        }
+        for connection in found.expired.drain(..) {
+            connection.expire();
+        }
+        for connection in pool.take_where(|c| c.waited_too_long_in_queue()) {
+            connection.refuse(Status::SERVICE_UNAVAILABLE);
+        }
+    }
+    // Whatever is still parked closes with the server.
+    drop(shared.poller.take_where(|_| true));
+}
+
+/// The default cap on open connections: what the open-file limit allows,
+/// less a reserve for files being served and the listener.
+fn default_max_connections() -> usize {
+    let limit = crate::sys::open_file_limit().unwrap_or(u64::from(u16::MAX));
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    limit.saturating_sub(CONNECTION_FD_RESERVE).max(1)
+}
+
+/// Waits for open connections to finish, up to the drain timeout; then
+/// shuts down whatever is left. Returns how many were cut off. (Idle ones
+/// are closed by the poller thread as soon as it sees the stop.)
+fn drain(shared: &ServerShared, pool: &Pool<Box<Connection>>) -> usize {
     // Polling, not a condition variable: the wait is short, happens once,
     // and keeps connections free of any shutdown bookkeeping.
     const POLL: Duration = Duration::from_millis(10);
     let deadline = Instant::now() + shared.config.timeouts.drain;
     loop {
-        shared.registry.close_idle(usize::MAX);
         let stats = pool.stats();
         if shared.registry.is_empty() && stats.queued == 0 && stats.threads == stats.idle {
             return 0;
@@ -238,6 +335,8 @@ impl Shutdown {
     /// [`Server::run`]. Returns at once; `run` returns when it is done.
     pub fn shutdown(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
+        #[cfg(unix)]
+        self.shared.poller.wake();
         // Wake the blocking accept (see listener.rs). If the connect fails the
         // listener is already gone, which is what we wanted.
         let wake = wake_address(self.local_addr);
@@ -255,22 +354,4 @@ fn wake_address(addr: SocketAddr) -> SocketAddr {
         });
     }
     wake
-}
-
-/// Refuses a connection the pool has no room for: a short 503 with
-/// `Retry-After`, written with a small write timeout so a client that does
-/// not read cannot stall whoever is refusing it (often the accept thread).
-fn refuse(shared: &ServerShared, stream: TcpStream) {
-    shared.counters.refused.fetch_add(1, Ordering::Relaxed);
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-    let response = Response::error(Status::SERVICE_UNAVAILABLE).with_header("Retry-After", "1");
-    let ctx = WriteContext {
-        version: Version::Http11,
-        head_request: false,
-        keep_alive: false,
-        extra_headers: &shared.extra_headers,
-    };
-    let mut scratch = Vec::new();
-    let mut writer = &stream;
-    let _ = write_response(&mut writer, &mut scratch, response, ctx);
 }

@@ -1,11 +1,10 @@
 //! The worker pool: threads that grow on demand up to a cap and retire when
 //! idle.
 //!
-//! With blocking I/O a keep-alive connection holds its worker until it
-//! closes, so a fixed pool of a few threads would leave the next client
-//! waiting behind idle connections. Instead a job that finds no idle worker
-//! starts a new one, up to `max_threads`; a worker idle for
-//! [`IDLE_RETIRE`] exits. Past the cap, jobs wait in a queue bounded by
+//! A job is a connection with a request to serve; handlers run blocking
+//! code, so a request in progress holds its worker until it is answered. A
+//! job that finds no idle worker starts a new one, up to `max_threads`; a
+//! worker idle for [`IDLE_RETIRE`] exits. Past the cap, jobs wait in a queue bounded by
 //! `max_queue`, and a job that does not fit is handed back to the caller to
 //! refuse (503) without taking a worker.
 //!
@@ -130,6 +129,21 @@ impl<T: Send + 'static> Pool<T> {
         }
     }
 
+    /// Takes out of the queue every job for which `pick` says so (in the
+    /// server: connections that waited too long, to be refused).
+    pub fn take_where(&self, pick: impl Fn(&T) -> bool) -> Vec<T> {
+        let mut state = self.shared.lock();
+        // Usually nothing is picked: look before rebuilding the queue.
+        if !state.queue.iter().any(&pick) {
+            return Vec::new();
+        }
+        let (taken, kept): (VecDeque<T>, VecDeque<T>) = std::mem::take(&mut state.queue)
+            .into_iter()
+            .partition(|job| pick(job));
+        state.queue = kept;
+        taken.into()
+    }
+
     /// Whether every worker the cap allows exists and is busy: a new job
     /// would have to queue.
     pub fn is_saturated(&self) -> bool {
@@ -155,7 +169,8 @@ fn worker_loop<T>(shared: &Shared<T>) {
     let mut state = shared.lock();
     loop {
         if let Some(job) = state.queue.pop_front() {
-            // Never hold the lock while a job runs (habit 8).
+            // Never hold the lock while a job runs: other workers and the
+            // accept loop need it.
             drop(state);
             // The job is the server's connection loop, which already turns a
             // handler panic into a 500; this catch keeps the worker alive if

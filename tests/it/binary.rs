@@ -249,6 +249,10 @@ fn running_out_of_file_descriptors_never_stops_the_accept_loop() {
             "--port",
             "0",
             "--quiet",
+            // Above what 32 descriptors allow, so that accept itself runs
+            // out (the default cap would refuse with 503 first).
+            "--max-connections",
+            "1000",
         ])
         .arg(dir.path())
         .stdout(Stdio::piped())

@@ -2,7 +2,7 @@
 //! socket helpers, and a small response reader that frames responses by
 //! their own headers (so tests see exactly what went over the wire).
 
-use http_from_scratch::config::ServerConfig;
+use http_from_scratch::config::{PollerKind, ServerConfig};
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::router::{Handler, Router};
 use http_from_scratch::server::{Server, Shutdown, Summary};
@@ -137,7 +137,18 @@ pub fn test_config() -> ServerConfig {
     // Short enough that a forgotten idle connection cannot stall shutdown
     // for long; long enough for a loaded machine.
     config.timeouts.keep_alive = Duration::from_secs(5);
+    config.poller = poller_under_test();
     config
+}
+
+/// The poller the socket tests run on: the best one (epoll on Linux), or,
+/// with `HFS_TEST_POLLER=poll` (as CI runs them a second time), the
+/// portable `poll(2)` one.
+pub fn poller_under_test() -> PollerKind {
+    match std::env::var("HFS_TEST_POLLER").as_deref() {
+        Ok("poll") => PollerKind::Poll,
+        _ => PollerKind::Best,
+    }
 }
 
 /// One response as received.

@@ -1,0 +1,438 @@
+//! Where waiting connections park: one thread watches every socket that is
+//! waiting (for a next request, for the rest of a head, for room to write,
+//! for a lingering close to end) and hands each back when it is ready or
+//! when its deadline passes.
+//!
+//! This is what makes a thread serve a request in progress rather than a
+//! connection: a worker that would wait parks the connection here and goes
+//! back to the pool. The poller owns parked items, their deadlines and the
+//! system's readiness interface (`epoll` on Linux, `poll(2)` on any Unix,
+//! both in `sys`); it knows nothing of HTTP. What to do with a ready or
+//! expired connection is the server's business (`server/mod.rs`).
+//!
+//! Ownership is the rule everything rests on: a parked item is in exactly
+//! one slot, and whoever takes it out of the slot owns it. Readiness and
+//! expiry are both found by the one poller thread, so they cannot race; a
+//! worker only ever puts items in. A slot's token carries a generation, so
+//! an event for a slot that has since been reused is recognised and dropped.
+//! With `epoll` every registration is one-shot: after one event the socket
+//! is disarmed until it is parked again.
+
+use crate::config::PollerKind;
+use crate::sys::{self, Interest, Token};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, Read, Write};
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The token of the wake-up socket.
+const WAKE: Token = u64::MAX;
+
+enum Backend {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Epoll(sys::epoll::Epoll),
+    /// `poll(2)` has no registrations: each wait lists the parked sockets.
+    Poll,
+}
+
+/// One parked item and what it waits for.
+struct Parked<T> {
+    item: T,
+    fd: RawFd,
+    interest: Interest,
+    deadline: Instant,
+}
+
+struct Slot<T> {
+    generation: u32,
+    parked: Option<Parked<T>>,
+}
+
+struct State<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    parked: usize,
+    /// Deadlines, earliest first. An entry whose slot has moved on (another
+    /// generation, or another deadline) is skipped when it comes up.
+    timers: BinaryHeap<Reverse<(Instant, Token)>>,
+    /// When the poller thread will wake by itself, if it is waiting: a
+    /// park with an earlier deadline must wake it sooner.
+    sleeping_until: Option<Instant>,
+}
+
+/// Parked items of type `T` (in the server, connections).
+pub struct Poller<T> {
+    backend: Backend,
+    state: Mutex<State<T>>,
+    wake_rx: UnixStream,
+    wake_tx: UnixStream,
+}
+
+/// What one wait found: items whose socket is ready, items whose deadline
+/// passed. Kept by the caller and reused, so waiting allocates nothing.
+pub struct Found<T> {
+    /// Ready to read or write.
+    pub ready: Vec<T>,
+    /// Their deadline passed first.
+    pub expired: Vec<T>,
+    tokens: Vec<Token>,
+    /// For `poll(2)`: the list waited on, and the token of each entry.
+    poll_fds: Vec<sys::poll::PollFd>,
+    poll_tokens: Vec<Token>,
+}
+
+impl<T> Default for Found<T> {
+    fn default() -> Found<T> {
+        Found {
+            ready: Vec::new(),
+            expired: Vec::new(),
+            tokens: Vec::new(),
+            poll_fds: Vec::new(),
+            poll_tokens: Vec::new(),
+        }
+    }
+}
+
+fn token(index: u32, generation: u32) -> Token {
+    (u64::from(generation) << 32) | u64::from(index)
+}
+
+fn index_of(token: Token) -> (usize, u32) {
+    ((token & 0xffff_ffff) as usize, (token >> 32) as u32)
+}
+
+impl<T> State<T> {
+    /// Takes the item out of the slot `token` names, if it is still there.
+    fn take(&mut self, token: Token) -> Option<Parked<T>> {
+        let (index, generation) = index_of(token);
+        let slot = self.slots.get_mut(index)?;
+        if slot.generation != generation {
+            return None;
+        }
+        let parked = slot.parked.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index as u32);
+        self.parked -= 1;
+        Some(parked)
+    }
+
+    /// Drops timer entries that no longer lead anywhere, once they
+    /// outnumber the live ones: a busy connection parks once per request,
+    /// and each park leaves an entry behind.
+    fn compact_timers(&mut self) {
+        if self.timers.len() <= 2 * self.parked + 1024 {
+            return;
+        }
+        let live = self.slots.iter().enumerate().filter_map(|(index, slot)| {
+            let parked = slot.parked.as_ref()?;
+            Some(Reverse((
+                parked.deadline,
+                token(index as u32, slot.generation),
+            )))
+        });
+        let live: Vec<_> = live.collect();
+        self.timers = BinaryHeap::from(live);
+    }
+}
+
+impl<T> Poller<T> {
+    /// A poller using `kind`'s system interface.
+    ///
+    /// # Errors
+    ///
+    /// If the system refuses an epoll instance or a socket pair.
+    pub fn new(kind: PollerKind) -> io::Result<Poller<T>> {
+        let backend = match kind {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            PollerKind::Best => Backend::Epoll(sys::epoll::Epoll::new()?),
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            PollerKind::Best => Backend::Poll,
+            PollerKind::Poll => Backend::Poll,
+        };
+        let (wake_rx, wake_tx) = UnixStream::pair()?;
+        wake_rx.set_nonblocking(true)?;
+        wake_tx.set_nonblocking(true)?;
+        let poller = Poller {
+            backend,
+            state: Mutex::new(State {
+                slots: Vec::new(),
+                free: Vec::new(),
+                parked: 0,
+                timers: BinaryHeap::new(),
+                sleeping_until: None,
+            }),
+            wake_rx,
+            wake_tx,
+        };
+        poller.arm(poller.wake_rx.as_raw_fd(), WAKE, Interest::Read)?;
+        Ok(poller)
+    }
+
+    /// A poisoned lock means a thread panicked while holding it; the slots
+    /// are still consistent (every change is a single assignment), so the
+    /// server carries on.
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn arm(&self, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
+        match &self.backend {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Backend::Epoll(epoll) => epoll.arm(fd, token, interest),
+            Backend::Poll => Ok(()),
+        }
+    }
+
+    /// Parks `item`, whose socket is `fd`, until the socket is ready for
+    /// `interest` or `deadline` passes.
+    ///
+    /// # Errors
+    ///
+    /// Gives the item back if the system would not watch its socket.
+    pub fn park(&self, item: T, fd: RawFd, interest: Interest, deadline: Instant) -> Result<(), T> {
+        let mut state = self.lock();
+        let index = match state.free.pop() {
+            Some(index) => index,
+            None => {
+                state.slots.push(Slot {
+                    generation: 0,
+                    parked: None,
+                });
+                (state.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut state.slots[index as usize];
+        slot.parked = Some(Parked {
+            item,
+            fd,
+            interest,
+            deadline,
+        });
+        let token = token(index, slot.generation);
+        state.parked += 1;
+        state.timers.push(Reverse((deadline, token)));
+        state.compact_timers();
+        let wake = match &self.backend {
+            Backend::Poll => true,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Backend::Epoll(_) => state.sleeping_until.is_some_and(|at| deadline < at),
+        };
+        // Armed while the lock is held, so the poller cannot see an event
+        // for this token before the slot is filled (it takes the lock first).
+        if let Err(_e) = self.arm(fd, token, interest) {
+            let parked = state.take(token).map(|p| p.item);
+            return parked.map_or(Ok(()), Err);
+        }
+        drop(state);
+        if wake {
+            self.wake();
+        }
+        Ok(())
+    }
+
+    /// Makes the poller thread's current or next wait return at once.
+    pub fn wake(&self) {
+        // A full socket buffer means a wake-up is already pending.
+        let _ = (&self.wake_tx).write(&[1]);
+    }
+
+    /// Number of parked items.
+    pub fn len(&self) -> usize {
+        self.lock().parked
+    }
+
+    /// Whether nothing is parked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until some parked item is ready or expires, or `longest`
+    /// passes, or [`Poller::wake`] is called; fills `found`. Only one thread
+    /// (the poller thread) calls this.
+    ///
+    /// # Errors
+    ///
+    /// The system's error from waiting.
+    pub fn wait(&self, found: &mut Found<T>, longest: Duration) -> io::Result<()> {
+        found.ready.clear();
+        found.expired.clear();
+        found.tokens.clear();
+        let now = Instant::now();
+        let wake_at = {
+            let mut state = self.lock();
+            let next = state.timers.peek().map(|Reverse((at, _))| *at);
+            let wake_at = next.map_or(now + longest, |at| at.min(now + longest));
+            state.sleeping_until = Some(wake_at);
+            if matches!(self.backend, Backend::Poll) {
+                list_poll_fds(&state, found, self.wake_rx.as_raw_fd());
+            }
+            wake_at
+        };
+        let timeout = wake_at.saturating_duration_since(now);
+        let waited = match &self.backend {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Backend::Epoll(epoll) => epoll.wait(&mut found.tokens, Some(timeout)),
+            Backend::Poll => self.wait_poll(found, timeout),
+        };
+        let mut state = self.lock();
+        state.sleeping_until = None;
+        waited?;
+        for &token in &found.tokens {
+            if token == WAKE {
+                self.drain_wake_ups()?;
+                continue;
+            }
+            if let Some(parked) = state.take(token) {
+                found.ready.push(parked.item);
+            }
+        }
+        let now = Instant::now();
+        while let Some(&Reverse((at, token))) = state.timers.peek() {
+            if at > now {
+                break;
+            }
+            state.timers.pop();
+            let (index, generation) = index_of(token);
+            let current = state.slots.get(index).is_some_and(|slot| {
+                slot.generation == generation
+                    && slot.parked.as_ref().is_some_and(|p| p.deadline == at)
+            });
+            if current {
+                if let Some(parked) = state.take(token) {
+                    found.expired.push(parked.item);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn wait_poll(&self, found: &mut Found<T>, timeout: Duration) -> io::Result<()> {
+        sys::poll::wait(&mut found.poll_fds, Some(timeout))?;
+        // A slot emptied and refilled since the list was made has a new
+        // generation, so its old token is dropped by `take`; the new item's
+        // park woke us, and the next list will have it.
+        for (entry, &token) in found.poll_fds.iter().zip(&found.poll_tokens) {
+            if entry.is_ready() {
+                found.tokens.push(token);
+            }
+        }
+        Ok(())
+    }
+
+    fn drain_wake_ups(&self) -> io::Result<()> {
+        let mut sink = [0u8; 64];
+        while matches!((&self.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
+        self.arm(self.wake_rx.as_raw_fd(), WAKE, Interest::Read)
+    }
+
+    /// Brings every parked item's deadline forward to `latest` at most
+    /// (when `shorten` says so for that item): the server is stopping.
+    pub fn shorten_deadlines(&self, latest: Instant, shorten: impl Fn(&T) -> bool) {
+        let mut state = self.lock();
+        let mut moved = Vec::new();
+        for (index, slot) in state.slots.iter_mut().enumerate() {
+            let generation = slot.generation;
+            if let Some(parked) = slot.parked.as_mut() {
+                if parked.deadline > latest && shorten(&parked.item) {
+                    parked.deadline = latest;
+                    moved.push(Reverse((latest, token(index as u32, generation))));
+                }
+            }
+        }
+        state.timers.extend(moved);
+        drop(state);
+        self.wake();
+    }
+
+    /// Takes out every parked item for which `pick` says so.
+    pub fn take_where(&self, pick: impl Fn(&T) -> bool) -> Vec<T> {
+        let mut state = self.lock();
+        let mut taken = Vec::new();
+        for index in 0..state.slots.len() {
+            let slot = &state.slots[index];
+            let chosen = slot.parked.as_ref().is_some_and(|p| pick(&p.item));
+            if chosen {
+                let token = token(index as u32, slot.generation);
+                if let Some(parked) = state.take(token) {
+                    taken.push(parked.item);
+                }
+            }
+        }
+        taken
+    }
+}
+
+/// The `poll(2)` list: the wake-up socket, then every parked socket, each
+/// with its token.
+fn list_poll_fds<T>(state: &State<T>, found: &mut Found<T>, wake_fd: RawFd) {
+    found.poll_fds.clear();
+    found.poll_tokens.clear();
+    found
+        .poll_fds
+        .push(sys::poll::PollFd::new(wake_fd, Interest::Read));
+    found.poll_tokens.push(WAKE);
+    for (index, slot) in state.slots.iter().enumerate() {
+        if let Some(parked) = &slot.parked {
+            found
+                .poll_fds
+                .push(sys::poll::PollFd::new(parked.fd, parked.interest));
+            found.poll_tokens.push(token(index as u32, slot.generation));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (client, server)
+    }
+
+    fn ready_and_expiry(kind: PollerKind) {
+        let poller: Poller<(&str, TcpStream)> = Poller::new(kind).unwrap();
+        let (mut quiet_client, quiet) = pair();
+        let (mut talker_client, talker) = pair();
+        let far = Instant::now() + Duration::from_secs(60);
+        let soon = Instant::now() + Duration::from_millis(50);
+        let quiet_fd = quiet.as_raw_fd();
+        let talker_fd = talker.as_raw_fd();
+        assert!(poller
+            .park(("quiet", quiet), quiet_fd, Interest::Read, soon)
+            .is_ok());
+        assert!(poller
+            .park(("talker", talker), talker_fd, Interest::Read, far)
+            .is_ok());
+        talker_client.write_all(b"x").unwrap();
+        let mut found = Found::default();
+        let mut ready = Vec::new();
+        let mut expired = Vec::new();
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while (ready.is_empty() || expired.is_empty()) && Instant::now() < give_up {
+            poller.wait(&mut found, Duration::from_secs(1)).unwrap();
+            ready.extend(found.ready.drain(..).map(|(name, _)| name));
+            expired.extend(found.expired.drain(..).map(|(name, _)| name));
+        }
+        assert_eq!(ready, ["talker"]);
+        assert_eq!(expired, ["quiet"]);
+        assert!(poller.is_empty());
+        quiet_client.write_all(b"late").unwrap();
+    }
+
+    #[test]
+    fn epoll_or_best_reports_ready_and_expired_items_once() {
+        ready_and_expiry(PollerKind::Best);
+    }
+
+    #[test]
+    fn poll_reports_ready_and_expired_items_once() {
+        ready_and_expiry(PollerKind::Poll);
+    }
+}
