@@ -200,6 +200,13 @@ impl Connection {
         self.waiting
     }
 
+    /// Parks a new connection until its first request starts to arrive,
+    /// for as long as a keep-alive connection would wait for its next.
+    pub fn wait_for_first_request(self: Box<Self>) {
+        let deadline = Instant::now() + self.shared.config.timeouts.keep_alive;
+        self.park(deadline);
+    }
+
     /// A worker's entry: the socket has bytes (or is new). Serves every
     /// complete request there is, then parks or closes the connection.
     pub fn resume(mut self: Box<Self>) {
@@ -320,32 +327,12 @@ impl Connection {
 
     /// Hands the connection to the poller until its socket is readable or
     /// `deadline` passes.
-    #[cfg(unix)]
     fn park(self: Box<Self>, deadline: Instant) {
         use std::os::unix::io::AsRawFd;
         let fd = self.stream.as_raw_fd();
         let shared = Arc::clone(&self.shared);
         // If the system will not watch it, the connection closes (dropped).
         let _ = shared.poller.park(self, fd, Interest::Read, deadline);
-    }
-
-    /// Without a poller, the worker itself waits for the socket.
-    #[cfg(not(unix))]
-    fn park(mut self: Box<Self>, deadline: Instant) {
-        let _ = Interest::Read;
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
-            return self.expire();
-        }
-        self.read_timeout = None;
-        let mut probe = [0u8; 1];
-        match self.stream.peek(&mut probe) {
-            Ok(_) => match self.waiting {
-                Waiting::Linger { .. } => self.continue_linger(),
-                _ => self.resume(),
-            },
-            Err(_) => self.expire(),
-        }
     }
 
     /// Serves every complete request the socket has, and says what next.

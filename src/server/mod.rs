@@ -21,7 +21,8 @@ use crate::http::status::Status;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
 use crate::router::Handler;
-use connection::{Connection, SpareBuffers};
+use connection::{Connection, SpareBuffers, Waiting};
+use poller::Event;
 use pool::Pool;
 use registry::Registry;
 use std::io;
@@ -46,9 +47,9 @@ pub struct ServerShared {
     pub registry: Registry,
     /// Past this many open connections, new ones are refused with 503.
     pub max_connections: usize,
-    /// Where waiting connections park.
+    /// Where waiting connections park, and idle workers wait for them.
     #[cfg(unix)]
-    pub poller: poller::Poller<Box<Connection>>,
+    pub poller: Arc<poller::Poller<Box<Connection>>>,
     /// Buffers given back by connections parked idle.
     pub spare_buffers: SpareBuffers,
     /// Requests being served right now (each holds a worker).
@@ -139,7 +140,7 @@ impl Server {
             local_addr,
             shared: Arc::new(ServerShared {
                 #[cfg(unix)]
-                poller: poller::Poller::new(config.poller)?,
+                poller: Arc::new(poller::Poller::new(config.poller)?),
                 config,
                 handler: Box::new(handler),
                 logger,
@@ -180,35 +181,30 @@ impl Server {
             listener, shared, ..
         } = self;
         let config = &shared.config;
-        let pool = Pool::new(
-            config.max_threads,
-            config.max_queued,
-            WORKER_STACK_BYTES,
-            Connection::resume,
-        );
-        let poller_done = AtomicBool::new(false);
+        let jobs: Arc<dyn pool::Jobs<Event<Box<Connection>>>> = shared.poller.clone();
+        let pool = Pool::new(config.max_threads, WORKER_STACK_BYTES, jobs, work)?;
+        let watch_done = AtomicBool::new(false);
         let cut_off = std::thread::scope(|scope| {
-            #[cfg(unix)]
-            std::thread::Builder::new()
-                .name("http-poller".into())
-                .spawn_scoped(scope, || park_loop(&shared, &pool, &poller_done))?;
-            #[cfg(not(unix))]
-            let _ = scope;
+            let watchman = std::thread::Builder::new()
+                .name("http-watch".into())
+                .spawn_scoped(scope, || watch(&shared, &pool, &watch_done))?;
             listener::accept_loop(
                 &listener,
                 &shared.stopping,
                 &shared.logger,
-                |stream, peer| accept(&shared, &pool, stream, peer),
+                |stream, peer| accept(&shared, stream, peer),
             );
             drop(listener);
             let cut_off = drain(&shared, &pool);
-            poller_done.store(true, Ordering::SeqCst);
-            #[cfg(unix)]
-            shared.poller.wake();
+            watch_done.store(true, Ordering::SeqCst);
+            watchman.thread().unpark();
             Ok::<usize, io::Error>(cut_off)
         })?;
-        // Dropping the pool closes its queue and joins every worker.
+        // Dropping the pool closes the poller and joins every worker; what
+        // is still parked, or found and not taken, closes with the server.
         drop(pool);
+        drop(shared.poller.take_where(|_| true));
+        drop(shared.poller.take_events_where(|_| true));
         let counters = &shared.counters;
         Ok(Summary {
             connections: counters.connections.load(Ordering::Relaxed),
@@ -220,84 +216,74 @@ impl Server {
     }
 }
 
-/// A new connection goes straight to a worker: its first request is
-/// usually already on its way. Past `max_connections` it is refused with a
-/// 503 it can read (a lingering close), without costing a worker.
-fn accept(
-    shared: &Arc<ServerShared>,
-    pool: &Pool<Box<Connection>>,
-    stream: TcpStream,
-    peer: SocketAddr,
-) {
+/// What a worker does with an event from the poller.
+fn work(event: Event<Box<Connection>>) {
+    match event {
+        Event::Ready {
+            item: mut connection,
+            since,
+        } => match connection.waiting() {
+            Waiting::Linger { .. } => connection.continue_linger(),
+            Waiting::Idle | Waiting::Head => {
+                connection.ready_at = since;
+                connection.resume();
+            }
+        },
+        Event::Expired(connection) => connection.expire(),
+    }
+}
+
+/// A new connection parks until its first bytes arrive, like any
+/// connection waiting for a request; an idle worker takes it from there.
+/// Past `max_connections` it is refused with a 503 it can read (a lingering
+/// close), without costing a worker.
+fn accept(shared: &Arc<ServerShared>, stream: TcpStream, peer: SocketAddr) {
     shared.counters.connections.fetch_add(1, Ordering::Relaxed);
     if shared.registry.len() >= shared.max_connections {
         Box::new(Connection::refused(stream, peer, shared)).refuse(Status::SERVICE_UNAVAILABLE);
         return;
     }
-    dispatch(pool, Box::new(Connection::accepted(stream, peer, shared)));
+    Box::new(Connection::accepted(stream, peer, shared)).wait_for_first_request();
 }
 
-/// Hands a connection with bytes to read to a worker, or refuses it when
-/// every worker is busy and the queue is full.
-fn dispatch(pool: &Pool<Box<Connection>>, mut connection: Box<Connection>) {
-    connection.ready_at = Instant::now();
-    if let Err(connection) = pool.execute(connection) {
-        connection.refuse(Status::SERVICE_UNAVAILABLE);
-    }
-}
-
-/// The poller thread: waits for parked connections to become ready or
-/// expire, and acts on each. Also the one place that notices a connection
-/// queued too long for a worker (it gets its 503 on time, whoever is busy)
-/// and that closes idle connections once the server is stopping.
-#[cfg(unix)]
-fn park_loop(shared: &ServerShared, pool: &Pool<Box<Connection>>, done: &AtomicBool) {
-    use connection::Waiting;
-    /// How often the queue and the stop are looked at while either matters.
-    const CHECK: Duration = Duration::from_millis(50);
-    /// Otherwise the poller sleeps until a deadline or a wake-up.
-    const QUIET: Duration = Duration::from_secs(60);
-    let mut found = poller::Found::default();
-    let mut stop_seen = false;
+/// Keeps the rules that need someone watching while every worker is busy
+/// (then no worker waits on the poller): deadlines still pass, connections
+/// whose request waited past the queue wait get their 503, and more than
+/// `max_queued` waiting requests are refused at once. Looks ten times a
+/// second; does nothing while a worker is free.
+fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &AtomicBool) {
+    const LOOK: Duration = Duration::from_millis(100);
     while !done.load(Ordering::SeqCst) {
-        let stopping = shared.stopping.load(Ordering::SeqCst);
-        if stopping {
-            // Idle connections close now (also those parked since the
-            // last look); a half-sent head gets a second at most.
-            drop(shared.poller.take_where(|c| c.waiting() == Waiting::Idle));
-            if !stop_seen {
-                stop_seen = true;
-                let latest = Instant::now() + Duration::from_secs(1);
-                shared
-                    .poller
-                    .shorten_deadlines(latest, |c| c.waiting() == Waiting::Head);
-            }
-        }
-        let longest = if stopping || pool.stats().queued > 0 {
-            CHECK
-        } else {
-            QUIET
-        };
-        if let Err(e) = shared.poller.wait(&mut found, longest) {
-            shared.logger.error(&format!("poller: {e}"));
-            std::thread::sleep(CHECK);
+        // Unparked when the server stops, so stopping does not wait for it.
+        std::thread::park_timeout(LOOK);
+        if !pool.is_saturated() && shared.poller.waiting_events() == 0 {
             continue;
         }
-        for connection in found.ready.drain(..) {
-            match connection.waiting() {
-                Waiting::Linger { .. } => connection.continue_linger(),
-                Waiting::Idle | Waiting::Head => dispatch(pool, connection),
+        shared.poller.look_without_waiting();
+        let queue_wait = shared.config.timeouts.queue_wait;
+        // Events no worker can take soon: expiries and lingering closes cost
+        // no worker, so they are done here; stale requests are refused.
+        let mut waiting = 0;
+        let now_stale = shared.poller.take_events_where(|event| match event {
+            Event::Expired(_) => true,
+            Event::Ready { item, since } => match item.waiting() {
+                Waiting::Linger { .. } => true,
+                Waiting::Idle | Waiting::Head => {
+                    waiting += 1;
+                    since.elapsed() > queue_wait || waiting > shared.config.max_queued
+                }
+            },
+        });
+        for event in now_stale {
+            match event {
+                Event::Expired(connection) => connection.expire(),
+                Event::Ready { item, .. } => match item.waiting() {
+                    Waiting::Linger { .. } => item.continue_linger(),
+                    Waiting::Idle | Waiting::Head => item.refuse(Status::SERVICE_UNAVAILABLE),
+                },
             }
         }
-        for connection in found.expired.drain(..) {
-            connection.expire();
-        }
-        for connection in pool.take_where(|c| c.waited_too_long_in_queue()) {
-            connection.refuse(Status::SERVICE_UNAVAILABLE);
-        }
     }
-    // Whatever is still parked closes with the server.
-    drop(shared.poller.take_where(|_| true));
 }
 
 /// The default cap on open connections: what the open-file limit allows,
@@ -309,16 +295,22 @@ fn default_max_connections() -> usize {
 }
 
 /// Waits for open connections to finish, up to the drain timeout; then
-/// shuts down whatever is left. Returns how many were cut off. (Idle ones
-/// are closed by the poller thread as soon as it sees the stop.)
-fn drain(shared: &ServerShared, pool: &Pool<Box<Connection>>) -> usize {
+/// shuts down whatever is left. Returns how many were cut off. Idle
+/// connections close at once, and a half-sent head gets a second at most.
+fn drain(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>) -> usize {
     // Polling, not a condition variable: the wait is short, happens once,
     // and keeps connections free of any shutdown bookkeeping.
     const POLL: Duration = Duration::from_millis(10);
     let deadline = Instant::now() + shared.config.timeouts.drain;
+    let heads_by = Instant::now() + Duration::from_secs(1);
+    shared
+        .poller
+        .shorten_deadlines(heads_by, |c| c.waiting() == Waiting::Head);
     loop {
+        // Also those that parked idle since the last look.
+        drop(shared.poller.take_where(|c| c.waiting() == Waiting::Idle));
         let stats = pool.stats();
-        if shared.registry.is_empty() && stats.queued == 0 && stats.threads == stats.idle {
+        if shared.registry.is_empty() && stats.threads == stats.idle {
             return 0;
         }
         if Instant::now() >= deadline {

@@ -1,30 +1,37 @@
-//! Where waiting connections park: one thread watches every socket that is
-//! waiting (for a next request, for the rest of a head, for room to write,
-//! for a lingering close to end) and hands each back when it is ready or
-//! when its deadline passes.
+//! Where waiting connections park, and where idle workers wait for the
+//! next one that is ready.
 //!
-//! This is what makes a thread serve a request in progress rather than a
-//! connection: a worker that would wait parks the connection here and goes
-//! back to the pool. The poller owns parked items, their deadlines and the
-//! system's readiness interface (`epoll` on Linux, `poll(2)` on any Unix,
-//! both in `sys`); it knows nothing of HTTP. What to do with a ready or
-//! expired connection is the server's business (`server/mod.rs`).
+//! A worker that would wait (for a next request, for the rest of a head
+//! that is trickling in, for a lingering close to end) parks its connection
+//! here with a deadline and goes back to the pool. Idle workers ask
+//! [`Poller::next`] for something to do: a parked item whose socket became
+//! ready, or one whose deadline passed. One of them at a time, the leader,
+//! waits on the system (`epoll` on Linux, `poll(2)` on any Unix, both in
+//! `sys`) for everyone; what it finds goes on a short list, it keeps the
+//! first event for itself, and the others are taken by the next idle
+//! workers (or by itself and its peers once they finish) without another
+//! system call. This is the leader/follower pattern: no hand-off thread
+//! between the system and the worker that serves.
 //!
 //! Ownership is the rule everything rests on: a parked item is in exactly
-//! one slot, and whoever takes it out of the slot owns it. Readiness and
-//! expiry are both found by the one poller thread, so they cannot race; a
-//! worker only ever puts items in. A slot's token carries a generation, so
-//! an event for a slot that has since been reused is recognised and dropped.
-//! With `epoll` every registration is one-shot: after one event the socket
-//! is disarmed until it is parked again.
+//! one slot, and whoever takes it out of the slot (under the lock) owns it.
+//! A slot's token carries a generation, so an event for a slot that has
+//! since been reused is recognised and dropped. With `epoll` every
+//! registration is one-shot: after one event the socket is disarmed until
+//! it is parked again, so no two workers ever get the same connection.
+//!
+//! The poller owns parked items, their deadlines and the list of events
+//! found; it knows nothing of HTTP. What a ready or expired item means is
+//! the server's business (`server/mod.rs`).
 
 use crate::config::PollerKind;
 use crate::sys::{self, Interest, Token};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, Read, Write};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -58,42 +65,48 @@ struct State<T> {
     /// Deadlines, earliest first. An entry whose slot has moved on (another
     /// generation, or another deadline) is skipped when it comes up.
     timers: BinaryHeap<Reverse<(Instant, Token)>>,
-    /// When the poller thread will wake by itself, if it is waiting: a
-    /// park with an earlier deadline must wake it sooner.
+    /// When the leader will wake by itself, if one is waiting: a park with
+    /// an earlier deadline must wake it sooner.
     sleeping_until: Option<Instant>,
 }
 
-/// Parked items of type `T` (in the server, connections).
+/// Parked items of type `T` (in the server, connections), and the events
+/// found on them that no worker has taken yet.
 pub struct Poller<T> {
     backend: Backend,
     state: Mutex<State<T>>,
+    /// Found by a leader, not yet taken by a worker.
+    events: Mutex<VecDeque<Event<T>>>,
+    /// Held by the one thread waiting on the system (the leader), with the
+    /// buffers it waits with; followers wait to take it.
+    leader: Mutex<Found>,
+    closed: AtomicBool,
     wake_rx: UnixStream,
     wake_tx: UnixStream,
 }
 
-/// What one wait found: items whose socket is ready, items whose deadline
-/// passed. Kept by the caller and reused, so waiting allocates nothing.
-pub struct Found<T> {
-    /// Ready to read or write.
-    pub ready: Vec<T>,
-    /// Their deadline passed first.
-    pub expired: Vec<T>,
+/// Something for a worker to do.
+#[derive(Debug)]
+pub enum Event<T> {
+    /// The item's socket is ready (to read, or to write, as it asked).
+    Ready {
+        /// The item, now owned by whoever took the event.
+        item: T,
+        /// When the readiness was found: a worker that takes it much later
+        /// can tell how long it waited.
+        since: Instant,
+    },
+    /// The item's deadline passed before its socket was ready.
+    Expired(T),
+}
+
+/// The leader's reusable buffers, so that waiting allocates nothing.
+#[derive(Default)]
+struct Found {
     tokens: Vec<Token>,
     /// For `poll(2)`: the list waited on, and the token of each entry.
     poll_fds: Vec<sys::poll::PollFd>,
     poll_tokens: Vec<Token>,
-}
-
-impl<T> Default for Found<T> {
-    fn default() -> Found<T> {
-        Found {
-            ready: Vec::new(),
-            expired: Vec::new(),
-            tokens: Vec::new(),
-            poll_fds: Vec::new(),
-            poll_tokens: Vec::new(),
-        }
-    }
 }
 
 fn token(index: u32, generation: u32) -> Token {
@@ -164,6 +177,9 @@ impl<T> Poller<T> {
                 timers: BinaryHeap::new(),
                 sleeping_until: None,
             }),
+            events: Mutex::new(VecDeque::new()),
+            leader: Mutex::new(Found::default()),
+            closed: AtomicBool::new(false),
             wake_rx,
             wake_tx,
         };
@@ -249,22 +265,104 @@ impl<T> Poller<T> {
         self.len() == 0
     }
 
-    /// Waits until some parked item is ready or expires, or `longest`
-    /// passes, or [`Poller::wake`] is called; fills `found`. Only one thread
-    /// (the poller thread) calls this.
-    ///
-    /// # Errors
-    ///
-    /// The system's error from waiting.
-    pub fn wait(&self, found: &mut Found<T>, longest: Duration) -> io::Result<()> {
-        found.ready.clear();
-        found.expired.clear();
+    /// The next event for an idle worker, waiting at most `timeout`: one
+    /// already found, or one this thread finds as the leader. `None` if
+    /// nothing came in time, or the poller is closed.
+    pub fn next(&self, timeout: Duration) -> Option<Event<T>> {
+        let give_up = Instant::now() + timeout;
+        loop {
+            if self.is_closed() {
+                return None;
+            }
+            if let Some(event) = self.pop_event() {
+                return Some(event);
+            }
+            if Instant::now() >= give_up {
+                return None;
+            }
+            let mut found = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
+            // While this thread waited to lead, the last leader may have
+            // found more than it could take.
+            if self.is_closed() {
+                return None;
+            }
+            if let Some(event) = self.pop_event() {
+                return Some(event);
+            }
+            if let Err(e) = self.lead(&mut found, give_up) {
+                // Not expected (the descriptors are ours); do not spin on it.
+                drop(found);
+                eprintln!("http-from-scratch: poller: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Looks for ready and expired items without waiting, if no thread is
+    /// leading now (every worker is busy): so that deadlines and the queue
+    /// wait are kept while the pool is saturated. Returns whether it looked.
+    pub fn look_without_waiting(&self) -> bool {
+        let Ok(mut found) = self.leader.try_lock() else {
+            return false;
+        };
+        if let Err(e) = self.lead(&mut found, Instant::now()) {
+            eprintln!("http-from-scratch: poller: {e}");
+        }
+        true
+    }
+
+    /// Takes out of the list of found events every one `pick` chooses.
+    pub fn take_events_where(&self, mut pick: impl FnMut(&Event<T>) -> bool) -> Vec<Event<T>> {
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        // Usually nothing is picked: look before rebuilding the list.
+        if !events.iter().any(&mut pick) {
+            return Vec::new();
+        }
+        let mut taken = Vec::new();
+        let mut kept = VecDeque::with_capacity(events.len());
+        for event in events.drain(..) {
+            if pick(&event) {
+                taken.push(event);
+            } else {
+                kept.push_back(event);
+            }
+        }
+        *events = kept;
+        taken
+    }
+
+    /// Number of events found and not yet taken.
+    pub fn waiting_events(&self) -> usize {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// Whether [`Poller::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Makes every [`Poller::next`], now and later, return `None`.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    fn pop_event(&self) -> Option<Event<T>> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+
+    /// Waits on the system until `until` at most (or the nearest deadline,
+    /// or a wake-up), then moves what it found onto the event list.
+    fn lead(&self, found: &mut Found, until: Instant) -> io::Result<()> {
         found.tokens.clear();
         let now = Instant::now();
         let wake_at = {
             let mut state = self.lock();
             let next = state.timers.peek().map(|Reverse((at, _))| *at);
-            let wake_at = next.map_or(now + longest, |at| at.min(now + longest));
+            let wake_at = next.map_or(until, |at| at.min(until));
             state.sleeping_until = Some(wake_at);
             if matches!(self.backend, Backend::Poll) {
                 list_poll_fds(&state, found, self.wake_rx.as_raw_fd());
@@ -275,21 +373,25 @@ impl<T> Poller<T> {
         let waited = match &self.backend {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Backend::Epoll(epoll) => epoll.wait(&mut found.tokens, Some(timeout)),
-            Backend::Poll => self.wait_poll(found, timeout),
+            Backend::Poll => wait_poll(found, timeout),
         };
         let mut state = self.lock();
         state.sleeping_until = None;
         waited?;
+        let now = Instant::now();
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         for &token in &found.tokens {
             if token == WAKE {
                 self.drain_wake_ups()?;
                 continue;
             }
             if let Some(parked) = state.take(token) {
-                found.ready.push(parked.item);
+                events.push_back(Event::Ready {
+                    item: parked.item,
+                    since: now,
+                });
             }
         }
-        let now = Instant::now();
         while let Some(&Reverse((at, token))) = state.timers.peek() {
             if at > now {
                 break;
@@ -302,21 +404,8 @@ impl<T> Poller<T> {
             });
             if current {
                 if let Some(parked) = state.take(token) {
-                    found.expired.push(parked.item);
+                    events.push_back(Event::Expired(parked.item));
                 }
-            }
-        }
-        Ok(())
-    }
-
-    fn wait_poll(&self, found: &mut Found<T>, timeout: Duration) -> io::Result<()> {
-        sys::poll::wait(&mut found.poll_fds, Some(timeout))?;
-        // A slot emptied and refilled since the list was made has a new
-        // generation, so its old token is dropped by `take`; the new item's
-        // park woke us, and the next list will have it.
-        for (entry, &token) in found.poll_fds.iter().zip(&found.poll_tokens) {
-            if entry.is_ready() {
-                found.tokens.push(token);
             }
         }
         Ok(())
@@ -367,7 +456,7 @@ impl<T> Poller<T> {
 
 /// The `poll(2)` list: the wake-up socket, then every parked socket, each
 /// with its token.
-fn list_poll_fds<T>(state: &State<T>, found: &mut Found<T>, wake_fd: RawFd) {
+fn list_poll_fds<T>(state: &State<T>, found: &mut Found, wake_fd: RawFd) {
     found.poll_fds.clear();
     found.poll_tokens.clear();
     found
@@ -381,6 +470,33 @@ fn list_poll_fds<T>(state: &State<T>, found: &mut Found<T>, wake_fd: RawFd) {
                 .push(sys::poll::PollFd::new(parked.fd, parked.interest));
             found.poll_tokens.push(token(index as u32, slot.generation));
         }
+    }
+}
+
+/// Waits on the `poll(2)` list. A slot emptied and refilled since the list
+/// was made has a new generation, so its old token is dropped by `take`; the
+/// new item's park woke us, and the next list will have it.
+fn wait_poll(found: &mut Found, timeout: Duration) -> io::Result<()> {
+    sys::poll::wait(&mut found.poll_fds, Some(timeout))?;
+    for (entry, &token) in found.poll_fds.iter().zip(&found.poll_tokens) {
+        if entry.is_ready() {
+            found.tokens.push(token);
+        }
+    }
+    Ok(())
+}
+
+impl<T: Send> crate::server::pool::Jobs<Event<T>> for Poller<T> {
+    fn next(&self, timeout: Duration) -> Option<Event<T>> {
+        Poller::next(self, timeout)
+    }
+
+    fn is_closed(&self) -> bool {
+        Poller::is_closed(self)
+    }
+
+    fn close(&self) {
+        Poller::close(self);
     }
 }
 
@@ -411,19 +527,22 @@ mod tests {
             .park(("talker", talker), talker_fd, Interest::Read, far)
             .is_ok());
         talker_client.write_all(b"x").unwrap();
-        let mut found = Found::default();
         let mut ready = Vec::new();
         let mut expired = Vec::new();
         let give_up = Instant::now() + Duration::from_secs(30);
         while (ready.is_empty() || expired.is_empty()) && Instant::now() < give_up {
-            poller.wait(&mut found, Duration::from_secs(1)).unwrap();
-            ready.extend(found.ready.drain(..).map(|(name, _)| name));
-            expired.extend(found.expired.drain(..).map(|(name, _)| name));
+            match poller.next(Duration::from_secs(1)) {
+                Some(Event::Ready { item, .. }) => ready.push(item.0),
+                Some(Event::Expired(item)) => expired.push(item.0),
+                None => {}
+            }
         }
         assert_eq!(ready, ["talker"]);
         assert_eq!(expired, ["quiet"]);
         assert!(poller.is_empty());
         quiet_client.write_all(b"late").unwrap();
+        poller.close();
+        assert!(poller.next(Duration::from_secs(30)).is_none());
     }
 
     #[test]

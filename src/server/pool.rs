@@ -1,122 +1,102 @@
 //! The worker pool: threads that grow on demand up to a cap and retire when
-//! idle.
+//! idle, each taking jobs from one source and running one work function.
 //!
-//! A job is a connection with a request to serve; handlers run blocking
-//! code, so a request in progress holds its worker until it is answered. A
-//! job that finds no idle worker starts a new one, up to `max_threads`; a
-//! worker idle for [`IDLE_RETIRE`] exits. Past the cap, jobs wait in a queue bounded by
-//! `max_queue`, and a job that does not fit is handed back to the caller to
-//! refuse (503) without taking a worker.
+//! A job is a request to serve; handlers run blocking code, so a job holds
+//! its worker until it is done. Idle workers do not wait on a queue of their
+//! own: they ask the job source ([`Jobs`], in the server the poller) for the
+//! next job, and the source decides how they wait (one of them waits on the
+//! system for all the others). When a worker takes a job and no other
+//! worker is left waiting, it starts one more, up to `max_threads`, so that
+//! someone is always watching; a worker idle for [`IDLE_RETIRE`] exits.
 //!
-//! Every job is an item of type `T` (in the server, an accepted connection)
-//! given to one work function, so a refused item comes back whole and the
-//! caller can still answer it. A panicking job costs nothing but itself: the
-//! worker catches it and goes on. Dropping the pool closes the queue and
-//! joins every thread. The pool knows nothing about HTTP.
+//! A panicking job costs nothing but itself: the worker catches it and goes
+//! on. Dropping the pool closes the source and joins every thread. The pool
+//! knows nothing about HTTP.
 
-use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 /// How long a worker waits for a job before it exits.
 pub const IDLE_RETIRE: Duration = Duration::from_secs(30);
 
-struct State<T> {
-    queue: VecDeque<T>,
+/// Where workers get their jobs.
+pub trait Jobs<T>: Send + Sync {
+    /// The next job, waiting at most `timeout`; `None` if none came or the
+    /// source is closed.
+    fn next(&self, timeout: Duration) -> Option<T>;
+    /// Whether the source is closed: workers then exit.
+    fn is_closed(&self) -> bool;
+    /// Closes the source and wakes every worker waiting on it.
+    fn close(&self);
+}
+
+struct State {
     threads: usize,
     idle: usize,
-    closed: bool,
     handles: Vec<JoinHandle<()>>,
 }
 
 struct Shared<T> {
-    state: Mutex<State<T>>,
+    state: Mutex<State>,
+    jobs: Arc<dyn Jobs<T>>,
     work: Box<dyn Fn(T) + Send + Sync>,
-    work_ready: Condvar,
     max_threads: usize,
-    max_queue: usize,
     stack_bytes: usize,
 }
 
 impl<T> Shared<T> {
     /// Locks the state. A poisoned lock only means a thread panicked while
-    /// holding it; the state is plain counters and a queue, still consistent,
-    /// so we carry on rather than take the server down.
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
+    /// holding it; the state is plain counters, still consistent, so we
+    /// carry on rather than take the server down.
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// A growing pool of worker threads, each running the work function on the
-/// items it is given.
+/// A growing pool of worker threads.
 pub struct Pool<T: Send + 'static> {
     shared: Arc<Shared<T>>,
 }
 
-/// Counters for tests and the shutdown summary.
+/// Counters for the server's overload checks and its shutdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
     /// Worker threads alive.
     pub threads: usize,
-    /// Of those, how many are waiting for work.
+    /// Of those, how many are waiting for a job.
     pub idle: usize,
-    /// Jobs waiting for a worker.
-    pub queued: usize,
 }
 
 impl<T: Send + 'static> Pool<T> {
-    /// A pool with no threads yet, growing to `max_threads`, queueing at most
-    /// `max_queue` items when every thread is busy, running `work` on each.
-    pub fn new(
-        max_threads: usize,
-        max_queue: usize,
-        stack_bytes: usize,
-        work: impl Fn(T) + Send + Sync + 'static,
-    ) -> Pool<T> {
-        Pool {
-            shared: Arc::new(Shared {
-                work: Box::new(work),
-                state: Mutex::new(State {
-                    queue: VecDeque::new(),
-                    threads: 0,
-                    idle: 0,
-                    closed: false,
-                    handles: Vec::new(),
-                }),
-                work_ready: Condvar::new(),
-                max_threads: max_threads.max(1),
-                max_queue,
-                stack_bytes,
-            }),
-        }
-    }
-
-    /// Runs the work function on `job` in a worker, starting one if none is
-    /// idle and the cap allows.
+    /// A pool growing to `max_threads`, running `work` on each job from
+    /// `jobs`. It starts one worker at once, so that jobs are watched for.
     ///
     /// # Errors
     ///
-    /// Gives the job back when the pool is at its cap and the queue is full,
-    /// or the pool is shutting down.
-    pub fn execute(&self, job: T) -> Result<(), T> {
-        let mut state = self.shared.lock();
-        if state.closed {
-            return Err(job);
-        }
-        let waiting_for_worker = state.queue.len() + 1;
-        if state.idle < waiting_for_worker && state.threads < self.shared.max_threads {
-            if self.spawn_worker(&mut state).is_err() && state.threads == 0 {
-                return Err(job);
-            }
-        } else if state.idle < waiting_for_worker && state.queue.len() >= self.shared.max_queue {
-            return Err(job);
-        }
-        state.queue.push_back(job);
-        drop(state);
-        self.shared.work_ready.notify_one();
-        Ok(())
+    /// If the first worker thread cannot be started.
+    pub fn new(
+        max_threads: usize,
+        stack_bytes: usize,
+        jobs: Arc<dyn Jobs<T>>,
+        work: impl Fn(T) + Send + Sync + 'static,
+    ) -> std::io::Result<Pool<T>> {
+        let pool = Pool {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    threads: 0,
+                    idle: 0,
+                    handles: Vec::new(),
+                }),
+                jobs,
+                work: Box::new(work),
+                max_threads: max_threads.max(1),
+                stack_bytes,
+            }),
+        };
+        spawn_worker(&pool.shared, &mut pool.shared.lock())?;
+        Ok(pool)
     }
 
     /// Current counters.
@@ -125,89 +105,79 @@ impl<T: Send + 'static> Pool<T> {
         PoolStats {
             threads: state.threads,
             idle: state.idle,
-            queued: state.queue.len(),
         }
-    }
-
-    /// Takes out of the queue every job for which `pick` says so (in the
-    /// server: connections that waited too long, to be refused).
-    pub fn take_where(&self, pick: impl Fn(&T) -> bool) -> Vec<T> {
-        let mut state = self.shared.lock();
-        // Usually nothing is picked: look before rebuilding the queue.
-        if !state.queue.iter().any(&pick) {
-            return Vec::new();
-        }
-        let (taken, kept): (VecDeque<T>, VecDeque<T>) = std::mem::take(&mut state.queue)
-            .into_iter()
-            .partition(|job| pick(job));
-        state.queue = kept;
-        taken.into()
     }
 
     /// Whether every worker the cap allows exists and is busy: a new job
-    /// would have to queue.
+    /// would have to wait.
     pub fn is_saturated(&self) -> bool {
         let state = self.shared.lock();
-        state.threads >= self.shared.max_threads && state.idle <= state.queue.len()
-    }
-
-    fn spawn_worker(&self, state: &mut State<T>) -> std::io::Result<()> {
-        // Forget handles of workers that already retired.
-        state.handles.retain(|h| !h.is_finished());
-        let shared = Arc::clone(&self.shared);
-        let handle = thread::Builder::new()
-            .name("http-worker".into())
-            .stack_size(self.shared.stack_bytes)
-            .spawn(move || worker_loop(&shared))?;
-        state.threads += 1;
-        state.handles.push(handle);
-        Ok(())
+        state.threads >= self.shared.max_threads && state.idle == 0
     }
 }
 
-fn worker_loop<T>(shared: &Shared<T>) {
-    let mut state = shared.lock();
+fn spawn_worker<T: Send + 'static>(
+    shared: &Arc<Shared<T>>,
+    state: &mut State,
+) -> std::io::Result<()> {
+    // Forget handles of workers that already retired.
+    state.handles.retain(|h| !h.is_finished());
+    let for_worker = Arc::clone(shared);
+    let handle = thread::Builder::new()
+        .name("http-worker".into())
+        .stack_size(shared.stack_bytes)
+        .spawn(move || worker_loop(&for_worker))?;
+    state.threads += 1;
+    // Counted idle from the start, so that two jobs taken at once do not
+    // both start a thread for the same gap.
+    state.idle += 1;
+    state.handles.push(handle);
+    Ok(())
+}
+
+fn worker_loop<T: Send + 'static>(shared: &Arc<Shared<T>>) {
     loop {
-        if let Some(job) = state.queue.pop_front() {
-            // Never hold the lock while a job runs: other workers and the
-            // accept loop need it.
-            drop(state);
-            // The job is the server's connection loop, which already turns a
-            // handler panic into a 500; this catch keeps the worker alive if
-            // anything else in it panics.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| (shared.work)(job)));
-            state = shared.lock();
+        let job = shared.jobs.next(IDLE_RETIRE);
+        let mut state = shared.lock();
+        let Some(job) = job else {
+            // Nothing came: retire, but never leave the pool without a
+            // worker watching for jobs.
+            if shared.jobs.is_closed() || state.threads > 1 {
+                state.idle -= 1;
+                state.threads -= 1;
+                return;
+            }
             continue;
-        }
-        if state.closed {
-            break;
-        }
-        state.idle += 1;
-        let (next, timeout) = shared
-            .work_ready
-            .wait_timeout(state, IDLE_RETIRE)
-            .unwrap_or_else(PoisonError::into_inner);
-        state = next;
+        };
         state.idle -= 1;
-        if timeout.timed_out() && state.queue.is_empty() {
-            break;
+        if state.idle == 0 && state.threads < shared.max_threads {
+            // If this fails, the workers there are will have to do.
+            let _ = spawn_worker(shared, &mut state);
         }
+        // Never hold the lock while a job runs: other workers need it.
+        drop(state);
+        // The job is the server's connection work, which already turns a
+        // handler panic into a 500; this catch keeps the worker alive if
+        // anything else in it panics.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| (shared.work)(job)));
+        shared.lock().idle += 1;
     }
-    state.threads -= 1;
 }
 
 impl<T: Send + 'static> Drop for Pool<T> {
-    /// Closes the queue, lets queued jobs run, and joins every worker.
+    /// Closes the job source and joins every worker.
     fn drop(&mut self) {
-        let handles = {
-            let mut state = self.shared.lock();
-            state.closed = true;
-            std::mem::take(&mut state.handles)
-        };
-        self.shared.work_ready.notify_all();
+        self.shared.jobs.close();
+        let handles = std::mem::take(&mut self.shared.lock().handles);
         for handle in handles {
             // A worker's own panics are caught inside it; a join error here
             // would mean the catch itself failed, and there is nothing to do.
+            let _ = handle.join();
+        }
+        // Workers started while joining (a last job was taken) are joined
+        // too; once closed, the source starts no more jobs.
+        let late = std::mem::take(&mut self.shared.lock().handles);
+        for handle in late {
             let _ = handle.join();
         }
     }
@@ -216,58 +186,96 @@ impl<T: Send + 'static> Drop for Pool<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
     use std::sync::mpsc;
+    use std::sync::Condvar;
 
     type Task = Box<dyn FnOnce() + Send>;
+
+    /// A plain queue as the job source.
+    #[derive(Default)]
+    struct Queue {
+        tasks: Mutex<(VecDeque<Task>, bool)>,
+        ready: Condvar,
+    }
+
+    impl Queue {
+        fn push(&self, task: Task) {
+            self.tasks.lock().unwrap().0.push_back(task);
+            self.ready.notify_one();
+        }
+    }
+
+    impl Jobs<Task> for Queue {
+        fn next(&self, timeout: Duration) -> Option<Task> {
+            let mut tasks = self.tasks.lock().unwrap();
+            loop {
+                if let Some(task) = tasks.0.pop_front() {
+                    return Some(task);
+                }
+                if tasks.1 {
+                    return None;
+                }
+                let (next, waited) = self.ready.wait_timeout(tasks, timeout).unwrap();
+                tasks = next;
+                if waited.timed_out() {
+                    return tasks.0.pop_front();
+                }
+            }
+        }
+
+        fn is_closed(&self) -> bool {
+            self.tasks.lock().unwrap().1
+        }
+
+        fn close(&self) {
+            self.tasks.lock().unwrap().1 = true;
+            self.ready.notify_all();
+        }
+    }
 
     fn run_task(task: Task) {
         task()
     }
 
     #[test]
-    fn grows_to_run_blocking_jobs_side_by_side() {
-        let pool: Pool<Task> = Pool::new(16, 0, 64 * 1024, run_task);
+    fn grows_to_run_blocking_jobs_side_by_side_up_to_the_cap() {
+        let queue = Arc::new(Queue::default());
+        let pool: Pool<Task> = Pool::new(8, 64 * 1024, queue.clone(), run_task).unwrap();
         let (started_tx, started_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let release_rx = Arc::new(Mutex::new(release_rx));
-        for _ in 0..8 {
+        for _ in 0..12 {
             let started_tx = started_tx.clone();
             let release_rx = Arc::clone(&release_rx);
-            let task: Task = Box::new(move || {
+            queue.push(Box::new(move || {
                 started_tx.send(()).unwrap();
                 let _ = release_rx.lock().unwrap().recv();
-            });
-            assert!(pool.execute(task).is_ok());
+            }));
         }
-        // All eight block at once, which a pool of fewer threads could not do.
+        // Eight block at once, which a pool of fewer threads could not do;
+        // the cap keeps the other four waiting.
         for _ in 0..8 {
             started_rx.recv_timeout(Duration::from_secs(30)).unwrap();
         }
         assert_eq!(pool.stats().threads, 8);
-        for _ in 0..8 {
+        assert!(pool.is_saturated());
+        for _ in 0..12 {
             release_tx.send(()).unwrap();
+        }
+        for _ in 0..4 {
+            started_rx.recv_timeout(Duration::from_secs(30)).unwrap();
         }
     }
 
     #[test]
-    fn refuses_past_cap_and_queue_and_survives_panics() {
-        let pool: Pool<Task> = Pool::new(1, 1, 64 * 1024, run_task);
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let (started_tx, started_rx) = mpsc::channel();
-        let first: Task = Box::new(move || {
-            started_tx.send(()).unwrap();
-            let _ = release_rx.recv();
-            panic!("job panics after release");
-        });
-        assert!(pool.execute(first).is_ok());
-        started_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    fn a_panicking_job_costs_only_itself() {
+        let queue = Arc::new(Queue::default());
+        let _pool: Pool<Task> = Pool::new(1, 64 * 1024, queue.clone(), run_task).unwrap();
+        queue.push(Box::new(|| panic!("job panics")));
         let (done_tx, done_rx) = mpsc::channel();
-        let second: Task = Box::new(move || done_tx.send(()).unwrap());
-        assert!(pool.execute(second).is_ok(), "the queue takes one");
-        let third: Task = Box::new(|| {});
-        assert!(pool.execute(third).is_err(), "cap and queue are full");
-        release_tx.send(()).unwrap();
-        // The queued job still runs on the worker whose first job panicked.
+        queue.push(Box::new(move || done_tx.send(()).unwrap()));
+        // The next job still runs on the only worker, whose job panicked.
         done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
     }
 }
