@@ -256,10 +256,13 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
     while !done.load(Ordering::SeqCst) {
         // Unparked when the server stops, so stopping does not wait for it.
         std::thread::park_timeout(LOOK);
-        if !pool.is_saturated() && shared.poller.waiting_events() == 0 {
+        let saturated = pool.is_saturated();
+        if !saturated && shared.poller.waiting_events() == 0 {
             continue;
         }
-        shared.poller.look_without_waiting();
+        if saturated {
+            shared.poller.look_without_waiting();
+        }
         let queue_wait = shared.config.timeouts.queue_wait;
         // Events no worker can take soon: expiries and lingering closes cost
         // no worker, so they are done here; stale requests are refused.
@@ -270,7 +273,8 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
                 Waiting::Linger { .. } => true,
                 Waiting::Idle | Waiting::Head => {
                     waiting += 1;
-                    since.elapsed() > queue_wait || waiting > shared.config.max_queued
+                    since.elapsed() > queue_wait
+                        || (saturated && waiting > shared.config.max_queued)
                 }
             },
         });

@@ -31,12 +31,16 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, Read, Write};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The token of the wake-up socket.
 const WAKE: Token = u64::MAX;
+
+/// How long found events may wait with no worker taking any before the
+/// leader takes one itself (and the lead passes to another thread).
+pub const HANDOFF: Duration = Duration::from_millis(1);
 
 enum Backend {
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -76,10 +80,24 @@ pub struct Poller<T> {
     backend: Backend,
     state: Mutex<State<T>>,
     /// Found by a leader, not yet taken by a worker.
-    events: Mutex<VecDeque<Event<T>>>,
-    /// Held by the one thread waiting on the system (the leader), with the
-    /// buffers it waits with; followers wait to take it.
-    leader: Mutex<Found>,
+    events: Mutex<Events<T>>,
+    /// Held by the one thread waiting on the system (the leader), or by the
+    /// one watching busy workers for a stall; the others wait to take it.
+    leader: Mutex<Lead>,
+    /// Where idle workers wait while every core has a busy worker.
+    room: Condvar,
+    /// Buffers for looking without waiting (`epoll` only).
+    peek: Mutex<Found>,
+    /// Whether busy workers look for events themselves between jobs: with
+    /// `epoll`, a look costs one system call for many events. A `poll(2)`
+    /// look walks every parked socket, so there a leader always waits.
+    peeks: bool,
+    /// Workers that took an event and are not done with it.
+    busy: AtomicUsize,
+    /// Threads leading, watching or waiting to.
+    queued_for_lead: AtomicUsize,
+    /// How many threads can run at once here.
+    cores: usize,
     closed: AtomicBool,
     wake_rx: UnixStream,
     wake_tx: UnixStream,
@@ -100,7 +118,24 @@ pub enum Event<T> {
     Expired(T),
 }
 
-/// The leader's reusable buffers, so that waiting allocates nothing.
+/// Events found and not yet taken.
+struct Events<T> {
+    list: VecDeque<Event<T>>,
+    /// When a worker last took one: while they keep taking, the workers
+    /// that are busy are making progress.
+    last_taken: Instant,
+}
+
+/// What the lead mutex guards.
+#[derive(Default)]
+struct Lead {
+    found: Found,
+    /// Whether a thread is already watching the busy workers for a stall
+    /// (the others then wait without a timeout).
+    watching: bool,
+}
+
+/// A waiter's reusable buffers, so that waiting allocates nothing.
 #[derive(Default)]
 struct Found {
     tokens: Vec<Token>,
@@ -168,6 +203,7 @@ impl<T> Poller<T> {
         let (wake_rx, wake_tx) = UnixStream::pair()?;
         wake_rx.set_nonblocking(true)?;
         wake_tx.set_nonblocking(true)?;
+        let peeks = !matches!(backend, Backend::Poll);
         let poller = Poller {
             backend,
             state: Mutex::new(State {
@@ -177,8 +213,17 @@ impl<T> Poller<T> {
                 timers: BinaryHeap::new(),
                 sleeping_until: None,
             }),
-            events: Mutex::new(VecDeque::new()),
-            leader: Mutex::new(Found::default()),
+            events: Mutex::new(Events {
+                list: VecDeque::new(),
+                last_taken: Instant::now(),
+            }),
+            leader: Mutex::new(Lead::default()),
+            room: Condvar::new(),
+            peek: Mutex::new(Found::default()),
+            peeks,
+            busy: AtomicUsize::new(0),
+            queued_for_lead: AtomicUsize::new(0),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             closed: AtomicBool::new(false),
             wake_rx,
             wake_tx,
@@ -265,47 +310,126 @@ impl<T> Poller<T> {
         self.len() == 0
     }
 
-    /// The next event for an idle worker, waiting at most `timeout`: one
-    /// already found, or one this thread finds as the leader. `None` if
-    /// nothing came in time, or the poller is closed.
+    /// The next event for an idle worker, waiting at most `timeout`. `None`
+    /// if nothing came in time, or the poller is closed.
+    ///
+    /// The aim is as few runnable threads as there are cores, and as few
+    /// wake-ups as possible. A worker that has just finished a job takes
+    /// the oldest event already found, or looks for ready sockets without
+    /// waiting (one system call finds many): under load, busy workers go
+    /// from one event to the next without sleeping, as an event loop does.
+    /// A worker with nothing to do joins the lead section. There, while
+    /// every core has a busy worker that keeps taking events, one thread
+    /// watches (it checks every [`HANDOFF`] that they still take events) and
+    /// the others sleep: waiting on the system then would only wake a
+    /// thread for each event, to find the cores taken. If the busy workers
+    /// stall (handlers blocked on slow clients or disks) or a core is free,
+    /// a thread leads: it waits on the system and takes what it finds.
     pub fn next(&self, timeout: Duration) -> Option<Event<T>> {
+        if let Some(event) = self.pop_event() {
+            return Some(self.taken(event));
+        }
+        if self.peeks && self.look_now() {
+            if let Some(event) = self.pop_event() {
+                return Some(self.taken(event));
+            }
+        }
         let give_up = Instant::now() + timeout;
+        let _in_section = Queued::join(&self.queued_for_lead);
+        let mut lead = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if self.is_closed() {
                 return None;
             }
-            if let Some(event) = self.pop_event() {
-                return Some(event);
+            let now = Instant::now();
+            if self.may_take(now) {
+                if let Some(event) = self.pop_event() {
+                    // Leaving the section: someone else should take it on.
+                    self.room.notify_one();
+                    return Some(self.taken(event));
+                }
             }
-            if Instant::now() >= give_up {
+            if now >= give_up {
                 return None;
             }
-            let mut found = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
-            // While this thread waited to lead, the last leader may have
-            // found more than it could take.
-            if self.is_closed() {
-                return None;
+            if self.peeks && !self.may_take(now) {
+                lead = self.watch(lead, give_up - now);
+                continue;
             }
-            if let Some(event) = self.pop_event() {
-                return Some(event);
-            }
-            if let Err(e) = self.lead(&mut found, give_up) {
+            if let Err(e) = self.look(&mut lead.found, give_up, true) {
                 // Not expected (the descriptors are ours); do not spin on it.
-                drop(found);
                 eprintln!("http-from-scratch: poller: {e}");
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
     }
 
+    /// Sleeps in the lead section while the cores are busy: for [`HANDOFF`]
+    /// if this thread is the one watching, else until woken.
+    fn watch<'g>(&self, mut lead: MutexGuard<'g, Lead>, left: Duration) -> MutexGuard<'g, Lead> {
+        if lead.watching {
+            let (lead, _) = self
+                .room
+                .wait_timeout(lead, left)
+                .unwrap_or_else(PoisonError::into_inner);
+            return lead;
+        }
+        lead.watching = true;
+        let (mut lead, _) = self
+            .room
+            .wait_timeout(lead, HANDOFF.min(left))
+            .unwrap_or_else(PoisonError::into_inner);
+        lead.watching = false;
+        lead
+    }
+
+    /// Whether a thread in the lead section may take an event: a core has
+    /// no busy worker, or the busy ones have stopped taking events for
+    /// [`HANDOFF`].
+    fn may_take(&self, now: Instant) -> bool {
+        if self.busy.load(Ordering::Relaxed) < self.cores {
+            return true;
+        }
+        let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        now >= events.last_taken + HANDOFF
+    }
+
+    /// Whether no thread is leading, watching or queued for the lead: then
+    /// nobody would notice the next event, and the pool should add a worker.
+    pub fn unwatched(&self) -> bool {
+        self.queued_for_lead.load(Ordering::SeqCst) == 0
+    }
+
+    /// A worker is done with the event it took.
+    pub fn finished(&self) {
+        self.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn taken(&self, event: Event<T>) -> Event<T> {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        event
+    }
+
+    /// Looks for ready sockets and passed deadlines without waiting, if no
+    /// other thread is looking this instant. Returns whether it found any.
+    fn look_now(&self) -> bool {
+        let Ok(mut found) = self.peek.try_lock() else {
+            return false;
+        };
+        if self.look(&mut found, Instant::now(), false).is_err() {
+            return false;
+        }
+        self.waiting_events() > 0
+    }
+
     /// Looks for ready and expired items without waiting, if no thread is
     /// leading now (every worker is busy): so that deadlines and the queue
     /// wait are kept while the pool is saturated. Returns whether it looked.
     pub fn look_without_waiting(&self) -> bool {
-        let Ok(mut found) = self.leader.try_lock() else {
+        let Ok(mut lead) = self.leader.try_lock() else {
             return false;
         };
-        if let Err(e) = self.lead(&mut found, Instant::now()) {
+        if let Err(e) = self.look(&mut lead.found, Instant::now(), false) {
             eprintln!("http-from-scratch: poller: {e}");
         }
         true
@@ -315,25 +439,26 @@ impl<T> Poller<T> {
     pub fn take_events_where(&self, mut pick: impl FnMut(&Event<T>) -> bool) -> Vec<Event<T>> {
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         // Usually nothing is picked: look before rebuilding the list.
-        if !events.iter().any(&mut pick) {
+        if !events.list.iter().any(&mut pick) {
             return Vec::new();
         }
         let mut taken = Vec::new();
-        let mut kept = VecDeque::with_capacity(events.len());
-        for event in events.drain(..) {
+        let mut kept = VecDeque::with_capacity(events.list.len());
+        for event in events.list.drain(..) {
             if pick(&event) {
                 taken.push(event);
             } else {
                 kept.push_back(event);
             }
         }
-        *events = kept;
+        events.list = kept;
         taken
     }
 
     /// Number of events found and not yet taken.
     pub fn waiting_events(&self) -> usize {
-        self.events.lock().unwrap_or_else(PoisonError::into_inner).len()
+        let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        events.list.len()
     }
 
     /// Whether [`Poller::close`] was called.
@@ -344,26 +469,35 @@ impl<T> Poller<T> {
     /// Makes every [`Poller::next`], now and later, return `None`.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        // The leader returns from the system; then, holding the lead (so
+        // that no thread is between its check and its sleep), wake every
+        // thread sleeping in the lead section.
         self.wake();
+        let _lead = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
+        self.room.notify_all();
     }
 
     fn pop_event(&self) -> Option<Event<T>> {
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        let event = events.list.pop_front()?;
+        events.last_taken = Instant::now();
+        Some(event)
     }
 
     /// Waits on the system until `until` at most (or the nearest deadline,
-    /// or a wake-up), then moves what it found onto the event list.
-    fn lead(&self, found: &mut Found, until: Instant) -> io::Result<()> {
+    /// or a wake-up), then moves what it found onto the event list. Only
+    /// the leader (`leading`) waits for long, and says until when, so that
+    /// a park with an earlier deadline can wake it.
+    fn look(&self, found: &mut Found, until: Instant, leading: bool) -> io::Result<()> {
         found.tokens.clear();
         let now = Instant::now();
         let wake_at = {
             let mut state = self.lock();
             let next = state.timers.peek().map(|Reverse((at, _))| *at);
             let wake_at = next.map_or(until, |at| at.min(until));
-            state.sleeping_until = Some(wake_at);
+            if leading {
+                state.sleeping_until = Some(wake_at);
+            }
             if matches!(self.backend, Backend::Poll) {
                 list_poll_fds(&state, found, self.wake_rx.as_raw_fd());
             }
@@ -376,7 +510,9 @@ impl<T> Poller<T> {
             Backend::Poll => wait_poll(found, timeout),
         };
         let mut state = self.lock();
-        state.sleeping_until = None;
+        if leading {
+            state.sleeping_until = None;
+        }
         waited?;
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
@@ -386,7 +522,7 @@ impl<T> Poller<T> {
                 continue;
             }
             if let Some(parked) = state.take(token) {
-                events.push_back(Event::Ready {
+                events.list.push_back(Event::Ready {
                     item: parked.item,
                     since: now,
                 });
@@ -404,7 +540,7 @@ impl<T> Poller<T> {
             });
             if current {
                 if let Some(parked) = state.take(token) {
-                    events.push_back(Event::Expired(parked.item));
+                    events.list.push_back(Event::Expired(parked.item));
                 }
             }
         }
@@ -497,6 +633,32 @@ impl<T: Send> crate::server::pool::Jobs<Event<T>> for Poller<T> {
 
     fn close(&self) {
         Poller::close(self);
+    }
+
+    fn finished(&self) {
+        Poller::finished(self);
+    }
+
+    /// Busy workers also take events between jobs, so an idle count says
+    /// little; what matters is whether anyone waits for the lead.
+    fn wants_worker(&self, _none_idle: bool) -> bool {
+        Poller::unwatched(self)
+    }
+}
+
+/// Counts a thread in the lead section for as long as it is there.
+struct Queued<'c>(&'c AtomicUsize);
+
+impl<'c> Queued<'c> {
+    fn join(count: &'c AtomicUsize) -> Queued<'c> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Queued(count)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

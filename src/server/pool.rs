@@ -30,6 +30,15 @@ pub trait Jobs<T>: Send + Sync {
     fn is_closed(&self) -> bool;
     /// Closes the source and wakes every worker waiting on it.
     fn close(&self);
+    /// A job it gave is done (the worker asks for the next one now).
+    fn finished(&self) {}
+    /// Whether the pool should start another worker (if the cap allows),
+    /// now that one has taken a job and `none_idle` says whether any other
+    /// is still waiting in `next`. By default, exactly then: a source that
+    /// lets busy workers take jobs between jobs knows better.
+    fn wants_worker(&self, none_idle: bool) -> bool {
+        none_idle
+    }
 }
 
 struct State {
@@ -150,7 +159,8 @@ fn worker_loop<T: Send + 'static>(shared: &Arc<Shared<T>>) {
             continue;
         };
         state.idle -= 1;
-        if state.idle == 0 && state.threads < shared.max_threads {
+        let wanted = shared.jobs.wants_worker(state.idle == 0);
+        if wanted && state.threads < shared.max_threads {
             // If this fails, the workers there are will have to do.
             let _ = spawn_worker(shared, &mut state);
         }
@@ -160,6 +170,7 @@ fn worker_loop<T: Send + 'static>(shared: &Arc<Shared<T>>) {
         // handler panic into a 500; this catch keeps the worker alive if
         // anything else in it panics.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| (shared.work)(job)));
+        shared.jobs.finished();
         shared.lock().idle += 1;
     }
 }
