@@ -65,6 +65,10 @@ pub struct Timeouts {
     /// worker when the pool is at its cap. Past it: 503 with Retry-After,
     /// and close.
     pub queue_wait: Duration,
+    /// Bytes per second a response body must average once sending it has
+    /// taken longer than `write`; a slower client is closed. (Waiting on a
+    /// slow client costs no worker, but it holds a descriptor and a file.)
+    pub min_send_rate: u64,
     /// Keep-alive timeout used instead of `keep_alive` while three quarters
     /// of `max_connections` are open, so idle clients make way for new ones.
     pub keep_alive_under_pressure: Duration,
@@ -79,6 +83,7 @@ impl Default for Timeouts {
             write: Duration::from_secs(30),
             drain: Duration::from_secs(10),
             queue_wait: Duration::from_secs(2),
+            min_send_rate: 1024,
             keep_alive_under_pressure: Duration::from_secs(1),
         }
     }

@@ -51,6 +51,7 @@ pub mod config;
 pub mod files;
 pub mod http;
 pub mod log;
+pub mod outgoing;
 pub mod request;
 pub mod response;
 pub mod router;

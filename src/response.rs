@@ -3,7 +3,7 @@
 //!
 //! Handlers describe *what* to send: a status, their own header fields, and a
 //! body (bytes, part of a file, or any reader). The writer owns *how*
-//! (habit 7): it writes the status line, `Date`, `Server`, the framing
+//! it writes the status line, `Date`, `Server`, the framing
 //! (`Content-Length` or chunked), `Connection`, and drops the body for HEAD
 //! and for statuses that cannot have one. A handler therefore cannot frame a
 //! response wrongly or inject a header: names and values are checked when
@@ -13,6 +13,7 @@ use crate::http::date;
 use crate::http::headers::{is_field_value_byte, is_token};
 use crate::http::status::Status;
 use crate::http::version::Version;
+use crate::outgoing::Outgoing;
 use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
@@ -367,6 +368,33 @@ pub fn write_response<W: Write>(
     response: Response,
     ctx: WriteContext<'_>,
 ) -> io::Result<Written> {
+    write(out, scratch, response, ctx, false).map(|(written, _)| written)
+}
+
+/// Like [`write_response`], but a large body of a file or of bytes is not
+/// written: it is returned, for the connection to send without waiting (and
+/// to park while the client is slow to read). `Written::body_bytes` is then
+/// the length still to send.
+///
+/// # Errors
+///
+/// As [`write_response`].
+pub fn write_response_deferring_body<W: Write>(
+    out: &mut W,
+    scratch: &mut Vec<u8>,
+    response: Response,
+    ctx: WriteContext<'_>,
+) -> io::Result<(Written, Option<Outgoing>)> {
+    write(out, scratch, response, ctx, true)
+}
+
+fn write<W: Write>(
+    out: &mut W,
+    scratch: &mut Vec<u8>,
+    response: Response,
+    ctx: WriteContext<'_>,
+    defer_large_body: bool,
+) -> io::Result<(Written, Option<Outgoing>)> {
     let Response {
         status,
         headers,
@@ -386,6 +414,22 @@ pub fn write_response<W: Write>(
         let end = scratch.len() - 2;
         scratch.splice(end..end, lines.iter().copied());
     }
+    let written = |body_bytes| Written {
+        body_bytes,
+        keep_alive,
+    };
+    let body = if send_body && defer_large_body && is_large(&body) {
+        match Outgoing::new(body) {
+            Ok(outgoing) => {
+                out.write_all(scratch)?;
+                out.flush()?;
+                return Ok((written(outgoing.remaining()), Some(outgoing)));
+            }
+            Err(body) => body,
+        }
+    } else {
+        body
+    };
 
     let body_bytes = match body {
         _ if !send_body => {
@@ -429,10 +473,18 @@ pub fn write_response<W: Write>(
         }
     };
     out.flush()?;
-    Ok(Written {
-        body_bytes,
-        keep_alive,
-    })
+    Ok((written(body_bytes), None))
+}
+
+/// Whether the body is one the connection sends itself: a file or bytes
+/// larger than what travels with the head.
+fn is_large(body: &ResponseBody) -> bool {
+    match body {
+        ResponseBody::File { len, .. } => *len > INLINE_BODY_BYTES,
+        ResponseBody::Bytes(b) => b.len() as u64 > INLINE_BODY_BYTES,
+        ResponseBody::Shared(b) => b.len() as u64 > INLINE_BODY_BYTES,
+        ResponseBody::Empty | ResponseBody::Stream(_) | ResponseBody::Sized { .. } => false,
+    }
 }
 
 fn write_head(

@@ -26,7 +26,10 @@ use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::log::AccessRecord;
 use crate::request::{Body, Request};
-use crate::response::{write_response, Response, WriteContext, Written};
+use crate::outgoing::{Outgoing, Progress};
+use crate::response::{
+    write_response, write_response_deferring_body, Response, WriteContext, Written,
+};
 use crate::server::ServerShared;
 use crate::sys::{self, Interest};
 use std::io::{self, Write};
@@ -72,6 +75,9 @@ pub enum Waiting {
         /// When lingering ends, whatever the client does.
         until: Instant,
     },
+    /// A response body is half sent and the client is slow to read: wait
+    /// for room in the socket (the body waits in `Connection::sending`).
+    Write,
 }
 
 /// A connection's reusable buffers.
@@ -128,6 +134,8 @@ pub struct Connection {
     head_started: Option<Instant>,
     /// What it waits for when parked.
     waiting: Waiting,
+    /// A large response body still being sent.
+    sending: Option<Sending>,
     /// When it was last handed to the pool (the queue wait is measured
     /// from here).
     pub ready_at: Instant,
@@ -152,6 +160,50 @@ enum After {
     Close,
     /// Close, but the client may still be sending: linger first.
     Linger,
+    /// Send the large body in `sending`, then do as it says.
+    Send,
+}
+
+/// How far sending a large body got.
+enum Sent {
+    /// All sent; then this.
+    Done(After),
+    /// The client is slow: wait for room until this deadline.
+    Blocked(Instant),
+    /// The client is gone or too slow: close.
+    Failed,
+}
+
+/// A large response body being sent, with what is needed to finish the
+/// exchange when it is done: what comes after, and the access log line.
+struct Sending {
+    body: Outgoing,
+    /// What happens to the connection once it is sent.
+    after: After,
+    /// Body length, for the log and the minimum rate.
+    total: u64,
+    started: Instant,
+    /// Whether the socket was put in non-blocking mode for it.
+    nonblocking: bool,
+    /// A read buffer, where files are not sent by the kernel.
+    piece: Vec<u8>,
+    /// The request line and status, logged when the body is done.
+    method: Box<str>,
+    target: Box<str>,
+    version: &'static str,
+    status: u16,
+}
+
+impl Sending {
+    fn log(&self, shared: &ServerShared, peer: SocketAddr, body_bytes: u64) {
+        shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+        shared.logger.access(&AccessRecord {
+            peer: peer.ip(),
+            request_line: (&self.method, &self.target, self.version),
+            status: self.status,
+            bytes: body_bytes,
+        });
+    }
 }
 
 impl Connection {
@@ -173,6 +225,7 @@ impl Connection {
             read_timeout: None,
             head_started: None,
             waiting: Waiting::Idle,
+            sending: None,
             ready_at: Instant::now(),
         }
     }
@@ -191,6 +244,7 @@ impl Connection {
             read_timeout: None,
             head_started: None,
             waiting: Waiting::Idle,
+            sending: None,
             ready_at: Instant::now(),
         }
     }
@@ -219,7 +273,11 @@ impl Connection {
         }
         let shared = Arc::clone(&self.shared);
         shared.active.fetch_add(1, Ordering::Relaxed);
-        let next = self.serve_ready();
+        let next = if self.waiting == Waiting::Write {
+            self.continue_sending()
+        } else {
+            self.serve_ready()
+        };
         shared.active.fetch_sub(1, Ordering::Relaxed);
         self.finish(next);
     }
@@ -248,8 +306,10 @@ impl Connection {
                 self.log_refusal(Status::REQUEST_TIMEOUT);
                 self.finish(Next::Linger);
             }
-            // Idle at its keep-alive timeout, or done lingering: close.
+            // Idle at its keep-alive timeout, done lingering, or a client
+            // that took no response bytes for the write timeout: close.
             Waiting::Idle | Waiting::Linger { .. } => {}
+            Waiting::Write => self.abandon_sending(),
         }
     }
 
@@ -325,14 +385,19 @@ impl Connection {
         }
     }
 
-    /// Hands the connection to the poller until its socket is readable or
-    /// `deadline` passes.
+    /// Hands the connection to the poller until its socket is readable (or
+    /// writable, for a body being sent) or `deadline` passes.
     fn park(self: Box<Self>, deadline: Instant) {
         use std::os::unix::io::AsRawFd;
         let fd = self.stream.as_raw_fd();
+        let interest = if self.waiting == Waiting::Write {
+            Interest::Write
+        } else {
+            Interest::Read
+        };
         let shared = Arc::clone(&self.shared);
         // If the system will not watch it, the connection closes (dropped).
-        let _ = shared.poller.park(self, fd, Interest::Read, deadline);
+        let _ = shared.poller.park(self, fd, interest, deadline);
     }
 
     /// Serves every complete request the socket has, and says what next.
@@ -352,10 +417,17 @@ impl Connection {
             let started = *self.head_started.get_or_insert_with(Instant::now);
             if let Some(end) = find_head_end(&self.buffers.buf[..self.filled]) {
                 self.head_started = None;
-                match self.serve_one(end) {
-                    After::KeepAlive if !self.stopping() => continue,
-                    After::KeepAlive | After::Close => return self.close_after_flush(),
-                    After::Linger => return self.flushed(Next::Linger),
+                let after = match self.serve_one(end) {
+                    After::Send => match self.send_body() {
+                        Sent::Done(after) => after,
+                        Sent::Blocked(deadline) => return Next::Park(Waiting::Write, deadline),
+                        Sent::Failed => return Next::Close,
+                    },
+                    after => after,
+                };
+                match self.after_response(after) {
+                    Some(next) => return next,
+                    None => continue,
                 }
             }
             // No end yet: let the parser judge the prefix, so garbage and
@@ -394,6 +466,89 @@ impl Connection {
                 return Next::Linger;
             }
             return self.flushed(Next::Park(Waiting::Head, deadline));
+        }
+    }
+
+    /// Sends more of a parked body now that the socket has room; once it is
+    /// all sent, carries on with the connection.
+    fn continue_sending(&mut self) -> Next {
+        match self.send_body() {
+            Sent::Done(after) => match self.after_response(after) {
+                Some(next) => next,
+                None => self.serve_ready(),
+            },
+            Sent::Blocked(deadline) => Next::Park(Waiting::Write, deadline),
+            Sent::Failed => Next::Close,
+        }
+    }
+
+    /// What to do once a response is complete: `None` to go on to the next
+    /// request.
+    fn after_response(&mut self, after: After) -> Option<Next> {
+        match after {
+            After::KeepAlive if !self.stopping() => None,
+            After::KeepAlive | After::Close | After::Send => Some(self.close_after_flush()),
+            After::Linger => Some(self.flushed(Next::Linger)),
+        }
+    }
+
+    /// Sends what the socket takes of the body in `sending`, in
+    /// non-blocking mode (a file goes out with `sendfile`, which has no
+    /// per-call flag). A client that keeps the socket full for the write
+    /// timeout, or that reads slower than the minimum send rate once the
+    /// body has taken longer than that, is closed.
+    fn send_body(&mut self) -> Sent {
+        let timeouts = &self.shared.config.timeouts;
+        let Some(sending) = self.sending.as_mut() else {
+            return Sent::Failed;
+        };
+        if !sending.nonblocking {
+            if self.stream.set_nonblocking(true).is_err() {
+                self.abandon_sending();
+                return Sent::Failed;
+            }
+            sending.nonblocking = true;
+        }
+        match sending.body.send_now(&self.stream, &mut sending.piece) {
+            Ok(Progress::Done) => {
+                let after = sending.after;
+                let restored = self.stream.set_nonblocking(false);
+                self.finish_sending();
+                if restored.is_err() {
+                    return Sent::Failed;
+                }
+                Sent::Done(after)
+            }
+            Ok(Progress::Blocked) => {
+                let elapsed = sending.started.elapsed();
+                let sent = sending.total - sending.body.remaining();
+                let floor = timeouts.min_send_rate.saturating_mul(elapsed.as_secs());
+                if elapsed > timeouts.write && sent < floor {
+                    self.abandon_sending();
+                    return Sent::Failed;
+                }
+                Sent::Blocked(Instant::now() + timeouts.write)
+            }
+            Err(_) => {
+                self.abandon_sending();
+                Sent::Failed
+            }
+        }
+    }
+
+    /// The body is all sent: log the response.
+    fn finish_sending(&mut self) {
+        if let Some(sending) = self.sending.take() {
+            sending.log(&self.shared, self.peer, sending.total);
+        }
+    }
+
+    /// The body will not be sent in full: log what was, and drop the rest
+    /// (the connection closes, since its length was promised).
+    fn abandon_sending(&mut self) {
+        if let Some(sending) = self.sending.take() {
+            let sent = sending.total - sending.body.remaining();
+            sending.log(&self.shared, self.peer, sent);
         }
     }
 
@@ -546,6 +701,7 @@ impl Connection {
             && response.is_small()
             && (next_is_here || !self.pending.is_empty())
             && self.pending.len() < MAX_PENDING_BYTES;
+        let mut deferred = None;
         let written = if batch {
             let written = write_response(&mut self.pending, out, response, ctx);
             match written {
@@ -553,14 +709,30 @@ impl Connection {
                 other => other,
             }
         } else {
+            // A large file or byte body is not written here: it is sent
+            // without waiting, and parked while the client is slow.
             let flushed = flush(&self.stream, &mut self.pending);
             let mut writer: &TcpStream = &self.stream;
-            flushed.and_then(|()| write_response(&mut writer, out, response, ctx))
+            flushed
+                .and_then(|()| write_response_deferring_body(&mut writer, out, response, ctx))
+                .map(|(written, body)| {
+                    deferred = body;
+                    written
+                })
         };
-        log_request(&shared, self.peer, &head, status, written.as_ref().ok());
+        if deferred.is_none() {
+            log_request(&shared, self.peer, &head, status, written.as_ref().ok());
+        }
 
+        // Owned copies for the log line written when the body is done,
+        // taken before the buffer the head borrows from moves on.
+        let log_line = deferred.as_ref().map(|_| {
+            let (method, target): (Box<str>, Box<str>) =
+                (head.method_token.into(), head.target.into());
+            (method, target, head.version.as_str())
+        });
         let leftover = leftover.map(|(range, _)| range);
-        match (written, leftover) {
+        let after = match (written, leftover) {
             (Ok(written), Some(range)) => {
                 let (start, end) = (len + range.start, len + range.end);
                 buf.copy_within(start..end, 0);
@@ -575,7 +747,23 @@ impl Connection {
             (Err(_), _) => After::Close,
             // Part of a body is still unread.
             (Ok(_), None) => After::Linger,
-        }
+        };
+        let (Some(body), Some((method, target, version))) = (deferred, log_line) else {
+            return after;
+        };
+        self.sending = Some(Sending {
+            total: body.remaining(),
+            body,
+            after,
+            started: Instant::now(),
+            nonblocking: false,
+            piece: Vec::new(),
+            method,
+            target,
+            version,
+            status,
+        });
+        After::Send
     }
 
     /// Writes a plain error response; every protocol error closes, since

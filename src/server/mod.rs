@@ -224,7 +224,7 @@ fn work(event: Event<Box<Connection>>) {
             since,
         } => match connection.waiting() {
             Waiting::Linger { .. } => connection.continue_linger(),
-            Waiting::Idle | Waiting::Head => {
+            Waiting::Idle | Waiting::Head | Waiting::Write => {
                 connection.ready_at = since;
                 connection.resume();
             }
@@ -271,6 +271,8 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
             Event::Expired(_) => true,
             Event::Ready { item, since } => match item.waiting() {
                 Waiting::Linger { .. } => true,
+                // A response under way is never refused; it waits its turn.
+                Waiting::Write => false,
                 Waiting::Idle | Waiting::Head => {
                     waiting += 1;
                     since.elapsed() > queue_wait
@@ -284,6 +286,8 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
                 Event::Ready { item, .. } => match item.waiting() {
                     Waiting::Linger { .. } => item.continue_linger(),
                     Waiting::Idle | Waiting::Head => item.refuse(Status::SERVICE_UNAVAILABLE),
+                    // Not picked above: a response under way waits its turn.
+                    Waiting::Write => drop(item),
                 },
             }
         }

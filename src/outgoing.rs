@@ -1,0 +1,193 @@
+//! A response body on its way out without a thread waiting on it: what a
+//! connection still has to send of a large file or a large block of bytes,
+//! and how far it has got.
+//!
+//! The writer (`response.rs`) puts the head on the wire and hands large
+//! file and byte bodies over as an [`Outgoing`]. The connection sends as
+//! much as the socket takes at once ([`Outgoing::send_now`]); when the
+//! client reads slowly and the socket is full, the connection parks in the
+//! poller until there is room, with the offset kept here, and no worker
+//! waits for it. A file goes out with `sendfile(2)` where the system has it
+//! (the kernel copies from the page cache to the socket), else through a
+//! buffer read at the offset. This module knows nothing of connections or
+//! the poller.
+
+use crate::response::ResponseBody;
+use crate::sys;
+use std::borrow::Cow;
+use std::fs::File;
+use std::io;
+use std::net::TcpStream;
+use std::sync::Arc;
+
+/// Bytes read from a file per send where there is no `sendfile`.
+const PIECE: usize = 64 * 1024;
+
+/// A body still to send.
+pub enum Outgoing {
+    /// `remaining` bytes of `file` from `offset`.
+    File {
+        /// The open file.
+        file: File,
+        /// Where the next byte comes from.
+        offset: u64,
+        /// How many are left.
+        remaining: u64,
+    },
+    /// Bytes in memory, from `sent` on.
+    Bytes {
+        /// The whole body.
+        bytes: Cow<'static, [u8]>,
+        /// How many are already sent.
+        sent: usize,
+    },
+    /// Bytes shared with a cache, from `sent` on.
+    Shared {
+        /// The whole body.
+        bytes: Arc<[u8]>,
+        /// How many are already sent.
+        sent: usize,
+    },
+}
+
+/// How far [`Outgoing::send_now`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// All of it is sent.
+    Done,
+    /// The socket is full: wait until it has room, then send again.
+    Blocked,
+}
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Outgoing({} bytes left)", self.remaining())
+    }
+}
+
+impl Outgoing {
+    /// The body as an `Outgoing`, or back as it was if it is not a file or
+    /// bytes.
+    ///
+    /// # Errors
+    ///
+    /// Gives back a stream or reader body, which only a blocking writer can
+    /// send.
+    pub fn new(body: ResponseBody) -> Result<Outgoing, ResponseBody> {
+        match body {
+            ResponseBody::File { file, offset, len } => Ok(Outgoing::File {
+                file,
+                offset,
+                remaining: len,
+            }),
+            ResponseBody::Bytes(bytes) => Ok(Outgoing::Bytes { bytes, sent: 0 }),
+            ResponseBody::Shared(bytes) => Ok(Outgoing::Shared { bytes, sent: 0 }),
+            other => Err(other),
+        }
+    }
+
+    /// Bytes left to send.
+    pub fn remaining(&self) -> u64 {
+        match self {
+            Outgoing::File { remaining, .. } => *remaining,
+            Outgoing::Bytes { bytes, sent } => (bytes.len() - sent) as u64,
+            Outgoing::Shared { bytes, sent } => (bytes.len() - sent) as u64,
+        }
+    }
+
+    /// Sends what the socket takes now, without waiting (the socket must be
+    /// in non-blocking mode for a file sent with `sendfile`).
+    ///
+    /// # Errors
+    ///
+    /// The socket's error, or `UnexpectedEof` if the file shrank: its
+    /// length is already on the wire, so the connection must close.
+    pub fn send_now(&mut self, socket: &TcpStream, piece: &mut Vec<u8>) -> io::Result<Progress> {
+        loop {
+            if self.remaining() == 0 {
+                return Ok(Progress::Done);
+            }
+            let sent = match self {
+                Outgoing::File {
+                    file,
+                    offset,
+                    remaining,
+                } => send_file_now(socket, file, *offset, *remaining, piece),
+                Outgoing::Bytes { bytes, sent } => sys::send_now(socket, &bytes[*sent..]),
+                Outgoing::Shared { bytes, sent } => sys::send_now(socket, &bytes[*sent..]),
+            };
+            let n = match sent {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Progress::Blocked),
+                Err(e) => return Err(e),
+            };
+            match self {
+                Outgoing::File {
+                    offset, remaining, ..
+                } => {
+                    *offset += n as u64;
+                    *remaining -= n as u64;
+                }
+                Outgoing::Bytes { sent, .. } | Outgoing::Shared { sent, .. } => *sent += n,
+            }
+        }
+    }
+}
+
+/// Sends up to `len` bytes of `file` from `offset`. Zero bytes with some
+/// left means the file is shorter than when its length was sent.
+fn send_file_now(
+    socket: &TcpStream,
+    file: &File,
+    offset: u64,
+    len: u64,
+    piece: &mut Vec<u8>,
+) -> io::Result<usize> {
+    let n = match sys::send_file(socket, file, offset, len) {
+        Some(result) => result?,
+        None => send_piece_now(socket, file, offset, len, piece)?,
+    };
+    if n == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "file shrank while being sent",
+        ));
+    }
+    Ok(n)
+}
+
+/// Without `sendfile`: read a piece at `offset`, send what the socket
+/// takes. What it does not take is read again next time (from the page
+/// cache), which keeps the only state the offset.
+fn send_piece_now(
+    socket: &TcpStream,
+    file: &File,
+    offset: u64,
+    len: u64,
+    piece: &mut Vec<u8>,
+) -> io::Result<usize> {
+    piece.resize(PIECE, 0);
+    let want = PIECE.min(usize::try_from(len).unwrap_or(PIECE));
+    let read = read_at(file, &mut piece[..want], offset)?;
+    if read == 0 {
+        return Ok(0);
+    }
+    sys::send_now(socket, &piece[..read])
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    loop {
+        match file.read_at(buf, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::windows::fs::FileExt;
+    file.seek_read(buf, offset)
+}
