@@ -688,7 +688,10 @@ pub mod poll {
 /// kernel (`sendfile(2)`), as far as the socket takes them now if it is in
 /// non-blocking mode. `None` where the system has no such call (the caller
 /// then reads and sends itself).
-#[cfg(all(any(target_os = "linux", target_os = "android"), target_pointer_width = "64"))]
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    target_pointer_width = "64"
+))]
 pub fn send_file(
     socket: &std::net::TcpStream,
     file: &std::fs::File,
@@ -721,7 +724,10 @@ pub fn send_file(
 }
 
 /// No `sendfile` here.
-#[cfg(not(all(any(target_os = "linux", target_os = "android"), target_pointer_width = "64")))]
+#[cfg(not(all(
+    any(target_os = "linux", target_os = "android"),
+    target_pointer_width = "64"
+)))]
 pub fn send_file(
     _socket: &std::net::TcpStream,
     _file: &std::fs::File,

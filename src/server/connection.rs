@@ -25,8 +25,8 @@ use crate::http::parse::{parse_request, Parsed, RequestHead, TargetForm};
 use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::log::AccessRecord;
-use crate::request::{Body, Request};
 use crate::outgoing::{Outgoing, Progress};
+use crate::request::{Body, Request};
 use crate::response::{
     write_response, write_response_deferring_body, Response, WriteContext, Written,
 };
@@ -522,8 +522,8 @@ impl Connection {
             Ok(Progress::Blocked) => {
                 let elapsed = sending.started.elapsed();
                 let sent = sending.total - sending.body.remaining();
-                let floor = timeouts.min_send_rate.saturating_mul(elapsed.as_secs());
-                if elapsed > timeouts.write && sent < floor {
+                let floor = u128::from(timeouts.min_send_rate) * elapsed.as_millis() / 1000;
+                if elapsed > timeouts.write && u128::from(sent) < floor {
                     self.abandon_sending();
                     return Sent::Failed;
                 }

@@ -519,6 +519,11 @@ impl<T> Poller<T> {
         for &token in &found.tokens {
             if token == WAKE {
                 self.drain_wake_ups()?;
+                if !leading && state.sleeping_until.is_some() {
+                    // A look without waiting caught a wake-up meant for the
+                    // leader (a park with an earlier deadline): pass it on.
+                    self.wake();
+                }
                 continue;
             }
             if let Some(parked) = state.take(token) {

@@ -5,6 +5,8 @@ mod binary;
 mod examples;
 mod files;
 mod library;
+#[cfg(unix)]
+mod parking;
 mod pool;
 mod resilience;
 #[cfg(unix)]
