@@ -18,6 +18,7 @@ pub mod negotiate;
 pub mod open;
 pub mod path;
 pub mod range;
+pub mod shared_listing;
 
 use crate::http::date;
 use crate::http::headers::Fields;
@@ -31,6 +32,7 @@ use conditional::{Precondition, Validators};
 use negotiate::Coding;
 use open::{Location, OpenError, Opened, Root};
 use range::RangeOutcome;
+use shared_listing::{ListingKey, SharedListings};
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -100,6 +102,7 @@ pub struct FileServer {
     config: FilesConfig,
     root: Root,
     cache: Arc<FileCache>,
+    listings: Arc<SharedListings>,
 }
 
 /// The methods a file answers.
@@ -119,6 +122,7 @@ impl FileServer {
             root: Root::new(config.root.clone(), config.follow_symlinks),
             config,
             cache: Arc::new(FileCache::default()),
+            listings: Arc::new(SharedListings::default()),
         }
     }
 
@@ -213,19 +217,35 @@ impl FileServer {
         if !self.config.listing {
             return Response::error(Status::FORBIDDEN);
         }
-        let entries = listing::read_entries(&self.root, &dir, self.config.hidden);
-        let Ok(entries) = entries else {
+        let json = negotiate::prefers_json(request.fields());
+        // `path::clean` accepted the path, so it decodes.
+        let shown = crate::http::uri::percent_decode_str(request.path())
+            .unwrap_or_else(|| request.path().to_string());
+        let key = ListingKey {
+            dir: dir.location.clone(),
+            shown,
+            json,
+        };
+        let body = self.listings.get_or_render(key.clone(), &dir.metadata, || {
+            let entries = listing::read_entries(&self.root, &dir, self.config.hidden)?;
+            Ok(if json {
+                listing::render_json(&entries).into_bytes()
+            } else {
+                listing::render_html(&key.shown, &entries).into_bytes()
+            })
+        });
+        let Ok(body) = body else {
             return Response::error(Status::FORBIDDEN);
         };
-        let response = if negotiate::prefers_json(request.fields()) {
-            Response::json(Status::OK, listing::render_json(&entries))
+        let content_type = if json {
+            "application/json"
         } else {
-            // `path::clean` accepted the path, so it decodes.
-            let shown = crate::http::uri::percent_decode_str(request.path())
-                .unwrap_or_else(|| request.path().to_string());
-            Response::html(Status::OK, listing::render_html(&shown, &entries))
+            "text/html; charset=utf-8"
         };
-        response.with_header("Vary", "Accept")
+        Response::new(Status::OK)
+            .with_header("Content-Type", content_type)
+            .with_header("Vary", "Accept")
+            .with_body(ResponseBody::Shared(body))
     }
 
     /// Unknown paths: the SPA entry for HTML requests, else the custom 404

@@ -48,7 +48,7 @@ impl OpenError {
 }
 
 /// Where an opened file really is, links resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     /// Names under the root (no `.`, `..` or links among them).
     Inside(Vec<OsString>),

@@ -94,8 +94,6 @@ pub struct Poller<T> {
     peeks: bool,
     /// Workers that took an event and are not done with it.
     busy: AtomicUsize,
-    /// Threads leading, watching or waiting to.
-    queued_for_lead: AtomicUsize,
     /// How many threads can run at once here.
     cores: usize,
     closed: AtomicBool,
@@ -222,7 +220,6 @@ impl<T> Poller<T> {
             peek: Mutex::new(Found::default()),
             peeks,
             busy: AtomicUsize::new(0),
-            queued_for_lead: AtomicUsize::new(0),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             closed: AtomicBool::new(false),
             wake_rx,
@@ -335,7 +332,6 @@ impl<T> Poller<T> {
             }
         }
         let give_up = Instant::now() + timeout;
-        let _in_section = Queued::join(&self.queued_for_lead);
         let mut lead = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if self.is_closed() {
@@ -392,12 +388,6 @@ impl<T> Poller<T> {
         }
         let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         now >= events.last_taken + HANDOFF
-    }
-
-    /// Whether no thread is leading, watching or queued for the lead: then
-    /// nobody would notice the next event, and the pool should add a worker.
-    pub fn unwatched(&self) -> bool {
-        self.queued_for_lead.load(Ordering::SeqCst) == 0
     }
 
     /// A worker is done with the event it took.
@@ -642,28 +632,6 @@ impl<T: Send> crate::server::pool::Jobs<Event<T>> for Poller<T> {
 
     fn finished(&self) {
         Poller::finished(self);
-    }
-
-    /// Busy workers also take events between jobs, so an idle count says
-    /// little; what matters is whether anyone waits for the lead.
-    fn wants_worker(&self, _none_idle: bool) -> bool {
-        Poller::unwatched(self)
-    }
-}
-
-/// Counts a thread in the lead section for as long as it is there.
-struct Queued<'c>(&'c AtomicUsize);
-
-impl<'c> Queued<'c> {
-    fn join(count: &'c AtomicUsize) -> Queued<'c> {
-        count.fetch_add(1, Ordering::SeqCst);
-        Queued(count)
-    }
-}
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

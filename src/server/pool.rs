@@ -32,13 +32,6 @@ pub trait Jobs<T>: Send + Sync {
     fn close(&self);
     /// A job it gave is done (the worker asks for the next one now).
     fn finished(&self) {}
-    /// Whether the pool should start another worker (if the cap allows),
-    /// now that one has taken a job and `none_idle` says whether any other
-    /// is still waiting in `next`. By default, exactly then: a source that
-    /// lets busy workers take jobs between jobs knows better.
-    fn wants_worker(&self, none_idle: bool) -> bool {
-        none_idle
-    }
 }
 
 struct State {
@@ -159,8 +152,7 @@ fn worker_loop<T: Send + 'static>(shared: &Arc<Shared<T>>) {
             continue;
         };
         state.idle -= 1;
-        let wanted = shared.jobs.wants_worker(state.idle == 0);
-        if wanted && state.threads < shared.max_threads {
+        if state.idle == 0 && state.threads < shared.max_threads {
             // If this fails, the workers there are will have to do.
             let _ = spawn_worker(shared, &mut state);
         }
