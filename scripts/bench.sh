@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 OURS_PORT=$(free_port)
-taskset -c 0 "$OURS" --port "$OURS_PORT" --quiet --threads 1024 "$ROOT" >/dev/null &
+taskset -c 0 "$OURS" --port "$OURS_PORT" --quiet "$ROOT" >/dev/null &
 PIDS+=($!)
 
 NGINX_PORT=$(free_port)

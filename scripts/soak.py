@@ -8,11 +8,12 @@ reads the server's resident memory from /proc. Prints one line per N.
 
     cargo build --release
     python3 scripts/soak.py                 # N = 1000 and 10000
-    python3 scripts/soak.py --n 2000 --threads 4000
+    python3 scripts/soak.py --n 2000
 
-Holding N idle connections needs N worker threads (one per connection), so
-the server is started with --threads above N, and this process raises its
-own open-file limit to make room for N client sockets.
+The server runs with its default flags: idle connections park in its poller
+and hold no thread. This process raises its own open-file limit to make
+room for N client sockets. The memory per idle connection is the server's
+RSS with N held, less its RSS before any was opened, over N.
 """
 import argparse
 import os
@@ -39,6 +40,14 @@ def rss_mb(pid):
     return float("nan")
 
 
+def server_threads(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
 def one_request(port, timeout=10):
     conn = socket.create_connection(("127.0.0.1", port), timeout)
     conn.settimeout(timeout)
@@ -47,10 +56,10 @@ def one_request(port, timeout=10):
     return conn, answer.startswith(b"HTTP/1.1 200")
 
 
-def soak(binary, root, n, threads):
+def soak(binary, root, n):
     port = free_port()
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--quiet", "--threads", str(threads), root],
+        [binary, "--port", str(port), "--quiet", root],
         stdout=subprocess.DEVNULL,
     )
     held = []
@@ -62,6 +71,9 @@ def soak(binary, root, n, threads):
                 break
             except OSError:
                 time.sleep(0.05)
+        warm, _ = one_request(port)
+        warm.close()
+        base = rss_mb(server.pid)
         started = time.time()
         for _ in range(n):
             if time.time() - started > 120:
@@ -88,11 +100,12 @@ def soak(binary, root, n, threads):
         p50 = latencies[len(latencies) // 2] if latencies else float("nan")
         p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
         memory = rss_mb(server.pid)
-        per_connection = memory * 1024 / max(len(held), 1)
+        per_connection = (memory - base) * 1024 * 1024 / max(len(held), 1)
+        threads = server_threads(server.pid)
         print(
             f"idle={len(held)}/{n} fresh: {len(latencies)}/200 ok, "
-            f"p50 {p50:.2f} ms, p99 {p99:.2f} ms; server RSS {memory:.0f} MB "
-            f"(~{per_connection:.0f} KiB per idle connection)",
+            f"p50 {p50:.2f} ms, p99 {p99:.2f} ms; server RSS {memory:.1f} MB, "
+            f"{threads} threads (~{per_connection:.0f} bytes per idle connection)",
             flush=True,
         )
     finally:
@@ -105,7 +118,6 @@ def soak(binary, root, n, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", help="idle connections (repeatable)")
-    parser.add_argument("--threads", type=int, help="server --threads (default: N * 1.5)")
     parser.add_argument("--binary", default="target/release/http-from-scratch")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -114,7 +126,7 @@ def main():
         with open(os.path.join(root, "small.txt"), "wb") as f:
             f.write(b"x" * 1024)
         for n in args.n or [1000, 10000]:
-            soak(args.binary, root, n, args.threads or n + n // 2)
+            soak(args.binary, root, n)
 
 
 if __name__ == "__main__":

@@ -338,6 +338,8 @@ mod tests {
         assert_eq!(options.root, PathBuf::from("."));
         assert_eq!(options.server.addr, "127.0.0.1:8080".parse().unwrap());
         assert!(options.listing && options.server.access_log);
+        // Derived from the open-file limit when the server starts.
+        assert_eq!(options.server.max_connections, None);
     }
 
     #[test]
@@ -348,6 +350,7 @@ mod tests {
             "--bind=::1",
             "--threads",
             "8",
+            "--max-connections=500",
             "--no-listing",
             "-q",
             "site",
@@ -357,6 +360,7 @@ mod tests {
         };
         assert_eq!(options.server.addr, "[::1]:0".parse().unwrap());
         assert_eq!(options.server.max_threads, 8);
+        assert_eq!(options.server.max_connections, Some(500));
         assert!(!options.listing && !options.server.access_log);
         assert_eq!(options.root, PathBuf::from("site"));
         assert_eq!(parse(&["-V"]).unwrap(), Command::Version);
@@ -417,6 +421,8 @@ mod tests {
             &["--max-age", "-1"],
             &["--head-timeout", "0"],
             &["--index", "a/b.html"],
+            &["--max-connections", "0"],
+            &["--max-connections", "many"],
         ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.0.contains('\n'), "{err}");

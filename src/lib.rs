@@ -8,18 +8,24 @@
 //!
 //! 1. [`config`]: every limit and timeout, with the status it leads to.
 //! 2. [`server::listener`]: the accept loop hands each connection on.
-//! 3. [`server::pool`]: worker threads, grown on demand up to a cap.
-//! 4. [`server::connection`]: one connection's loop: read a head, parse,
-//!    handle, drain, write, repeat while keep-alive allows.
-//! 5. [`http::parse`]: bytes to a validated [`http::parse::RequestHead`]; a
+//! 3. [`server::poller`]: where waiting connections park, and how idle
+//!    workers wait for the next ready one (leader and followers).
+//! 4. [`server::pool`]: worker threads, grown on demand up to a cap.
+//! 5. [`server::connection`]: one connection: read a head, parse, handle,
+//!    drain, write, park while waiting.
+//! 6. [`http::parse`]: bytes to a validated [`http::parse::RequestHead`]; a
 //!    pure function, tested by tables and properties.
-//! 6. [`http::body`]: how long the body is (RFC 9112 §6.3) and the chunked
+//! 7. [`http::body`]: how long the body is (RFC 9112 §6.3) and the chunked
 //!    decoder; [`request`] wraps both in a `Read` for handlers.
-//! 7. [`router`]: method and path to a handler; 404, 405, OPTIONS, HEAD.
-//! 8. [`files`]: the static file handler the binary mounts at `/`.
-//! 9. [`response`]: the response value and the writer that owns framing.
-//! 10. [`log`]: the access log, the only place the library prints.
-//! 11. [`sys`]: the one module allowed foreign calls: signals and the fd limit.
+//! 8. [`router`]: method and path to a handler; 404, 405, OPTIONS, HEAD.
+//! 9. [`files`]: the static file handler the binary mounts at `/`; every
+//!    file goes through one door, [`files::open`].
+//! 10. [`response`] and [`outgoing`]: the response value, the writer that
+//!     owns framing, and large bodies sent without waiting.
+//! 11. [`log`]: the access log, the only place the library prints.
+//! 12. [`server::registry`] and [`sys`]: counting open connections, and the
+//!     one module allowed foreign calls (signals, the descriptor limit,
+//!     `openat`, `epoll`/`poll`, `sendfile`).
 //!
 //! ## Use as a library
 //!

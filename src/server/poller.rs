@@ -25,6 +25,7 @@
 //! the server's business (`server/mod.rs`).
 
 use crate::config::PollerKind;
+use crate::log::Logger;
 use crate::sys::{self, Interest, Token};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -97,6 +98,8 @@ pub struct Poller<T> {
     /// How many threads can run at once here.
     cores: usize,
     closed: AtomicBool,
+    /// Where an unexpected error from the system is reported.
+    errors: Logger,
     wake_rx: UnixStream,
     wake_tx: UnixStream,
 }
@@ -222,6 +225,7 @@ impl<T> Poller<T> {
             busy: AtomicUsize::new(0),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             closed: AtomicBool::new(false),
+            errors: Logger::new(false),
             wake_rx,
             wake_tx,
         };
@@ -354,7 +358,7 @@ impl<T> Poller<T> {
             }
             if let Err(e) = self.look(&mut lead.found, give_up, true) {
                 // Not expected (the descriptors are ours); do not spin on it.
-                eprintln!("http-from-scratch: poller: {e}");
+                self.errors.error(&format!("poller: {e}"));
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -420,7 +424,7 @@ impl<T> Poller<T> {
             return false;
         };
         if let Err(e) = self.look(&mut lead.found, Instant::now(), false) {
-            eprintln!("http-from-scratch: poller: {e}");
+            self.errors.error(&format!("poller: {e}"));
         }
         true
     }
