@@ -297,11 +297,7 @@ impl FileServer {
         let fields = request.fields();
         // Stamp the directory before looking for siblings, so a sibling
         // created from here on makes a cache entry stale.
-        let dir_stamp = opened
-            .parent
-            .as_ref()
-            .and_then(|dir| dir.metadata().ok())
-            .map(|m| cache::Stamp::of(&m));
+        let dir_stamp = opened.parent.as_ref().map(cache::Stamp::of);
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
         let chosen = self.choose_representation(fields, opened);
         let validators = Validators::for_file(&chosen.metadata, chosen.coding.map(|c| c.token));

@@ -23,6 +23,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, ReadDir};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Links followed in one walk before giving up, as the kernel's own limit
 /// (`ELOOP` after 40) does: a loop of links ends here.
@@ -108,15 +109,20 @@ pub struct Opened {
     pub metadata: Metadata,
     /// Where it really is.
     pub location: Location,
-    /// The directory it was found in (`None` for the root itself and for
-    /// places outside the root).
-    pub parent: Option<File>,
+    /// The metadata of the directory it was found in (`None` for the root
+    /// itself and for places outside the root).
+    pub parent: Option<Metadata>,
 }
 
 /// The served root and the rule for links that leave it.
 #[derive(Debug, Clone)]
 pub struct Root {
     path: PathBuf,
+    /// The root directory, opened once: every walk starts here, which saves
+    /// two system calls a request. (The root is the directory that was
+    /// named at start-up; renaming another one into its place later does
+    /// not change what is served.)
+    dir: Option<Arc<File>>,
     follow_symlinks: bool,
 }
 
@@ -125,8 +131,19 @@ impl Root {
     /// absolute link targets are compared with it.
     pub fn new(path: PathBuf, follow_symlinks: bool) -> Root {
         Root {
+            dir: File::open(&path).ok().map(Arc::new),
             path,
             follow_symlinks,
+        }
+    }
+
+    /// The open root directory (opened now if it could not be at start).
+    fn root_dir(&self) -> Result<Arc<File>, OpenError> {
+        match &self.dir {
+            Some(dir) => Ok(Arc::clone(dir)),
+            None => File::open(&self.path)
+                .map(Arc::new)
+                .map_err(|e| OpenError::from_io(&e)),
         }
     }
 
@@ -183,8 +200,9 @@ impl Root {
     /// for each directory under it on the way down, `real` their names, so
     /// a `..` in a link target steps back up both.
     fn walk(&self, mut pending: VecDeque<OsString>) -> Result<Opened, OpenError> {
-        let root = File::open(&self.path).map_err(|e| OpenError::from_io(&e))?;
-        let mut dirs = vec![root];
+        let root = self.root_dir()?;
+        // Directories opened below the root; `real` holds their names.
+        let mut dirs: Vec<File> = Vec::new();
         let mut real: Vec<OsString> = Vec::new();
         let mut links = 0;
         while let Some(name) = pending.pop_front() {
@@ -203,7 +221,7 @@ impl Root {
             } else {
                 OpenKind::Directory
             };
-            let dir = dirs.last().ok_or(OpenError::NotFound)?;
+            let dir = dirs.last().unwrap_or(&root);
             let err = match sys::open_at(dir, &name, kind) {
                 Ok(file) => {
                     dirs.push(file);
@@ -233,20 +251,29 @@ impl Root {
                 let Ok(rest) = target.strip_prefix(&self.path) else {
                     return self.escape(target, pending);
                 };
-                dirs.truncate(1);
+                dirs.clear();
                 real.clear();
                 prepend(&mut pending, rest);
             } else {
                 prepend(&mut pending, &target);
             }
         }
-        let file = dirs.pop().ok_or(OpenError::NotFound)?;
-        let metadata = file.metadata().map_err(|e| OpenError::from_io(&e))?;
+        let metadata_of = |file: &File| file.metadata().map_err(|e| OpenError::from_io(&e));
+        let Some(file) = dirs.pop() else {
+            // The root itself: a descriptor of its own for the caller.
+            let file = root.try_clone().map_err(|e| OpenError::from_io(&e))?;
+            return Ok(Opened {
+                metadata: metadata_of(&file)?,
+                file,
+                location: Location::Inside(real),
+                parent: None,
+            });
+        };
         Ok(Opened {
+            metadata: metadata_of(&file)?,
             file,
-            metadata,
             location: Location::Inside(real),
-            parent: dirs.pop(),
+            parent: Some(metadata_of(dirs.last().unwrap_or(&root))?),
         })
     }
 
