@@ -463,8 +463,9 @@ pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usi
 /// One readiness event: the token a socket was armed with.
 pub type Token = u64;
 
-/// Linux's `epoll`, with one-shot registrations: after one event a socket is
-/// disarmed until armed again, so exactly one thread acts on it.
+/// Linux's `epoll`: sockets registered once, edge triggered, for as long as
+/// they are open; and one-shot registrations (after one event disarmed until
+/// armed again) for the poller's own wake-up socket.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll {
     use super::{Interest, Token};
@@ -478,8 +479,11 @@ pub mod epoll {
     const EPOLL_CTL_MOD: c_int = 3;
     const EPOLLIN: u32 = 0x1;
     const EPOLLOUT: u32 = 0x4;
+    const EPOLLERR: u32 = 0x8;
+    const EPOLLHUP: u32 = 0x10;
     const EPOLLRDHUP: u32 = 0x2000;
     const EPOLLONESHOT: u32 = 1 << 30;
+    const EPOLLET: u32 = 1 << 31;
     /// `ENOENT`: `EPOLL_CTL_MOD` on a descriptor not yet added.
     const ENOENT: i32 = 2;
 
@@ -527,7 +531,8 @@ pub mod epoll {
             })
         }
 
-        /// Arms `fd` for one event of `interest`, reported with `token`.
+        /// Arms `fd` for one event of `interest`, reported with `token`
+        /// (one-shot).
         /// Modifies an existing registration, or adds one the first time.
         ///
         /// # Errors
@@ -561,14 +566,55 @@ pub mod epoll {
             Ok(())
         }
 
+        /// Watches `fd` for `interest` for as long as it is open, edge
+        /// triggered: an event comes when the socket becomes ready (new
+        /// bytes, new room), not while it stays ready. `first` adds the
+        /// registration; otherwise it is changed (which also reports the
+        /// socket at once if it is ready now).
+        ///
+        /// # Errors
+        ///
+        /// The system's error.
+        pub fn watch(
+            &self,
+            fd: RawFd,
+            token: Token,
+            interest: Interest,
+            first: bool,
+        ) -> io::Result<()> {
+            let events = EPOLLET
+                | EPOLLRDHUP
+                | match interest {
+                    Interest::Read => EPOLLIN,
+                    Interest::Write => EPOLLOUT,
+                };
+            let mut event = Event {
+                events,
+                data: token,
+            };
+            let op = if first { EPOLL_CTL_ADD } else { EPOLL_CTL_MOD };
+            // SAFETY: `event` is a valid `epoll_event` for the call; the
+            // kernel copies it and keeps no pointer.
+            if unsafe { epoll_ctl(self.fd.as_raw_fd(), op, fd, &mut event) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+
         /// Waits up to `timeout` (forever if `None`) and appends the tokens
-        /// of ready descriptors to `ready`.
+        /// of ready descriptors to `ready`, each with whether the peer has
+        /// closed its side (or the socket failed): with edge triggering, a
+        /// close that came with the last bytes brings no event of its own.
         ///
         /// # Errors
         ///
         /// The system's error, except an interrupted wait, which returns
         /// with nothing ready.
-        pub fn wait(&self, ready: &mut Vec<Token>, timeout: Option<Duration>) -> io::Result<()> {
+        pub fn wait(
+            &self,
+            ready: &mut Vec<(Token, bool)>,
+            timeout: Option<Duration>,
+        ) -> io::Result<()> {
             let mut events = [Event { events: 0, data: 0 }; BATCH];
             let timeout_ms = timeout.map_or(-1, super::poll_timeout_ms);
             // SAFETY: `events` is writable for `BATCH` entries, and the kernel
@@ -590,8 +636,8 @@ pub mod epoll {
                 };
             }
             for event in &events[..n as usize] {
-                let token = event.data;
-                ready.push(token);
+                let (token, flags) = (event.data, event.events);
+                ready.push((token, flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0));
             }
             Ok(())
         }

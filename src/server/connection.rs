@@ -30,8 +30,9 @@ use crate::request::{Body, Request};
 use crate::response::{
     write_response, write_response_deferring_body, Response, WriteContext, Written,
 };
+use crate::server::poller::Park;
 use crate::server::ServerShared;
-use crate::sys::{self, Interest};
+use crate::sys::{self, Interest, Token};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
@@ -134,8 +135,16 @@ pub struct Connection {
     head_started: Option<Instant>,
     /// What it waits for when parked.
     waiting: Waiting,
+    /// Its place in the poller, for as long as it is open (`None` if the
+    /// system would not watch its socket: it then closes at its first
+    /// park).
+    slot: Option<Token>,
     /// A large response body still being sent.
     sending: Option<Sending>,
+    /// The poller said the client closed its side: read to the end.
+    peer_closing: bool,
+    /// The client has closed its side: serve what is buffered, then close.
+    eof: bool,
     /// When it was last handed to the pool (the queue wait is measured
     /// from here).
     pub ready_at: Instant,
@@ -207,35 +216,34 @@ impl Sending {
 }
 
 impl Connection {
-    /// A connection for a freshly accepted socket, counted in the registry.
+    /// A connection for a freshly accepted socket, counted in the registry
+    /// and watched by the poller from now until it closes.
     pub fn accepted(stream: TcpStream, peer: SocketAddr, shared: &Arc<ServerShared>) -> Connection {
         // Small responses go out in one write; no reason to wait for more.
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(shared.config.timeouts.write));
         let stream = Arc::new(stream);
         let id = shared.registry.join(&stream);
-        Connection {
-            stream,
-            id: Some(id),
-            peer,
-            shared: Arc::clone(shared),
-            buffers: Buffers::default(),
-            filled: 0,
-            pending: Vec::new(),
-            read_timeout: None,
-            head_started: None,
-            waiting: Waiting::Idle,
-            sending: None,
-            ready_at: Instant::now(),
-        }
+        Connection::new(stream, Some(id), peer, shared)
     }
 
     /// A socket refused before it became a connection (too many open): it
     /// only ever lingers, and is not counted.
     pub fn refused(stream: TcpStream, peer: SocketAddr, shared: &Arc<ServerShared>) -> Connection {
+        Connection::new(Arc::new(stream), None, peer, shared)
+    }
+
+    fn new(
+        stream: Arc<TcpStream>,
+        id: Option<u64>,
+        peer: SocketAddr,
+        shared: &Arc<ServerShared>,
+    ) -> Connection {
+        use std::os::unix::io::AsRawFd;
+        let slot = shared.poller.register(stream.as_raw_fd()).ok();
         Connection {
-            stream: Arc::new(stream),
-            id: None,
+            stream,
+            id,
             peer,
             shared: Arc::clone(shared),
             buffers: Buffers::default(),
@@ -244,7 +252,10 @@ impl Connection {
             read_timeout: None,
             head_started: None,
             waiting: Waiting::Idle,
+            slot,
             sending: None,
+            peer_closing: false,
+            eof: false,
             ready_at: Instant::now(),
         }
     }
@@ -258,16 +269,25 @@ impl Connection {
     /// for as long as a keep-alive connection would wait for its next.
     pub fn wait_for_first_request(self: Box<Self>) {
         let deadline = Instant::now() + self.shared.config.timeouts.keep_alive;
-        self.park(deadline);
+        // The accept thread must not serve: if the request is here already,
+        // a worker takes it.
+        Connection::settle(Some((self, deadline)), false);
     }
 
-    /// A worker's entry: the socket has bytes (or is new). Serves every
-    /// complete request there is, then parks or closes the connection.
-    pub fn resume(mut self: Box<Self>) {
+    /// A worker's entry: the socket has bytes, or room for a body being
+    /// sent. Serves every complete request there is, then parks or closes
+    /// the connection.
+    pub fn resume(self: Box<Self>) {
         if self.waited_too_long_in_queue() {
             self.refuse(Status::SERVICE_UNAVAILABLE);
             return;
         }
+        Connection::settle(self.serve(), true);
+    }
+
+    /// One round of work on a connection whose socket is ready: serve or
+    /// send, then say where to park (`None`: it closed).
+    fn serve(mut self: Box<Self>) -> Option<(Box<Self>, Instant)> {
         if self.buffers.buf.is_empty() {
             self.buffers = self.shared.spare_buffers.take();
         }
@@ -279,7 +299,7 @@ impl Connection {
             self.serve_ready()
         };
         shared.active.fetch_sub(1, Ordering::Relaxed);
-        self.finish(next);
+        self.prepare(next)
     }
 
     /// Whether it waited in the pool's queue past the queue wait.
@@ -295,7 +315,7 @@ impl Connection {
         }
         let response = Response::error(status).with_header("Retry-After", "1");
         self.send_without_waiting(response);
-        self.finish(Next::Linger);
+        Connection::settle(self.prepare(Next::Linger), false);
     }
 
     /// The poller found the deadline passed.
@@ -304,43 +324,46 @@ impl Connection {
             Waiting::Head => {
                 self.send_without_waiting(Response::error(Status::REQUEST_TIMEOUT));
                 self.log_refusal(Status::REQUEST_TIMEOUT);
-                self.finish(Next::Linger);
+                Connection::settle(self.prepare(Next::Linger), false);
             }
-            // Idle at its keep-alive timeout, done lingering, or a client
-            // that took no response bytes for the write timeout: close.
+            // Idle at its keep-alive timeout, or done lingering: close.
             Waiting::Idle | Waiting::Linger { .. } => {}
+            // A client that took no response bytes for the write timeout.
             Waiting::Write => self.abandon_sending(),
         }
     }
 
     /// Reads and discards what a lingering client still sends, without
-    /// waiting (the poller calls this itself: it never blocks). Parks again
-    /// until the client closes, the linger time is up, or enough was thrown
-    /// away.
-    pub fn continue_linger(mut self: Box<Self>) {
+    /// waiting, then parks again until the client closes, the linger time
+    /// is up, or enough was thrown away.
+    pub fn continue_linger(self: Box<Self>) {
+        Connection::settle(self.linger(), false);
+    }
+
+    fn linger(mut self: Box<Self>) -> Option<(Box<Self>, Instant)> {
         let Waiting::Linger {
             mut discarded,
             until,
         } = self.waiting
         else {
-            return;
+            return None;
         };
         let mut sink = [0u8; 4096];
         loop {
             match sys::recv_now(&self.stream, &mut sink) {
-                Ok(0) => return,
+                Ok(0) => return None,
                 Ok(n) => {
                     discarded += n;
                     if discarded >= LINGER_BYTES {
-                        return;
+                        return None;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(_) => return,
+                Err(_) => return None,
             }
         }
         self.waiting = Waiting::Linger { discarded, until };
-        self.park(until);
+        Some((self, until))
     }
 
     /// Writes a short answer with what the send buffer takes at once: it
@@ -359,8 +382,9 @@ impl Connection {
         }
     }
 
-    /// Parks, closes or lingers, as `next` says.
-    fn finish(mut self: Box<Self>, next: Next) {
+    /// Gets ready to park, close or linger, as `next` says: the connection
+    /// and its deadline if it is to park.
+    fn prepare(mut self: Box<Self>, next: Next) -> Option<(Box<Self>, Instant)> {
         match next {
             Next::Park(waiting, deadline) => {
                 self.waiting = waiting;
@@ -368,50 +392,73 @@ impl Connection {
                     let buffers = std::mem::take(&mut self.buffers);
                     self.shared.spare_buffers.give(buffers);
                 }
-                self.park(deadline);
+                Some((self, deadline))
             }
-            Next::Close => {}
+            Next::Close => None,
             Next::Linger => {
-                if self.stream.shutdown(std::net::Shutdown::Write).is_err() {
-                    return;
-                }
+                self.stream.shutdown(std::net::Shutdown::Write).ok()?;
                 let until = Instant::now() + LINGER;
                 self.waiting = Waiting::Linger {
                     discarded: 0,
                     until,
                 };
-                self.park(until);
+                Some((self, until))
             }
         }
     }
 
     /// Hands the connection to the poller until its socket is readable (or
-    /// writable, for a body being sent) or `deadline` passes.
-    fn park(self: Box<Self>, deadline: Instant) {
-        use std::os::unix::io::AsRawFd;
-        let fd = self.stream.as_raw_fd();
-        let interest = if self.waiting == Waiting::Write {
-            Interest::Write
-        } else {
-            Interest::Read
-        };
-        let shared = Arc::clone(&self.shared);
-        // If the system will not watch it, the connection closes (dropped).
-        let _ = shared.poller.park(self, fd, interest, deadline);
+    /// writable, for a body being sent) or its deadline passes. If bytes
+    /// (or room) came while it was being served, the poller says so at
+    /// once, and this thread goes on with it: lingering costs nothing, and
+    /// a worker (`may_serve`) serves; any other thread hands it to one.
+    fn settle(mut parked: Option<(Box<Self>, Instant)>, may_serve: bool) {
+        while let Some((connection, deadline)) = parked {
+            let Some(slot) = connection.slot else {
+                // The system would not watch it: it closes.
+                return;
+            };
+            let interest = if connection.waiting == Waiting::Write {
+                Interest::Write
+            } else {
+                Interest::Read
+            };
+            let shared = Arc::clone(&connection.shared);
+            let fd = {
+                use std::os::unix::io::AsRawFd;
+                connection.stream.as_raw_fd()
+            };
+            parked = match shared.poller.park(connection, slot, fd, interest, deadline) {
+                Park::Parked | Park::Refused(_) => None,
+                Park::Ready(mut connection, hung_up) => {
+                    connection.peer_hung_up(hung_up);
+                    match connection.waiting {
+                        Waiting::Linger { .. } => connection.linger(),
+                        Waiting::Idle | Waiting::Head | Waiting::Write if may_serve => {
+                            connection.serve()
+                        }
+                        Waiting::Idle | Waiting::Head | Waiting::Write => {
+                            shared.poller.hand_over(connection);
+                            None
+                        }
+                    }
+                }
+            };
+        }
     }
 
     /// Serves every complete request the socket has, and says what next.
     fn serve_ready(&mut self) -> Next {
-        match self.read_now() {
-            Ok(true) => {}
-            Ok(false) => return Next::Close,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => return Next::Close,
+        if self.read_now().is_err() {
+            return Next::Close;
         }
         loop {
             self.skip_leading_empty_lines();
             if self.filled == 0 {
                 self.head_started = None;
+                if self.eof {
+                    return self.close_after_flush();
+                }
                 return self.wait_for_next_request();
             }
             let started = *self.head_started.get_or_insert_with(Instant::now);
@@ -453,12 +500,18 @@ impl Connection {
                     self.reject(Status::HEADER_FIELDS_TOO_LARGE);
                     return Next::Linger;
                 }
-                match self.read_now() {
-                    Ok(true) => continue,
-                    Ok(false) => return Next::Close,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(_) => return Next::Close,
+                let before = self.filled;
+                if self.read_now().is_err() {
+                    return Next::Close;
                 }
+                if self.filled > before {
+                    continue;
+                }
+            }
+            if self.eof {
+                // Part of a head, and the client has closed: no more is
+                // coming.
+                return self.close_after_flush();
             }
             let deadline = started + self.head_limit();
             if Instant::now() >= deadline {
@@ -615,16 +668,35 @@ impl Connection {
         }
     }
 
-    /// Reads what the socket holds into `buf`, without waiting. `Ok(false)`
-    /// means the client closed.
-    fn read_now(&mut self) -> io::Result<bool> {
-        if self.filled == self.buffers.buf.len() && !self.grow_buffer() {
-            // The parser refuses a head this long before we get here.
-            return Err(io::Error::other("read buffer full"));
+    /// Reads what the socket holds into `buf`, without waiting; a read of
+    /// nothing means the client has closed its side (`eof`).
+    ///
+    /// One `recv` is enough: the poller reports new bytes as an event, and
+    /// every event that comes while the connection is being served makes its
+    /// next park return at once. The exception is a close that arrived with
+    /// the last bytes (the event said so, `peer_closing`): no event will
+    /// follow it, so then this reads on to the end.
+    fn read_now(&mut self) -> io::Result<()> {
+        while !self.eof && self.filled < self.buffers.buf.len() {
+            match sys::recv_now(&self.stream, &mut self.buffers.buf[self.filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.filled += n;
+                    if !self.peer_closing {
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
         }
-        let n = sys::recv_now(&self.stream, &mut self.buffers.buf[self.filled..])?;
-        self.filled += n;
-        Ok(n > 0)
+        Ok(())
+    }
+
+    /// Notes that the event that woke the connection said the peer closed
+    /// its side.
+    pub fn peer_hung_up(&mut self, hung_up: bool) {
+        self.peer_closing |= hung_up;
     }
 
     /// Grows the read buffer to its full size; false if it already is.
@@ -805,6 +877,9 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        if let Some(slot) = self.slot {
+            self.shared.poller.release(slot);
+        }
         if let Some(id) = self.id {
             self.shared.registry.leave(id);
         }

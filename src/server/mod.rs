@@ -222,10 +222,12 @@ fn work(event: Event<Box<Connection>>) {
         Event::Ready {
             item: mut connection,
             since,
+            hangup,
         } => match connection.waiting() {
             Waiting::Linger { .. } => connection.continue_linger(),
             Waiting::Idle | Waiting::Head | Waiting::Write => {
                 connection.ready_at = since;
+                connection.peer_hung_up(hangup);
                 connection.resume();
             }
         },
@@ -269,7 +271,7 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
         let mut waiting = 0;
         let now_stale = shared.poller.take_events_where(|event| match event {
             Event::Expired(_) => true,
-            Event::Ready { item, since } => match item.waiting() {
+            Event::Ready { item, since, .. } => match item.waiting() {
                 Waiting::Linger { .. } => true,
                 // A response under way is never refused; it waits its turn.
                 Waiting::Write => false,

@@ -58,9 +58,31 @@ struct Parked<T> {
     deadline: Instant,
 }
 
+/// One connection's place, from [`Poller::register`] to [`Poller::release`].
 struct Slot<T> {
     generation: u32,
+    /// Whether a connection holds this slot.
+    taken: bool,
+    /// The connection, while it is parked.
     parked: Option<Parked<T>>,
+    /// An event came while its connection was out being served: it may
+    /// have missed bytes or room, so its next park returns it at once.
+    missed: bool,
+    /// One of those said the peer closed its side.
+    missed_hangup: bool,
+    /// What the system watches its socket for (`epoll`).
+    watched: Interest,
+}
+
+/// What [`Poller::park`] did with an item.
+pub enum Park<T> {
+    /// It waits in its slot.
+    Parked,
+    /// Its socket became ready while it was out: it is handed back, to go
+    /// on at once (`true`: the peer closed its side meanwhile).
+    Ready(T, bool),
+    /// The system would not watch its socket: it is handed back to close.
+    Refused(T),
 }
 
 struct State<T> {
@@ -114,6 +136,9 @@ pub enum Event<T> {
         /// When the readiness was found: a worker that takes it much later
         /// can tell how long it waited.
         since: Instant,
+        /// Whether the peer has closed its side: what is still to read is
+        /// all there will be.
+        hangup: bool,
     },
     /// The item's deadline passed before its socket was ready.
     Expired(T),
@@ -139,7 +164,7 @@ struct Lead {
 /// A waiter's reusable buffers, so that waiting allocates nothing.
 #[derive(Default)]
 struct Found {
-    tokens: Vec<Token>,
+    tokens: Vec<(Token, bool)>,
     /// For `poll(2)`: the list waited on, and the token of each entry.
     poll_fds: Vec<sys::poll::PollFd>,
     poll_tokens: Vec<Token>,
@@ -154,18 +179,30 @@ fn index_of(token: Token) -> (usize, u32) {
 }
 
 impl<T> State<T> {
-    /// Takes the item out of the slot `token` names, if it is still there.
-    fn take(&mut self, token: Token) -> Option<Parked<T>> {
+    /// The slot `token` names, if it is still the same connection's.
+    fn slot(&mut self, token: Token) -> Option<&mut Slot<T>> {
         let (index, generation) = index_of(token);
         let slot = self.slots.get_mut(index)?;
-        if slot.generation != generation {
-            return None;
-        }
-        let parked = slot.parked.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(index as u32);
+        (slot.taken && slot.generation == generation).then_some(slot)
+    }
+
+    /// Takes the item out of the slot `token` names, if it is parked there.
+    fn take(&mut self, token: Token) -> Option<Parked<T>> {
+        let parked = self.slot(token)?.parked.take()?;
         self.parked -= 1;
         Some(parked)
+    }
+
+    /// An event for `token`: its item if parked; else, if its connection
+    /// is out being served, a note that it may have missed something.
+    fn ready(&mut self, token: Token, hangup: bool) -> Option<Parked<T>> {
+        let slot = self.slot(token)?;
+        if slot.parked.is_none() {
+            slot.missed = true;
+            slot.missed_hangup |= hangup;
+            return None;
+        }
+        self.take(token)
     }
 
     /// Drops timer entries that no longer lead anywhere, once they
@@ -248,32 +285,107 @@ impl<T> Poller<T> {
         }
     }
 
-    /// Parks `item`, whose socket is `fd`, until the socket is ready for
-    /// `interest` or `deadline` passes.
+    /// Gives the socket `fd` a slot for as long as its connection is open,
+    /// and (with `epoll`) registers it once, edge triggered: parking then
+    /// costs no system call. Every event for it either finds it parked or
+    /// is noted as missed, so an edge is never lost.
     ///
     /// # Errors
     ///
-    /// Gives the item back if the system would not watch its socket.
-    pub fn park(&self, item: T, fd: RawFd, interest: Interest, deadline: Instant) -> Result<(), T> {
+    /// If the system will not watch the socket.
+    pub fn register(&self, fd: RawFd) -> io::Result<Token> {
         let mut state = self.lock();
         let index = match state.free.pop() {
             Some(index) => index,
             None => {
                 state.slots.push(Slot {
                     generation: 0,
+                    taken: false,
                     parked: None,
+                    missed: false,
+                    missed_hangup: false,
+                    watched: Interest::Read,
                 });
                 (state.slots.len() - 1) as u32
             }
         };
         let slot = &mut state.slots[index as usize];
+        slot.taken = true;
+        slot.missed = false;
+        slot.missed_hangup = false;
+        slot.watched = Interest::Read;
+        let token = token(index, slot.generation);
+        if let Err(e) = self.watch_socket(fd, token, Interest::Read, true) {
+            let slot = &mut state.slots[index as usize];
+            slot.taken = false;
+            slot.generation = slot.generation.wrapping_add(1);
+            state.free.push(index);
+            return Err(e);
+        }
+        Ok(token)
+    }
+
+    /// Frees a slot whose connection is closing (before its socket is
+    /// closed; an event that still comes for it finds another generation).
+    pub fn release(&self, token: Token) {
+        let mut state = self.lock();
+        let Some(slot) = state.slot(token) else {
+            return;
+        };
+        let was_parked = slot.parked.take().is_some();
+        slot.taken = false;
+        slot.generation = slot.generation.wrapping_add(1);
+        if was_parked {
+            state.parked -= 1;
+        }
+        state.free.push(index_of(token).0 as u32);
+    }
+
+    fn watch_socket(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Interest,
+        first: bool,
+    ) -> io::Result<()> {
+        match &self.backend {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Backend::Epoll(epoll) => epoll.watch(fd, token, interest, first),
+            Backend::Poll => Ok(()),
+        }
+    }
+
+    /// Parks `item` (whose socket `fd` has the slot `token`) until the
+    /// socket is ready for `interest` or `deadline` passes.
+    pub fn park(
+        &self,
+        item: T,
+        token: Token,
+        fd: RawFd,
+        interest: Interest,
+        deadline: Instant,
+    ) -> Park<T> {
+        let mut state = self.lock();
+        let Some(slot) = state.slot(token) else {
+            return Park::Refused(item);
+        };
+        if std::mem::take(&mut slot.missed) {
+            return Park::Ready(item, std::mem::take(&mut slot.missed_hangup));
+        }
+        if slot.watched != interest {
+            // Changing what is watched also reports the socket now if it is
+            // ready, so nothing is missed in the switch.
+            if self.watch_socket(fd, token, interest, false).is_err() {
+                return Park::Refused(item);
+            }
+            slot.watched = interest;
+        }
         slot.parked = Some(Parked {
             item,
             fd,
             interest,
             deadline,
         });
-        let token = token(index, slot.generation);
         state.parked += 1;
         state.timers.push(Reverse((deadline, token)));
         state.compact_timers();
@@ -282,17 +394,11 @@ impl<T> Poller<T> {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Backend::Epoll(_) => state.sleeping_until.is_some_and(|at| deadline < at),
         };
-        // Armed while the lock is held, so the poller cannot see an event
-        // for this token before the slot is filled (it takes the lock first).
-        if let Err(_e) = self.arm(fd, token, interest) {
-            let parked = state.take(token).map(|p| p.item);
-            return parked.map_or(Ok(()), Err);
-        }
         drop(state);
         if wake {
             self.wake();
         }
-        Ok(())
+        Park::Parked
     }
 
     /// Makes the poller thread's current or next wait return at once.
@@ -429,6 +535,21 @@ impl<T> Poller<T> {
         true
     }
 
+    /// Puts a ready item on the event list for a worker to take (from a
+    /// thread that must not serve it itself).
+    pub fn hand_over(&self, item: T) {
+        let now = Instant::now();
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        events.list.push_back(Event::Ready {
+            item,
+            since: now,
+            hangup: false,
+        });
+        drop(events);
+        // The leader may be waiting on the system: it should look.
+        self.wake();
+    }
+
     /// Takes out of the list of found events every one `pick` chooses.
     pub fn take_events_where(&self, mut pick: impl FnMut(&Event<T>) -> bool) -> Vec<Event<T>> {
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
@@ -510,7 +631,7 @@ impl<T> Poller<T> {
         waited?;
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        for &token in &found.tokens {
+        for &(token, hangup) in &found.tokens {
             if token == WAKE {
                 self.drain_wake_ups()?;
                 if !leading && state.sleeping_until.is_some() {
@@ -520,10 +641,11 @@ impl<T> Poller<T> {
                 }
                 continue;
             }
-            if let Some(parked) = state.take(token) {
+            if let Some(parked) = state.ready(token, hangup) {
                 events.list.push_back(Event::Ready {
                     item: parked.item,
                     since: now,
+                    hangup,
                 });
             }
         }
@@ -615,7 +737,8 @@ fn wait_poll(found: &mut Found, timeout: Duration) -> io::Result<()> {
     sys::poll::wait(&mut found.poll_fds, Some(timeout))?;
     for (entry, &token) in found.poll_fds.iter().zip(&found.poll_tokens) {
         if entry.is_ready() {
-            found.tokens.push(token);
+            // Level triggered: a pending close is still readable next time.
+            found.tokens.push((token, false));
         }
     }
     Ok(())
@@ -659,12 +782,23 @@ mod tests {
         let soon = Instant::now() + Duration::from_millis(50);
         let quiet_fd = quiet.as_raw_fd();
         let talker_fd = talker.as_raw_fd();
-        assert!(poller
-            .park(("quiet", quiet), quiet_fd, Interest::Read, soon)
-            .is_ok());
-        assert!(poller
-            .park(("talker", talker), talker_fd, Interest::Read, far)
-            .is_ok());
+        let quiet_slot = poller.register(quiet_fd).unwrap();
+        let talker_slot = poller.register(talker_fd).unwrap();
+        let parked = |p: Park<_>| matches!(p, Park::Parked);
+        assert!(parked(poller.park(
+            ("quiet", quiet),
+            quiet_slot,
+            quiet_fd,
+            Interest::Read,
+            soon
+        )));
+        assert!(parked(poller.park(
+            ("talker", talker),
+            talker_slot,
+            talker_fd,
+            Interest::Read,
+            far
+        )));
         talker_client.write_all(b"x").unwrap();
         let mut ready = Vec::new();
         let mut expired = Vec::new();
@@ -679,6 +813,8 @@ mod tests {
         assert_eq!(ready, ["talker"]);
         assert_eq!(expired, ["quiet"]);
         assert!(poller.is_empty());
+        poller.release(quiet_slot);
+        poller.release(talker_slot);
         quiet_client.write_all(b"late").unwrap();
         poller.close();
         assert!(poller.next(Duration::from_secs(30)).is_none());
@@ -692,5 +828,39 @@ mod tests {
     #[test]
     fn poll_reports_ready_and_expired_items_once() {
         ready_and_expiry(PollerKind::Poll);
+    }
+
+    /// Bytes that arrive while an item is out being served are not lost:
+    /// its next park hands it back at once.
+    #[test]
+    fn an_event_while_out_makes_the_next_park_return_at_once() {
+        let poller: Poller<TcpStream> = Poller::new(PollerKind::Best).unwrap();
+        let (mut client, server) = pair();
+        let fd = server.as_raw_fd();
+        let slot = poller.register(fd).unwrap();
+        let far = Instant::now() + Duration::from_secs(60);
+        assert!(matches!(
+            poller.park(server, slot, fd, Interest::Read, far),
+            Park::Parked
+        ));
+        client.write_all(b"first").unwrap();
+        let Some(Event::Ready { item: server, .. }) = poller.next(Duration::from_secs(30)) else {
+            panic!("the first bytes are an event");
+        };
+        poller.finished();
+        // While the item is out, more bytes come; some thread looks.
+        client.write_all(b"second").unwrap();
+        let looked = std::thread::scope(|scope| {
+            scope
+                .spawn(|| poller.next(Duration::from_millis(300)))
+                .join()
+                .unwrap()
+        });
+        assert!(looked.is_none(), "nothing parked to hand out");
+        assert!(matches!(
+            poller.park(server, slot, fd, Interest::Read, far),
+            Park::Ready(_, false)
+        ));
+        poller.release(slot);
     }
 }

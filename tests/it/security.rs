@@ -60,6 +60,9 @@ fn swapper(
             }
             fs::rename(&staged_real, &target).unwrap();
             swaps += 1;
+            // Leave the real one in place a moment, so that every client
+            // also sees it served (the race is at the swap, not here).
+            thread::sleep(Duration::from_micros(100));
         }
         swaps
     })
