@@ -1,6 +1,6 @@
 //! The request-head parser: bytes in, a validated [`RequestHead`] out.
 //!
-//! A pure function over the bytes read so far (habit 1: "need more bytes" is
+//! A pure function over the bytes read so far ("need more bytes" is
 //! a value). It never reads a socket and never copies: names, values, method
 //! and target borrow from the caller's buffer, and field positions go into a
 //! vector of [`FieldSpan`]s the caller reuses. It checks every byte as it
@@ -48,7 +48,7 @@ pub enum Parsed<T> {
 }
 
 /// Why a request head was rejected. Each variant maps to one status code
-/// (habit 4); tests match on the variant, never on a message.
+/// in one place; tests match on the variant, never on a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParseError {
     /// The method is not a token followed by a single SP.

@@ -1,4 +1,4 @@
-//! Split-point properties of every vector table (habit 1: "need more bytes"
+//! Split-point properties of every vector table ("need more bytes"
 //! is a value): a strict prefix of a valid head is `Incomplete`, a prefix of
 //! an invalid head is `Incomplete` or already the same error, the reused span
 //! vector carries nothing from one call to the next, and bytes after a head
