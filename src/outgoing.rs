@@ -3,7 +3,7 @@
 //! and how far it has got.
 //!
 //! The writer (`response.rs`) puts the head on the wire and hands large
-//! file and byte bodies over as an [`Outgoing`]. The connection sends as
+//! file, byte and multipart bodies over as an [`Outgoing`]. The connection sends as
 //! much as the socket takes at once ([`Outgoing::send_now`]); when the
 //! client reads slowly and the socket is full, the connection parks in the
 //! poller until there is room, with the offset kept here, and no worker
@@ -16,7 +16,7 @@ use crate::response::ResponseBody;
 use crate::sys;
 use std::borrow::Cow;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::net::TcpStream;
 use std::sync::Arc;
 
@@ -47,6 +47,18 @@ pub enum Outgoing {
         bytes: Arc<[u8]>,
         /// How many are already sent.
         sent: usize,
+    },
+    /// A reader that yields exactly `remaining` more bytes (a multipart
+    /// range body), read a piece at a time.
+    Reader {
+        /// Where the bytes come from.
+        reader: Box<dyn Read + Send>,
+        /// Bytes not yet sent, `held[start..]` included.
+        remaining: u64,
+        /// The piece read and not yet all sent.
+        held: Vec<u8>,
+        /// How much of `held` is sent.
+        start: usize,
     },
 }
 
@@ -82,6 +94,12 @@ impl Outgoing {
             }),
             ResponseBody::Bytes(bytes) => Ok(Outgoing::Bytes { bytes, sent: 0 }),
             ResponseBody::Shared(bytes) => Ok(Outgoing::Shared { bytes, sent: 0 }),
+            ResponseBody::Sized { reader, len } => Ok(Outgoing::Reader {
+                reader,
+                remaining: len,
+                held: Vec::new(),
+                start: 0,
+            }),
             other => Err(other),
         }
     }
@@ -92,6 +110,7 @@ impl Outgoing {
             Outgoing::File { remaining, .. } => *remaining,
             Outgoing::Bytes { bytes, sent } => (bytes.len() - sent) as u64,
             Outgoing::Shared { bytes, sent } => (bytes.len() - sent) as u64,
+            Outgoing::Reader { remaining, .. } => *remaining,
         }
     }
 
@@ -115,6 +134,12 @@ impl Outgoing {
                 } => send_file_now(socket, file, *offset, *remaining, piece),
                 Outgoing::Bytes { bytes, sent } => sys::send_now(socket, &bytes[*sent..]),
                 Outgoing::Shared { bytes, sent } => sys::send_now(socket, &bytes[*sent..]),
+                Outgoing::Reader {
+                    reader,
+                    remaining,
+                    held,
+                    start,
+                } => send_read_now(socket, reader, *remaining, held, start),
             };
             let n = match sent {
                 Ok(n) => n,
@@ -129,6 +154,12 @@ impl Outgoing {
                     *remaining -= n as u64;
                 }
                 Outgoing::Bytes { sent, .. } | Outgoing::Shared { sent, .. } => *sent += n,
+                Outgoing::Reader {
+                    remaining, start, ..
+                } => {
+                    *start += n;
+                    *remaining -= n as u64;
+                }
             }
         }
     }
@@ -173,6 +204,34 @@ fn send_piece_now(
         return Ok(0);
     }
     sys::send_now(socket, &piece[..read])
+}
+
+/// Sends from the piece held, reading the next piece once it is all sent.
+fn send_read_now(
+    socket: &TcpStream,
+    reader: &mut Box<dyn Read + Send>,
+    remaining: u64,
+    held: &mut Vec<u8>,
+    start: &mut usize,
+) -> io::Result<usize> {
+    if *start == held.len() {
+        held.resize(PIECE.min(usize::try_from(remaining).unwrap_or(PIECE)), 0);
+        let n = loop {
+            match reader.read(held) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "body shorter than its length",
+            ));
+        }
+        held.truncate(n);
+        *start = 0;
+    }
+    sys::send_now(socket, &held[*start..])
 }
 
 #[cfg(unix)]

@@ -291,6 +291,11 @@ impl Response {
         }
     }
 
+    /// Whether the body is a stream, produced as it is written.
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.body, ResponseBody::Stream(_))
+    }
+
     /// The status.
     pub fn status(&self) -> Status {
         self.status
@@ -371,7 +376,8 @@ pub fn write_response<W: Write>(
     write(out, scratch, response, ctx, false).map(|(written, _)| written)
 }
 
-/// Like [`write_response`], but a large body of a file or of bytes is not
+/// Like [`write_response`], but a large body of a file, of bytes or of
+/// multipart ranges is not
 /// written: it is returned, for the connection to send without waiting (and
 /// to park while the client is slow to read). `Written::body_bytes` is then
 /// the length still to send.
@@ -476,14 +482,15 @@ fn write<W: Write>(
     Ok((written(body_bytes), None))
 }
 
-/// Whether the body is one the connection sends itself: a file or bytes
-/// larger than what travels with the head.
+/// Whether the body is one the connection sends itself: a file, bytes or a
+/// multipart body larger than what travels with the head.
 fn is_large(body: &ResponseBody) -> bool {
     match body {
         ResponseBody::File { len, .. } => *len > INLINE_BODY_BYTES,
         ResponseBody::Bytes(b) => b.len() as u64 > INLINE_BODY_BYTES,
         ResponseBody::Shared(b) => b.len() as u64 > INLINE_BODY_BYTES,
-        ResponseBody::Empty | ResponseBody::Stream(_) | ResponseBody::Sized { .. } => false,
+        ResponseBody::Sized { len, .. } => *len > INLINE_BODY_BYTES,
+        ResponseBody::Empty | ResponseBody::Stream(_) => false,
     }
 }
 

@@ -620,6 +620,7 @@ fn open_status(err: OpenError) -> Status {
     match err {
         OpenError::NotFound => Status::NOT_FOUND,
         OpenError::Forbidden => Status::FORBIDDEN,
+        OpenError::Busy => Status::SERVICE_UNAVAILABLE,
     }
 }
 

@@ -29,6 +29,10 @@ use std::sync::Arc;
 /// (`ELOOP` after 40) does: a loop of links ends here.
 const MAX_LINKS: usize = 40;
 
+/// Names walked in one open, links and their `..` included: a bound on the
+/// work one request can ask for.
+const MAX_STEPS: usize = 16 * 1024;
+
 /// Why a path could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenError {
@@ -37,10 +41,17 @@ pub enum OpenError {
     NotFound,
     /// There, but the server may not read it: 403.
     Forbidden,
+    /// The process (or the system) is out of file descriptors: 503, not a
+    /// false 404.
+    Busy,
 }
 
 impl OpenError {
     fn from_io(err: &io::Error) -> OpenError {
+        // EMFILE and ENFILE: the same numbers on every Unix.
+        if matches!(err.raw_os_error(), Some(23 | 24)) {
+            return OpenError::Busy;
+        }
         match err.kind() {
             io::ErrorKind::PermissionDenied => OpenError::Forbidden,
             _ => OpenError::NotFound,
@@ -201,19 +212,35 @@ impl Root {
     /// a `..` in a link target steps back up both.
     fn walk(&self, mut pending: VecDeque<OsString>) -> Result<Opened, OpenError> {
         let root = self.root_dir()?;
-        // Directories opened below the root; `real` holds their names.
-        let mut dirs: Vec<File> = Vec::new();
+        // Only the directory reached and the one above it are held open,
+        // however deep the path: a descriptor per level would let one deep
+        // request use up the process's descriptors. `real` names the way
+        // down from the root.
+        let mut current: Option<File> = None;
+        let mut parent: Option<File> = None;
         let mut real: Vec<OsString> = Vec::new();
         let mut links = 0;
+        let mut steps = 0;
         while let Some(name) = pending.pop_front() {
+            steps += 1;
+            if steps > MAX_STEPS {
+                return Err(OpenError::NotFound);
+            }
             if name.is_empty() || name == "." {
                 continue;
             }
             if name == ".." {
+                // Back up one level by walking down again from the root: the
+                // names above are real directories, and each is opened
+                // through the same rules again.
                 if real.pop().is_none() {
                     return self.escape(self.path.join(".."), pending);
                 }
-                dirs.pop();
+                for above in real.drain(..).rev() {
+                    pending.push_front(above);
+                }
+                current = None;
+                parent = None;
                 continue;
             }
             let kind = if pending.is_empty() {
@@ -221,10 +248,10 @@ impl Root {
             } else {
                 OpenKind::Directory
             };
-            let dir = dirs.last().unwrap_or(&root);
+            let dir = current.as_ref().unwrap_or(&root);
             let err = match sys::open_at(dir, &name, kind) {
                 Ok(file) => {
-                    dirs.push(file);
+                    parent = current.replace(file);
                     real.push(name);
                     continue;
                 }
@@ -251,7 +278,8 @@ impl Root {
                 let Ok(rest) = target.strip_prefix(&self.path) else {
                     return self.escape(target, pending);
                 };
-                dirs.clear();
+                current = None;
+                parent = None;
                 real.clear();
                 prepend(&mut pending, rest);
             } else {
@@ -259,7 +287,7 @@ impl Root {
             }
         }
         let metadata_of = |file: &File| file.metadata().map_err(|e| OpenError::from_io(&e));
-        let Some(file) = dirs.pop() else {
+        let Some(file) = current else {
             // The root itself: a descriptor of its own for the caller.
             let file = root.try_clone().map_err(|e| OpenError::from_io(&e))?;
             return Ok(Opened {
@@ -273,7 +301,7 @@ impl Root {
             metadata: metadata_of(&file)?,
             file,
             location: Location::Inside(real),
-            parent: Some(metadata_of(dirs.last().unwrap_or(&root))?),
+            parent: Some(metadata_of(parent.as_ref().unwrap_or(&root))?),
         })
     }
 

@@ -128,8 +128,12 @@ pub struct Connection {
     buffers: Buffers,
     /// `buffers.buf[..filled]` holds bytes received but not yet used.
     filled: usize,
-    /// Answers to pipelined requests waiting to leave in one write.
+    /// Answers waiting to be sent (several, for pipelined requests, leave
+    /// in one write), and how much of them is sent.
     pending: Vec<u8>,
+    pending_sent: usize,
+    /// What to do once the output parked for room is all sent.
+    after_output: After,
     read_timeout: Option<Duration>,
     /// When the first byte of the head being read arrived.
     head_started: Option<Instant>,
@@ -169,14 +173,12 @@ enum After {
     Close,
     /// Close, but the client may still be sending: linger first.
     Linger,
-    /// Send the large body in `sending`, then do as it says.
-    Send,
 }
 
-/// How far sending a large body got.
+/// How far sending the output got.
 enum Sent {
-    /// All sent; then this.
-    Done(After),
+    /// All sent.
+    Done,
     /// The client is slow: wait for room until this deadline.
     Blocked(Instant),
     /// The client is gone or too slow: close.
@@ -187,8 +189,6 @@ enum Sent {
 /// exchange when it is done: what comes after, and the access log line.
 struct Sending {
     body: Outgoing,
-    /// What happens to the connection once it is sent.
-    after: After,
     /// Body length, for the log and the minimum rate.
     total: u64,
     started: Instant,
@@ -249,6 +249,8 @@ impl Connection {
             buffers: Buffers::default(),
             filled: 0,
             pending: Vec::new(),
+            pending_sent: 0,
+            after_output: After::KeepAlive,
             read_timeout: None,
             head_started: None,
             waiting: Waiting::Idle,
@@ -457,22 +459,26 @@ impl Connection {
             if self.filled == 0 {
                 self.head_started = None;
                 if self.eof {
-                    return self.close_after_flush();
+                    return self.finish_output(After::Close).unwrap_or(Next::Close);
                 }
                 return self.wait_for_next_request();
             }
             let started = *self.head_started.get_or_insert_with(Instant::now);
             if let Some(end) = find_head_end(&self.buffers.buf[..self.filled]) {
                 self.head_started = None;
-                let after = match self.serve_one(end) {
-                    After::Send => match self.send_body() {
-                        Sent::Done(after) => after,
-                        Sent::Blocked(deadline) => return Next::Park(Waiting::Write, deadline),
-                        Sent::Failed => return Next::Close,
-                    },
-                    after => after,
-                };
-                match self.after_response(after) {
+                let after = self.serve_one(end);
+                // Pipelining: while the next request is already here, small
+                // answers wait in `pending` and leave together in one write.
+                let next_is_here = find_head_end(&self.buffers.buf[..self.filled]).is_some();
+                let batch = after == After::KeepAlive
+                    && !self.stopping()
+                    && self.sending.is_none()
+                    && next_is_here
+                    && self.pending.len() < MAX_PENDING_BYTES;
+                if batch {
+                    continue;
+                }
+                match self.finish_output(after) {
                     Some(next) => return next,
                     None => continue,
                 }
@@ -488,7 +494,7 @@ impl Connection {
             match parsed {
                 Err(e) => {
                     self.reject(e.status());
-                    return Next::Linger;
+                    return self.finish_output(After::Linger).unwrap_or(Next::Close);
                 }
                 // The quick scan found no CRLF CRLF, so the parser cannot
                 // have found a complete head either.
@@ -498,7 +504,7 @@ impl Connection {
                 // A full buffer may have left bytes in the socket.
                 if !self.grow_buffer() {
                     self.reject(Status::HEADER_FIELDS_TOO_LARGE);
-                    return Next::Linger;
+                    return self.finish_output(After::Linger).unwrap_or(Next::Close);
                 }
                 let before = self.filled;
                 if self.read_now().is_err() {
@@ -511,38 +517,80 @@ impl Connection {
             if self.eof {
                 // Part of a head, and the client has closed: no more is
                 // coming.
-                return self.close_after_flush();
+                return self.finish_output(After::Close).unwrap_or(Next::Close);
             }
             let deadline = started + self.head_limit();
             if Instant::now() >= deadline {
                 self.reject(Status::REQUEST_TIMEOUT);
-                return Next::Linger;
+                return self.finish_output(After::Linger).unwrap_or(Next::Close);
             }
-            return self.flushed(Next::Park(Waiting::Head, deadline));
+            return self.output_then(Next::Park(Waiting::Head, deadline));
         }
     }
 
-    /// Sends more of a parked body now that the socket has room; once it is
-    /// all sent, carries on with the connection.
+    /// Sends more of the output now that the socket has room; once it is
+    /// all sent, carries on with the connection as the response said.
     fn continue_sending(&mut self) -> Next {
-        match self.send_body() {
-            Sent::Done(after) => match self.after_response(after) {
-                Some(next) => next,
-                None => self.serve_ready(),
-            },
-            Sent::Blocked(deadline) => Next::Park(Waiting::Write, deadline),
+        let after = std::mem::replace(&mut self.after_output, After::KeepAlive);
+        match self.finish_output(after) {
+            Some(next) => next,
+            None => self.serve_ready(),
+        }
+    }
+
+    /// Sends the output (answers in `pending`, then a large body) and then
+    /// does what `after` says: `None` to go on to the next request. If the
+    /// client is slow to read, parks to wait for room, remembering `after`.
+    fn finish_output(&mut self, after: After) -> Option<Next> {
+        match self.send_output() {
+            Sent::Done => {}
+            Sent::Blocked(deadline) => {
+                self.after_output = after;
+                return Some(Next::Park(Waiting::Write, deadline));
+            }
+            Sent::Failed => return Some(Next::Close),
+        }
+        match after {
+            After::KeepAlive if !self.stopping() => None,
+            // Closing with every byte read: nothing for a reset to destroy.
+            After::KeepAlive | After::Close if self.filled == 0 => Some(Next::Close),
+            After::KeepAlive | After::Close | After::Linger => Some(Next::Linger),
+        }
+    }
+
+    /// Sends the output before `next` (a park to wait for a request).
+    fn output_then(&mut self, next: Next) -> Next {
+        match self.send_output() {
+            Sent::Done => next,
+            Sent::Blocked(deadline) => {
+                self.after_output = After::KeepAlive;
+                Next::Park(Waiting::Write, deadline)
+            }
             Sent::Failed => Next::Close,
         }
     }
 
-    /// What to do once a response is complete: `None` to go on to the next
-    /// request.
-    fn after_response(&mut self, after: After) -> Option<Next> {
-        match after {
-            After::KeepAlive if !self.stopping() => None,
-            After::KeepAlive | After::Close | After::Send => Some(self.close_after_flush()),
-            After::Linger => Some(self.flushed(Next::Linger)),
+    /// Sends what the socket takes now of the answers in `pending`, then of
+    /// the large body in `sending`, without waiting.
+    fn send_output(&mut self) -> Sent {
+        while self.pending_sent < self.pending.len() {
+            match sys::send_now(&self.stream, &self.pending[self.pending_sent..]) {
+                Ok(n) => self.pending_sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Sent::Blocked(Instant::now() + self.shared.config.timeouts.write);
+                }
+                Err(_) => {
+                    self.abandon_sending();
+                    return Sent::Failed;
+                }
+            }
         }
+        self.pending.clear();
+        self.pending_sent = 0;
+        if self.sending.is_none() {
+            return Sent::Done;
+        }
+        self.send_body()
     }
 
     /// Sends what the socket takes of the body in `sending`, in
@@ -564,13 +612,12 @@ impl Connection {
         }
         match sending.body.send_now(&self.stream, &mut sending.piece) {
             Ok(Progress::Done) => {
-                let after = sending.after;
                 let restored = self.stream.set_nonblocking(false);
                 self.finish_sending();
                 if restored.is_err() {
                     return Sent::Failed;
                 }
-                Sent::Done(after)
+                Sent::Done
             }
             Ok(Progress::Blocked) => {
                 let elapsed = sending.started.elapsed();
@@ -608,7 +655,7 @@ impl Connection {
     /// Nothing of a next request is here: park idle, unless stopping.
     fn wait_for_next_request(&mut self) -> Next {
         if self.stopping() {
-            return self.close_after_flush();
+            return self.finish_output(After::Close).unwrap_or(Next::Close);
         }
         let timeouts = &self.shared.config.timeouts;
         let wait = if self.shared.under_pressure() {
@@ -616,25 +663,7 @@ impl Connection {
         } else {
             timeouts.keep_alive
         };
-        self.flushed(Next::Park(Waiting::Idle, Instant::now() + wait))
-    }
-
-    /// Sends batched answers before `next`; a failed write closes.
-    fn flushed(&mut self, next: Next) -> Next {
-        if flush(&self.stream, &mut self.pending).is_err() {
-            return Next::Close;
-        }
-        next
-    }
-
-    /// Closing with every byte read: nothing for a reset to destroy.
-    fn close_after_flush(&mut self) -> Next {
-        let next = if self.filled == 0 {
-            Next::Close
-        } else {
-            Next::Linger
-        };
-        self.flushed(next)
+        self.output_then(Next::Park(Waiting::Idle, Instant::now() + wait))
     }
 
     /// How long a head may take from its first byte. While stopping, a
@@ -745,7 +774,7 @@ impl Connection {
             self.read_timeout = None;
             // Reading a body (or sending 100 Continue) talks to the client:
             // answers batched for earlier pipelined requests must go first.
-            if flush(&self.stream, &mut self.pending).is_err() {
+            if flush(&self.stream, &mut self.pending, &mut self.pending_sent).is_err() {
                 return After::Close;
             }
         }
@@ -764,33 +793,53 @@ impl Connection {
             extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
-        // Pipelining: while the next request is already here, small answers
-        // wait in `pending` and leave together in one write.
-        let next_is_here = leftover
-            .as_ref()
-            .is_some_and(|(_, bytes)| find_head_end(bytes).is_some());
-        let batch = ctx.keep_alive
-            && response.is_small()
-            && (next_is_here || !self.pending.is_empty())
-            && self.pending.len() < MAX_PENDING_BYTES;
         let mut deferred = None;
-        let written = if batch {
-            let written = write_response(&mut self.pending, out, response, ctx);
-            match written {
-                Ok(w) if !next_is_here => flush(&self.stream, &mut self.pending).map(|()| w),
-                other => other,
-            }
-        } else {
-            // A large file or byte body is not written here: it is sent
-            // without waiting, and parked while the client is slow.
-            let flushed = flush(&self.stream, &mut self.pending);
+        let streamed = response.is_streamed();
+        let mark = self.pending.len();
+        let written = if streamed {
+            // A stream is produced as it is written: only the worker's own
+            // blocking writes can send it. Earlier answers go first.
+            let flushed = flush(&self.stream, &mut self.pending, &mut self.pending_sent);
             let mut writer: &TcpStream = &self.stream;
-            flushed
-                .and_then(|()| write_response_deferring_body(&mut writer, out, response, ctx))
-                .map(|(written, body)| {
-                    deferred = body;
-                    written
-                })
+            flushed.and_then(|()| write_response(&mut writer, out, response, ctx))
+        } else {
+            // The head and a small body join `pending`, sent without waiting
+            // when the connection is done with this request; a large body
+            // is sent after them the same way.
+            let written = write_response_deferring_body(&mut self.pending, out, response, ctx);
+            written.map(|(written, body)| {
+                deferred = body;
+                written
+            })
+        };
+        let written = match written {
+            // Nothing of an answer in `pending` is sent yet, so one that
+            // could not be made (a file that shrank while it was read, as an
+            // editor rewrites it) is replaced by one that says so, rather
+            // than a wrong length or an empty reply.
+            Err(e) if !streamed => {
+                self.pending.truncate(mark);
+                let instead = if e.kind() == io::ErrorKind::UnexpectedEof {
+                    Response::error(Status::SERVICE_UNAVAILABLE).with_header("Retry-After", "1")
+                } else {
+                    Response::error(Status::INTERNAL_SERVER_ERROR)
+                };
+                let code = instead.status();
+                let ctx = WriteContext {
+                    keep_alive: false,
+                    ..ctx
+                };
+                let written = write_response(&mut self.pending, out, instead, ctx);
+                log_request(
+                    &shared,
+                    self.peer,
+                    &head,
+                    code.code(),
+                    written.as_ref().ok(),
+                );
+                return After::Linger;
+            }
+            other => other,
         };
         if deferred.is_none() {
             log_request(&shared, self.peer, &head, status, written.as_ref().ok());
@@ -826,7 +875,6 @@ impl Connection {
         self.sending = Some(Sending {
             total: body.remaining(),
             body,
-            after,
             started: Instant::now(),
             nonblocking: false,
             piece: Vec::new(),
@@ -835,29 +883,20 @@ impl Connection {
             version,
             status,
         });
-        After::Send
+        after
     }
 
-    /// Writes a plain error response; every protocol error closes, since
-    /// what follows cannot be trusted.
+    /// Adds a plain error response to the output; every protocol error
+    /// closes, since what follows cannot be trusted.
     fn reject(&mut self, status: Status) {
-        // Earlier pipelined answers still waiting must go first.
-        if flush(&self.stream, &mut self.pending).is_err() {
-            return;
-        }
         let ctx = WriteContext {
             version: Version::Http11,
             head_request: false,
             keep_alive: false,
             extra_headers: &self.shared.extra_headers,
         };
-        let mut writer: &TcpStream = &self.stream;
-        let _ = write_response(
-            &mut writer,
-            &mut self.buffers.out,
-            Response::error(status),
-            ctx,
-        );
+        let error = Response::error(status);
+        let _ = write_response(&mut self.pending, &mut self.buffers.out, error, ctx);
         self.log_refusal(status);
     }
 
@@ -939,13 +978,18 @@ fn mentions_transfer_encoding(head: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(NAME))
 }
 
-/// Writes the batched answers of pipelined requests, if any.
-fn flush(mut stream: &TcpStream, pending: &mut Vec<u8>) -> io::Result<()> {
-    if pending.is_empty() {
+/// Writes the answers waiting in `pending` (from `sent` on) with blocking
+/// writes: before the worker talks to the client itself (a body read,
+/// `100 Continue`, a streamed answer).
+fn flush(mut stream: &TcpStream, pending: &mut Vec<u8>, sent: &mut usize) -> io::Result<()> {
+    if *sent == pending.len() {
+        pending.clear();
+        *sent = 0;
         return Ok(());
     }
-    let result = stream.write_all(pending);
+    let result = stream.write_all(&pending[*sent..]);
     pending.clear();
+    *sent = 0;
     result
 }
 

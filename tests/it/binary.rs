@@ -305,3 +305,48 @@ impl Running {
         text
     }
 }
+
+/// Regression: the walk to a file kept every directory on the way open, so
+/// a deep path used a descriptor per level: deep requests ran the process
+/// out of descriptors and answered files that exist with 404.
+#[cfg(unix)]
+#[test]
+fn a_deep_path_does_not_need_a_descriptor_per_level() {
+    let dir = TempDir::new("deep");
+    let depth = 120;
+    let deep: String = (0..depth).map(|_| "d/").collect();
+    dir.write(&format!("{deep}f.txt"), b"deep");
+    // Fewer descriptors than the path has levels.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 48 && exec \"$0\" \"$@\"",
+            BIN,
+            "--port",
+            "0",
+            "--quiet",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let _running = Running(child);
+    let port: u16 = line
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(&get(&format!("/{deep}f.txt"))).unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.body, b"deep");
+}

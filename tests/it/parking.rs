@@ -272,3 +272,53 @@ fn parked_connections_resume_exactly_where_they_stopped() {
     s.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty(), "nothing more: {rest:?}");
 }
+
+/// Regression: a multipart (several ranges) answer was written by its
+/// worker with blocking writes, so two slow readers of one held both
+/// workers of `--threads 2` for as long as they read.
+#[test]
+fn multipart_readers_that_do_not_read_hold_no_worker() {
+    let dir = TempDir::new("multipart-readers");
+    large_file(&dir, "big.bin");
+    dir.write("a.txt", b"a");
+    let server = TestServer::files_with(dir.path(), |c| c.max_threads = 2, |_| {});
+    let ranges =
+        b"GET /big.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-80000000,100000000-180000000\r\n\r\n";
+    let stalled: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = server.connect();
+            s.write_all(ranges).unwrap();
+            s
+        })
+        .collect();
+    for _ in 0..10 {
+        assert_eq!(server.exchange(&get("/a.txt")).status(), 200);
+    }
+    drop(stalled);
+}
+
+/// Regression: answers to a long pipeline were written with blocking
+/// writes, so a client that sent thousands of requests and read none held a
+/// worker until the write timeout.
+#[test]
+fn a_pipeline_that_is_never_read_holds_no_worker() {
+    let dir = TempDir::new("pipeline-flood");
+    dir.write("a.txt", &[b'x'; 1000]);
+    let server = TestServer::files_with(dir.path(), |c| c.max_threads = 2, |_| {});
+    // About 120 MB of answers: far more than the socket buffers hold.
+    let flood: Vec<u8> = get("/a.txt").repeat(100_000);
+    let floods: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut s = server.connect();
+            // The server stops reading once its answers back up, so the
+            // whole flood may not go in; what does is enough.
+            s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+            let _ = s.write_all(&flood);
+            s
+        })
+        .collect();
+    for _ in 0..10 {
+        assert_eq!(server.exchange(&get("/a.txt")).status(), 200);
+    }
+    drop(floods);
+}
