@@ -239,8 +239,7 @@ impl Connection {
         peer: SocketAddr,
         shared: &Arc<ServerShared>,
     ) -> Connection {
-        use std::os::unix::io::AsRawFd;
-        let slot = shared.poller.register(stream.as_raw_fd()).ok();
+        let slot = Some(shared.poller.reserve());
         Connection {
             stream,
             id,

@@ -70,8 +70,9 @@ struct Slot<T> {
     missed: bool,
     /// One of those said the peer closed its side.
     missed_hangup: bool,
-    /// What the system watches its socket for (`epoll`).
-    watched: Interest,
+    /// What the system watches its socket for (`epoll`); `None` until its
+    /// first park.
+    watched: Option<Interest>,
 }
 
 /// What [`Poller::park`] did with an item.
@@ -285,15 +286,11 @@ impl<T> Poller<T> {
         }
     }
 
-    /// Gives the socket `fd` a slot for as long as its connection is open,
-    /// and (with `epoll`) registers it once, edge triggered: parking then
-    /// costs no system call. Every event for it either finds it parked or
-    /// is noted as missed, so an edge is never lost.
-    ///
-    /// # Errors
-    ///
-    /// If the system will not watch the socket.
-    pub fn register(&self, fd: RawFd) -> io::Result<Token> {
+    /// Gives a connection a slot for as long as it is open. Its socket is
+    /// registered at its first park, once, edge triggered (with `epoll`):
+    /// parking then costs no system call. Every event for it either finds it
+    /// parked or is noted as missed, so an edge is never lost.
+    pub fn reserve(&self) -> Token {
         let mut state = self.lock();
         let index = match state.free.pop() {
             Some(index) => index,
@@ -304,7 +301,7 @@ impl<T> Poller<T> {
                     parked: None,
                     missed: false,
                     missed_hangup: false,
-                    watched: Interest::Read,
+                    watched: None,
                 });
                 (state.slots.len() - 1) as u32
             }
@@ -313,16 +310,8 @@ impl<T> Poller<T> {
         slot.taken = true;
         slot.missed = false;
         slot.missed_hangup = false;
-        slot.watched = Interest::Read;
-        let token = token(index, slot.generation);
-        if let Err(e) = self.watch_socket(fd, token, Interest::Read, true) {
-            let slot = &mut state.slots[index as usize];
-            slot.taken = false;
-            slot.generation = slot.generation.wrapping_add(1);
-            state.free.push(index);
-            return Err(e);
-        }
-        Ok(token)
+        slot.watched = None;
+        token(index, slot.generation)
     }
 
     /// Frees a slot whose connection is closing (before its socket is
@@ -372,13 +361,16 @@ impl<T> Poller<T> {
         if std::mem::take(&mut slot.missed) {
             return Park::Ready(item, std::mem::take(&mut slot.missed_hangup));
         }
-        if slot.watched != interest {
-            // Changing what is watched also reports the socket now if it is
-            // ready, so nothing is missed in the switch.
-            if self.watch_socket(fd, token, interest, false).is_err() {
+        if slot.watched != Some(interest) {
+            // Registering, or changing what is watched, reports the socket
+            // at once if it is ready now, so nothing is missed in the
+            // switch: the event waits for this lock, and then finds the
+            // item in its slot.
+            let first = slot.watched.is_none();
+            if self.watch_socket(fd, token, interest, first).is_err() {
                 return Park::Refused(item);
             }
-            slot.watched = interest;
+            slot.watched = Some(interest);
         }
         slot.parked = Some(Parked {
             item,
@@ -782,8 +774,8 @@ mod tests {
         let soon = Instant::now() + Duration::from_millis(50);
         let quiet_fd = quiet.as_raw_fd();
         let talker_fd = talker.as_raw_fd();
-        let quiet_slot = poller.register(quiet_fd).unwrap();
-        let talker_slot = poller.register(talker_fd).unwrap();
+        let quiet_slot = poller.reserve();
+        let talker_slot = poller.reserve();
         let parked = |p: Park<_>| matches!(p, Park::Parked);
         assert!(parked(poller.park(
             ("quiet", quiet),
@@ -837,7 +829,7 @@ mod tests {
         let poller: Poller<TcpStream> = Poller::new(PollerKind::Best).unwrap();
         let (mut client, server) = pair();
         let fd = server.as_raw_fd();
-        let slot = poller.register(fd).unwrap();
+        let slot = poller.reserve();
         let far = Instant::now() + Duration::from_secs(60);
         assert!(matches!(
             poller.park(server, slot, fd, Interest::Read, far),
