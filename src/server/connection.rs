@@ -87,6 +87,8 @@ pub struct Buffers {
     buf: Vec<u8>,
     spans: Vec<FieldSpan>,
     out: Vec<u8>,
+    /// Kept here only while parked (the connection's `pending` when out).
+    pending: Vec<u8>,
 }
 
 /// Buffer sets that parked connections gave back.
@@ -100,12 +102,14 @@ impl SpareBuffers {
             buf: vec![0u8; INITIAL_BUFFER],
             spans: Vec::new(),
             out: Vec::with_capacity(1024),
+            pending: Vec::new(),
         })
     }
 
     fn give(&self, buffers: Buffers) {
-        // A buffer that grew for a large head is not kept at its peak.
-        if buffers.buf.len() != INITIAL_BUFFER {
+        // A buffer that grew for a large head, or a long pipeline's output,
+        // is not kept at its peak.
+        if buffers.buf.len() != INITIAL_BUFFER || buffers.pending.capacity() > MAX_PENDING_BYTES {
             return;
         }
         let mut spare = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -291,6 +295,7 @@ impl Connection {
     fn serve(mut self: Box<Self>) -> Option<(Box<Self>, Instant)> {
         if self.buffers.buf.is_empty() {
             self.buffers = self.shared.spare_buffers.take();
+            self.pending = std::mem::take(&mut self.buffers.pending);
         }
         let shared = Arc::clone(&self.shared);
         shared.active.fetch_add(1, Ordering::Relaxed);
@@ -389,8 +394,9 @@ impl Connection {
         match next {
             Next::Park(waiting, deadline) => {
                 self.waiting = waiting;
-                if waiting == Waiting::Idle && self.filled == 0 {
-                    let buffers = std::mem::take(&mut self.buffers);
+                if waiting == Waiting::Idle && self.filled == 0 && self.pending.is_empty() {
+                    let mut buffers = std::mem::take(&mut self.buffers);
+                    buffers.pending = std::mem::take(&mut self.pending);
                     self.shared.spare_buffers.give(buffers);
                 }
                 Some((self, deadline))
@@ -749,7 +755,9 @@ impl Connection {
             // (A false positive only costs the growth.)
             self.grow_buffer();
         }
-        let Buffers { buf, spans, out } = &mut self.buffers;
+        let Buffers {
+            buf, spans, out, ..
+        } = &mut self.buffers;
         let (head_bytes, rest) = buf.split_at_mut(len);
         let head = match parse_request(head_bytes, limits, spans) {
             Ok(Parsed::Complete { head, len: parsed }) if parsed == len => head,
