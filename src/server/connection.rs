@@ -5,18 +5,21 @@
 //!
 //! A connection holds a worker only while a request is in progress. When it
 //! would wait (for a next request, for the rest of a head that is trickling
-//! in, for a lingering close to end) it parks in the poller and the worker
-//! goes back to the pool; when bytes arrive, the poller hands it to a
-//! worker again, which picks up where it stopped ([`Connection::resume`]).
-//! Everything it needs to pick up is in this struct: the bytes read so far,
-//! when the head started (its deadline does not move however it trickles),
+//! in, for room to send its answer to a slow reader, for a lingering close
+//! to end) it parks in the poller and the worker goes back to the pool; when
+//! the socket is ready, the poller hands it to a worker again, which picks
+//! up where it stopped ([`Connection::resume`]). Everything it needs to pick
+//! up is in this struct: the bytes read so far, when the head started (its
+//! deadline does not move however it trickles), the output not yet sent,
 //! and what it is waiting for.
 //!
 //! The connection owns the socket and its buffers: `buf` for what the
-//! client sends and `out` for response heads, reused from one request to
-//! the next. A connection that parks idle with nothing buffered gives its
-//! buffers back to a small shared stock, so a waiting connection costs a few
-//! hundred bytes, and takes a set again when it wakes.
+//! client sends, `out` for building response heads, and `pending` for
+//! answers on their way out (sent without waiting; a large body follows
+//! from `outgoing.rs`), reused from one request to the next. A connection
+//! that parks idle with nothing buffered gives its buffers back to a small
+//! shared stock, so a waiting connection costs a few hundred bytes, and
+//! takes a set again when it wakes.
 
 use crate::http::body::BodyFraming;
 use crate::http::headers::FieldSpan;
