@@ -111,14 +111,7 @@ pub fn install_signal_handlers() {}
 /// force afterwards, or `None` if it could not be read.
 #[cfg(unix)]
 pub fn raise_fd_limit() -> Option<u64> {
-    let mut limit = unix::RLimit {
-        current: 0,
-        maximum: 0,
-    };
-    // SAFETY: `limit` is a valid, writable `struct rlimit` for the call.
-    if unsafe { unix::getrlimit(unix::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return None;
-    }
+    let limit = file_limits()?;
     if limit.current < limit.maximum {
         let raised = unix::RLimit {
             current: limit.maximum,
@@ -135,6 +128,11 @@ pub fn raise_fd_limit() -> Option<u64> {
 /// The soft open-file limit in force, if it can be read.
 #[cfg(unix)]
 pub fn open_file_limit() -> Option<u64> {
+    file_limits().map(|limit| limit.current)
+}
+
+#[cfg(unix)]
+fn file_limits() -> Option<unix::RLimit> {
     let mut limit = unix::RLimit {
         current: 0,
         maximum: 0,
@@ -143,7 +141,7 @@ pub fn open_file_limit() -> Option<u64> {
     if unsafe { unix::getrlimit(unix::RLIMIT_NOFILE, &mut limit) } != 0 {
         return None;
     }
-    Some(limit.current)
+    Some(limit)
 }
 
 /// No descriptor limit on this platform.
@@ -381,25 +379,18 @@ pub enum Interest {
 #[cfg(unix)]
 pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
     use std::os::unix::io::AsRawFd;
-    loop {
+    retrying_interrupts(|| {
         // SAFETY: `buf` is writable for `buf.len()` bytes and the socket is
         // open for the duration of the call.
-        let n = unsafe {
+        unsafe {
             unix::recv(
                 socket.as_raw_fd(),
                 buf.as_mut_ptr().cast(),
                 buf.len(),
                 unix::MSG_DONTWAIT,
             )
-        };
-        if let Ok(n) = usize::try_from(n) {
-            return Ok(n);
         }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    })
 }
 
 /// Writes what the socket's send buffer takes now, without waiting.
@@ -410,19 +401,27 @@ pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result
 #[cfg(unix)]
 pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usize> {
     use std::os::unix::io::AsRawFd;
-    loop {
+    retrying_interrupts(|| {
         // SAFETY: `buf` is readable for `buf.len()` bytes and the socket is
         // open for the duration of the call. SIGPIPE is ignored by Rust's
         // runtime, so a vanished peer is an `EPIPE` error, not a signal.
-        let n = unsafe {
+        unsafe {
             unix::send(
                 socket.as_raw_fd(),
                 buf.as_ptr().cast(),
                 buf.len(),
                 unix::MSG_DONTWAIT,
             )
-        };
-        if let Ok(n) = usize::try_from(n) {
+        }
+    })
+}
+
+/// Runs a system call that returns a count or -1, again if a signal
+/// interrupted it.
+#[cfg(unix)]
+fn retrying_interrupts(mut call: impl FnMut() -> isize) -> std::io::Result<usize> {
+    loop {
+        if let Ok(n) = usize::try_from(call()) {
             return Ok(n);
         }
         let err = std::io::Error::last_os_error();

@@ -51,6 +51,26 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// A file server over `dir` on a free port, running on its own thread.
+fn serve(
+    dir: &std::path::Path,
+) -> (
+    std::net::SocketAddr,
+    http_from_scratch::server::Shutdown,
+    std::thread::JoinHandle<std::io::Result<http_from_scratch::server::Summary>>,
+) {
+    let config = ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        access_log: false,
+        ..ServerConfig::default()
+    };
+    let router = Router::new().mount("/", FileServer::new(FilesConfig::new(dir).unwrap()));
+    let server = Server::bind(config, router).unwrap();
+    let addr = server.local_addr();
+    let shutdown = server.shutdown_handle();
+    (addr, shutdown, std::thread::spawn(move || server.run()))
+}
+
 /// Threads in this process (Linux; elsewhere 0, which makes the
 /// allocation bound strict).
 fn threads() -> usize {
@@ -74,16 +94,7 @@ fn keep_alive_gets_of_a_cached_small_file_do_not_allocate() {
     let dir = std::env::temp_dir().join(format!("hfs-alloc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("small.txt"), vec![b'x'; 1024]).unwrap();
-    let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        access_log: false,
-        ..ServerConfig::default()
-    };
-    let router = Router::new().mount("/", FileServer::new(FilesConfig::new(&dir).unwrap()));
-    let server = Server::bind(config, router).unwrap();
-    let addr = server.local_addr();
-    let shutdown = server.shutdown_handle();
-    let thread = std::thread::spawn(move || server.run());
+    let (addr, shutdown, thread) = serve(&dir);
 
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
@@ -173,16 +184,7 @@ fn many_unread_requests_for_a_large_listing_share_one_rendered_page() {
         )
         .unwrap();
     }
-    let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        access_log: false,
-        ..ServerConfig::default()
-    };
-    let router = Router::new().mount("/", FileServer::new(FilesConfig::new(&dir).unwrap()));
-    let server = Server::bind(config, router).unwrap();
-    let addr = server.local_addr();
-    let shutdown = server.shutdown_handle();
-    let thread = std::thread::spawn(move || server.run());
+    let (addr, shutdown, thread) = serve(&dir);
     let connect = || {
         let stream = TcpStream::connect(addr).unwrap();
         stream
@@ -230,16 +232,7 @@ fn an_idle_connection_holds_well_under_a_kilobyte_of_heap() {
     let dir = std::env::temp_dir().join(format!("hfs-idle-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("small.txt"), vec![b'x'; 1024]).unwrap();
-    let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        access_log: false,
-        ..ServerConfig::default()
-    };
-    let router = Router::new().mount("/", FileServer::new(FilesConfig::new(&dir).unwrap()));
-    let server = Server::bind(config, router).unwrap();
-    let addr = server.local_addr();
-    let shutdown = server.shutdown_handle();
-    let thread = std::thread::spawn(move || server.run());
+    let (addr, shutdown, thread) = serve(&dir);
     let request = b"GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n";
     let one = |stream: &mut TcpStream| {
         stream.write_all(request).unwrap();

@@ -235,26 +235,20 @@ fn a_second_signal_exits_at_once() {
     );
 }
 
+/// Starts the binary under a hard open-file limit it cannot raise, with
+/// `args` and `root`; returns it and its port.
 #[cfg(unix)]
-#[test]
-fn running_out_of_file_descriptors_never_stops_the_accept_loop() {
-    let dir = TempDir::new("emfile");
-    dir.write("a.txt", b"a");
-    // A hard limit of 32 descriptors, which the server cannot raise.
+fn start_binary_with_fd_limit(
+    limit: u32,
+    args: &[&str],
+    root: &std::path::Path,
+) -> (Running, BufReader<std::process::ChildStdout>, u16) {
     let mut child = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -n 32 && exec \"$0\" \"$@\"",
-            BIN,
-            "--port",
-            "0",
-            "--quiet",
-            // Above what 32 descriptors allow, so that accept itself runs
-            // out (the default cap would refuse with 503 first).
-            "--max-connections",
-            "1000",
-        ])
-        .arg(dir.path())
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(BIN)
+        .args(args)
+        .arg(root)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -262,15 +256,25 @@ fn running_out_of_file_descriptors_never_stops_the_accept_loop() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let running = Running(child);
-    let port: u16 = line
+    let port = line
         .trim_end()
         .trim_end_matches('/')
         .rsplit(':')
         .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (Running(child), stdout, port)
+}
+
+#[cfg(unix)]
+#[test]
+fn running_out_of_file_descriptors_never_stops_the_accept_loop() {
+    let dir = TempDir::new("emfile");
+    dir.write("a.txt", b"a");
+    // Above what 32 descriptors allow, so that accept itself runs out (the
+    // default cap would refuse with 503 first).
+    let args = ["--port", "0", "--quiet", "--max-connections", "1000"];
+    let (running, _stdout, port) = start_binary_with_fd_limit(32, &args, dir.path());
 
     // Far more idle clients than descriptors: the kernel queues the rest.
     let mut clients = Vec::new();
@@ -317,32 +321,8 @@ fn a_deep_path_does_not_need_a_descriptor_per_level() {
     let deep: String = (0..depth).map(|_| "d/").collect();
     dir.write(&format!("{deep}f.txt"), b"deep");
     // Fewer descriptors than the path has levels.
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -n 48 && exec \"$0\" \"$@\"",
-            BIN,
-            "--port",
-            "0",
-            "--quiet",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let _running = Running(child);
-    let port: u16 = line
-        .trim_end()
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (_running, _stdout, port) =
+        start_binary_with_fd_limit(48, &["--port", "0", "--quiet"], dir.path());
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     stream.write_all(&get(&format!("/{deep}f.txt"))).unwrap();

@@ -5,43 +5,9 @@
 //! poller passes the same tests.
 
 use crate::support::*;
-use http_from_scratch::http::status::Status;
-use http_from_scratch::request::Request;
-use http_from_scratch::response::Response;
-use http_from_scratch::router::Router;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A router with `/block` (reports that it started, then waits for a
-/// release), `/fast` and `/echo` (answers with the request body).
-fn router() -> (Router, Receiver<()>, Sender<()>) {
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let entered_tx = Mutex::new(entered_tx);
-    let release_rx = Arc::new(Mutex::new(release_rx));
-    let router = Router::new()
-        .get("/block", move |_: &mut Request<'_>| {
-            let _ = entered_tx.lock().unwrap().send(());
-            let _ = release_rx
-                .lock()
-                .unwrap()
-                .recv_timeout(Duration::from_secs(60));
-            Response::text(Status::OK, "released\n")
-        })
-        .get("/fast", |_: &mut Request<'_>| {
-            Response::text(Status::OK, "fast\n")
-        })
-        .post("/echo", |req: &mut Request<'_>| {
-            match req.body().read_to_vec(1 << 20) {
-                Ok(body) => Response::bytes(Status::OK, "application/octet-stream", body),
-                Err(e) => Response::error(e.status()),
-            }
-        });
-    (router, entered_rx, release_tx)
-}
 
 /// Room for `connections` loopback connections in this process (both ends
 /// live here); fewer if the descriptor limit will not allow them.
@@ -127,7 +93,7 @@ fn the_overload_refusal_is_read_as_a_503_not_a_reset() {
 /// picked it up, so while every worker was busy it waited without end.
 #[test]
 fn a_queued_request_gets_its_503_on_time_while_every_worker_is_busy() {
-    let (router, entered, release) = router();
+    let (router, entered, release) = blocking_router();
     let mut config = test_config();
     config.max_threads = 1;
     config.timeouts.queue_wait = Duration::from_millis(500);
@@ -237,7 +203,7 @@ fn a_reader_slower_than_the_minimum_rate_is_closed() {
 /// once, in order, and nothing else is sent.
 #[test]
 fn parked_connections_resume_exactly_where_they_stopped() {
-    let (router, _entered, _release) = router();
+    let (router, _entered, _release) = blocking_router();
     let server = TestServer::start(test_config(), router);
     let mut s = server.connect();
     s.set_nodelay(true).unwrap();

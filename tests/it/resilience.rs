@@ -2,40 +2,9 @@
 //! and graceful shutdown: the server keeps serving through all of them.
 
 use crate::support::*;
-use http_from_scratch::http::status::Status;
-use http_from_scratch::request::Request;
-use http_from_scratch::response::Response;
-use http_from_scratch::router::Router;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// A route that reports when it starts and then waits for a release, so a
-/// test knows a worker is busy without guessing with sleeps.
-fn blocking_route() -> (Router, Receiver<()>, Sender<()>) {
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let entered_tx = Mutex::new(entered_tx);
-    let release_rx = Arc::new(Mutex::new(release_rx));
-    let router = Router::new()
-        .get("/block", move |_: &mut Request<'_>| {
-            let _ = entered_tx.lock().unwrap().send(());
-            let _ = release_rx
-                .lock()
-                .unwrap()
-                .recv_timeout(Duration::from_secs(60));
-            Response::text(Status::OK, "released\n")
-        })
-        .get("/fast", |_: &mut Request<'_>| {
-            Response::text(Status::OK, "fast\n")
-        })
-        .get("/panic", |_: &mut Request<'_>| -> Response {
-            panic!("handler bug")
-        });
-    (router, entered_rx, release_tx)
-}
 
 #[test]
 fn slowloris_clients_cannot_starve_a_fresh_client() {
@@ -147,7 +116,7 @@ fn idle_connections_hold_no_worker() {
 
 #[test]
 fn past_the_cap_and_queue_new_clients_get_a_fast_503() {
-    let (router, entered, release) = blocking_route();
+    let (router, entered, release) = blocking_router();
     let mut config = test_config();
     config.max_threads = 2;
     config.max_queued = 1;
@@ -184,7 +153,7 @@ fn past_the_cap_and_queue_new_clients_get_a_fast_503() {
 
 #[test]
 fn a_panicking_handler_costs_one_500_and_the_server_keeps_serving() {
-    let (router, _entered, _release) = blocking_route();
+    let (router, _entered, _release) = blocking_router();
     let server = TestServer::start(test_config(), router);
     let mut stream = server.connect();
     stream.write_all(&get("/panic")).unwrap();
@@ -251,7 +220,7 @@ fn thousands_of_garbage_requests_leave_the_server_answering() {
 
 #[test]
 fn shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
-    let (router, entered, release) = blocking_route();
+    let (router, entered, release) = blocking_router();
     let server = TestServer::start(test_config(), router);
     let addr = server.addr;
     let mut in_flight = server.connect();

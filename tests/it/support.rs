@@ -260,3 +260,46 @@ pub fn is_closed(stream: &mut TcpStream) -> bool {
 pub fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").into_bytes()
 }
+
+/// A router for tests of busy workers: `/block` reports that it started and
+/// then waits for a release (so a test knows a worker is busy without
+/// guessing with sleeps), `/fast` answers at once, `/panic` panics, and
+/// `POST /echo` answers with the request body.
+#[allow(dead_code)]
+pub fn blocking_router() -> (
+    Router,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    use http_from_scratch::http::status::Status;
+    use http_from_scratch::request::Request;
+    use http_from_scratch::response::Response;
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let entered_tx = Mutex::new(entered_tx);
+    let release_rx = Arc::new(Mutex::new(release_rx));
+    let router = Router::new()
+        .get("/block", move |_: &mut Request<'_>| {
+            let _ = entered_tx.lock().unwrap().send(());
+            let _ = release_rx
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(60));
+            Response::text(Status::OK, "released\n")
+        })
+        .get("/fast", |_: &mut Request<'_>| {
+            Response::text(Status::OK, "fast\n")
+        })
+        .get("/panic", |_: &mut Request<'_>| -> Response {
+            panic!("handler bug")
+        })
+        .post("/echo", |req: &mut Request<'_>| {
+            match req.body().read_to_vec(1 << 20) {
+                Ok(body) => Response::bytes(Status::OK, "application/octet-stream", body),
+                Err(e) => Response::error(e.status()),
+            }
+        });
+    (router, entered_rx, release_tx)
+}
