@@ -746,45 +746,34 @@ impl Connection {
         true
     }
 
-    /// Answers the head in `buf[..len]`. Returns whether the connection may
-    /// carry another request.
+    /// Answers the head in `buf[..len]`, in named steps: parse it, get ready
+    /// for its body, run the handler (draining what it leaves of the body),
+    /// put the answer in the output, keep the bytes of the next request.
+    /// Returns what the connection does next.
     fn serve_one(&mut self, len: usize) -> After {
         let shared = Arc::clone(&self.shared);
         let limits = &shared.config.limits;
-        if self.buffers.buf.len() - len < BODY_SLACK
-            && mentions_transfer_encoding(&self.buffers.buf[..len])
-        {
-            // A chunked body needs room after the head for its size lines.
-            // (A false positive only costs the growth.)
-            self.grow_buffer();
-        }
+        self.make_room_for_chunk_lines(len);
         let Buffers {
             buf, spans, out, ..
         } = &mut self.buffers;
         let (head_bytes, rest) = buf.split_at_mut(len);
-        let head = match parse_request(head_bytes, limits, spans) {
-            Ok(Parsed::Complete { head, len: parsed }) if parsed == len => head,
-            // The quick scan found CRLF CRLF, so the parser must agree that
-            // the head ends there; anything else is a malformed head.
-            Ok(_) => {
-                self.reject(Status::BAD_REQUEST);
-                return After::Linger;
-            }
-            Err(e) => {
-                self.reject(e.status());
+        let head = match parse_whole_head(head_bytes, limits, spans) {
+            Ok(head) => head,
+            Err(status) => {
+                self.reject(status);
                 return After::Linger;
             }
         };
+        let mut output = Output {
+            stream: &self.stream,
+            pending: &mut self.pending,
+            sent: &mut self.pending_sent,
+            scratch: out,
+        };
         if head.body != BodyFraming::None {
-            let body_timeout = shared.config.timeouts.body_read;
-            if self.read_timeout != Some(body_timeout) {
-                let _ = self.stream.set_read_timeout(Some(body_timeout));
-            }
-            // Reading the body may change the read timeout again.
-            self.read_timeout = None;
-            // Reading a body (or sending 100 Continue) talks to the client:
-            // answers batched for earlier pipelined requests must go first.
-            if flush(&self.stream, &mut self.pending, &mut self.pending_sent).is_err() {
+            let timeout = shared.config.timeouts.body_read;
+            if ready_for_body(&self.stream, &mut self.read_timeout, timeout, &mut output).is_err() {
                 return After::Close;
             }
         }
@@ -792,7 +781,6 @@ impl Connection {
         let mut request = Request::new(head, self.peer, body);
         let (response, handler_panicked) = answer(&mut request, &shared);
         let leftover = request.into_body().finish(limits.max_drain_bytes);
-
         let ctx = WriteContext {
             version: head.version,
             head_request: head.method == Method::Head,
@@ -803,97 +791,51 @@ impl Connection {
             extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
-        let mut deferred = None;
-        let streamed = response.is_streamed();
-        let mark = self.pending.len();
-        let written = if streamed {
-            // A stream is produced as it is written: only the worker's own
-            // blocking writes can send it. Earlier answers go first.
-            let flushed = flush(&self.stream, &mut self.pending, &mut self.pending_sent);
-            let mut writer: &TcpStream = &self.stream;
-            flushed.and_then(|()| write_response(&mut writer, out, response, ctx))
-        } else {
-            // The head and a small body join `pending`, sent without waiting
-            // when the connection is done with this request; a large body
-            // is sent after them the same way.
-            let written = write_response_deferring_body(&mut self.pending, out, response, ctx);
-            written.map(|(written, body)| {
-                deferred = body;
-                written
-            })
-        };
-        let written = match written {
-            // Nothing of an answer in `pending` is sent yet, so one that
-            // could not be made (a file that shrank while it was read, as an
-            // editor rewrites it) is replaced by one that says so, rather
-            // than a wrong length or an empty reply.
-            Err(e) if !streamed => {
-                self.pending.truncate(mark);
-                let instead = if e.kind() == io::ErrorKind::UnexpectedEof {
-                    Response::error(Status::SERVICE_UNAVAILABLE).with_header("Retry-After", "1")
-                } else {
-                    Response::error(Status::INTERNAL_SERVER_ERROR)
-                };
-                let code = instead.status();
-                let ctx = WriteContext {
-                    keep_alive: false,
-                    ..ctx
-                };
-                let written = write_response(&mut self.pending, out, instead, ctx);
+        let (written, deferred) = match output.write(response, ctx) {
+            Answer::Written(written, deferred) => (written, deferred),
+            Answer::Replaced(written, status) => {
                 log_request(
                     &shared,
                     self.peer,
                     &head,
-                    code.code(),
+                    status.code(),
                     written.as_ref().ok(),
                 );
                 return After::Linger;
             }
-            other => other,
         };
-        if deferred.is_none() {
+        let Some(body) = deferred else {
             log_request(&shared, self.peer, &head, status, written.as_ref().ok());
-        }
-
-        // Owned copies for the log line written when the body is done,
+            let leftover = leftover.map(|(range, _)| range);
+            return keep_the_rest(buf, len, &mut self.filled, leftover, written);
+        };
+        // Logged when the body is done: owned copies of the request line,
         // taken before the buffer the head borrows from moves on.
-        let log_line = deferred.as_ref().map(|_| {
-            let (method, target): (Box<str>, Box<str>) =
-                (head.method_token.into(), head.target.into());
-            (method, target, head.version.as_str())
-        });
-        let leftover = leftover.map(|(range, _)| range);
-        let after = match (written, leftover) {
-            (Ok(written), Some(range)) => {
-                let (start, end) = (len + range.start, len + range.end);
-                buf.copy_within(start..end, 0);
-                self.filled = end - start;
-                if written.keep_alive {
-                    After::KeepAlive
-                } else {
-                    After::Close
-                }
-            }
-            // The client is gone: nothing to linger for.
-            (Err(_), _) => After::Close,
-            // Part of a body is still unread.
-            (Ok(_), None) => After::Linger,
-        };
-        let (Some(body), Some((method, target, version))) = (deferred, log_line) else {
-            return after;
-        };
-        self.sending = Some(Sending {
+        let sending = Sending {
             total: body.remaining(),
             body,
             started: Instant::now(),
             nonblocking: false,
             piece: Vec::new(),
-            method,
-            target,
-            version,
+            method: head.method_token.into(),
+            target: head.target.into(),
+            version: head.version.as_str(),
             status,
-        });
-        after
+        };
+        self.sending = Some(sending);
+        let leftover = leftover.map(|(range, _)| range);
+        keep_the_rest(buf, len, &mut self.filled, leftover, written)
+    }
+
+    /// A chunked body needs room after the head for its size lines: grow
+    /// the buffer first if the head may announce one. (A false positive
+    /// only costs the growth.)
+    fn make_room_for_chunk_lines(&mut self, len: usize) {
+        if self.buffers.buf.len() - len < BODY_SLACK
+            && mentions_transfer_encoding(&self.buffers.buf[..len])
+        {
+            self.grow_buffer();
+        }
     }
 
     /// Adds a plain error response to the output; every protocol error
@@ -932,6 +874,128 @@ impl Drop for Connection {
         if let Some(id) = self.id {
             self.shared.registry.leave(id);
         }
+    }
+}
+
+/// Parses a head the quick scan found whole: the parser must agree that it
+/// ends where the scan found `CRLF CRLF`; anything else is malformed.
+fn parse_whole_head<'b>(
+    head: &'b [u8],
+    limits: &crate::config::Limits,
+    spans: &'b mut Vec<FieldSpan>,
+) -> Result<RequestHead<'b>, Status> {
+    match parse_request(head, limits, spans) {
+        Ok(Parsed::Complete { head: parsed, len }) if len == head.len() => Ok(parsed),
+        Ok(_) => Err(Status::BAD_REQUEST),
+        Err(e) => Err(e.status()),
+    }
+}
+
+/// Before a body is read (or `100 Continue` sent): the body's read timeout
+/// on the socket, and the answers to earlier pipelined requests sent first,
+/// since reading the body talks to the client.
+fn ready_for_body(
+    stream: &TcpStream,
+    read_timeout: &mut Option<Duration>,
+    body_timeout: Duration,
+    output: &mut Output<'_>,
+) -> io::Result<()> {
+    if *read_timeout != Some(body_timeout) {
+        let _ = stream.set_read_timeout(Some(body_timeout));
+    }
+    // Reading the body may change the read timeout again.
+    *read_timeout = None;
+    output.flush()
+}
+
+/// Moves the bytes after the request (the next pipelined request, if any)
+/// to the front of the buffer, and says what the connection does next.
+fn keep_the_rest(
+    buf: &mut [u8],
+    len: usize,
+    filled: &mut usize,
+    leftover: Option<std::ops::Range<usize>>,
+    written: io::Result<Written>,
+) -> After {
+    match (written, leftover) {
+        (Ok(written), Some(range)) => {
+            let (start, end) = (len + range.start, len + range.end);
+            buf.copy_within(start..end, 0);
+            *filled = end - start;
+            if written.keep_alive {
+                After::KeepAlive
+            } else {
+                After::Close
+            }
+        }
+        // The client is gone: nothing to linger for.
+        (Err(_), _) => After::Close,
+        // Part of a body is still unread.
+        (Ok(_), None) => After::Linger,
+    }
+}
+
+/// Where answers go: the connection's output buffer (sent without waiting
+/// once the connection is done with the request) and its socket.
+struct Output<'c> {
+    stream: &'c TcpStream,
+    pending: &'c mut Vec<u8>,
+    sent: &'c mut usize,
+    /// For building heads.
+    scratch: &'c mut Vec<u8>,
+}
+
+/// What became of an answer put in the output.
+enum Answer {
+    /// Written (or its writing failed on the socket), with a large body to
+    /// send after the output.
+    Written(io::Result<Written>, Option<Outgoing>),
+    /// It could not be made, and this status was written instead.
+    Replaced(io::Result<Written>, Status),
+}
+
+impl Output<'_> {
+    /// Puts `response` in the output: the head and a small body in
+    /// `pending`, a large body deferred. A stream is produced as it is
+    /// written, so only blocking writes can send it: straight to the socket,
+    /// after what is pending.
+    fn write(&mut self, response: Response, ctx: WriteContext<'_>) -> Answer {
+        if response.is_streamed() {
+            let mut writer: &TcpStream = self.stream;
+            let written = self
+                .flush()
+                .and_then(|()| write_response(&mut writer, self.scratch, response, ctx));
+            return Answer::Written(written, None);
+        }
+        let mark = self.pending.len();
+        match write_response_deferring_body(self.pending, self.scratch, response, ctx) {
+            Ok((written, body)) => Answer::Written(Ok(written), body),
+            // Nothing of an answer in `pending` is sent yet, so one that
+            // could not be made (a file that shrank while it was read, as an
+            // editor rewrites it) is replaced by one that says so, rather
+            // than a wrong length or an empty reply.
+            Err(e) => {
+                self.pending.truncate(mark);
+                let instead = if e.kind() == io::ErrorKind::UnexpectedEof {
+                    Response::error(Status::SERVICE_UNAVAILABLE).with_header("Retry-After", "1")
+                } else {
+                    Response::error(Status::INTERNAL_SERVER_ERROR)
+                };
+                let status = instead.status();
+                let ctx = WriteContext {
+                    keep_alive: false,
+                    ..ctx
+                };
+                let written = write_response(self.pending, self.scratch, instead, ctx);
+                Answer::Replaced(written, status)
+            }
+        }
+    }
+
+    /// Sends what is pending with blocking writes: before the worker talks
+    /// to the client itself.
+    fn flush(&mut self) -> io::Result<()> {
+        flush(self.stream, self.pending, self.sent)
     }
 }
 
