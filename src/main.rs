@@ -37,6 +37,10 @@ fn run() -> Result<(), String> {
 }
 
 fn serve(options: ServeOptions) -> Result<(), String> {
+    // First, so that a SIGINT or SIGTERM that comes while the server is
+    // still starting is not fatal: it is noted, and the server stops
+    // gracefully (exit status 0) as soon as it runs.
+    sys::install_signal_handlers();
     let root = &options.root;
     if !root.is_dir() {
         return Err(if root.exists() {
@@ -85,7 +89,6 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     };
     println!("Serving {shown_root} at http://{host}:{}/", bound.port());
 
-    sys::install_signal_handlers();
     let shutdown = server.shutdown_handle();
     std::thread::spawn(move || watch_for_signals(&shutdown));
     let summary = server.run().map_err(|e| format!("server stopped: {e}"))?;

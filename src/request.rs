@@ -185,7 +185,8 @@ pub struct Body<'a> {
     framing: BodyFraming,
     remaining: u64,
     chunked: ChunkedDecoder,
-    send_continue: bool,
+    /// The client asked for `100 Continue` and it has not been sent yet.
+    continue_owed: bool,
     failed: bool,
     /// Set once the handler is done and the rest of the body is drained.
     drain_deadline: Option<Instant>,
@@ -214,7 +215,7 @@ impl<'a> Body<'a> {
             framing: head.body,
             remaining,
             chunked: ChunkedDecoder::new(),
-            send_continue: head.expect_continue && head.body != BodyFraming::None,
+            continue_owed: head.expect_continue && head.body != BodyFraming::None,
             failed: false,
             drain_deadline: None,
             limits,
@@ -286,7 +287,7 @@ impl<'a> Body<'a> {
     /// [`Body::new`] and the bytes themselves, or `None` when the connection
     /// must close instead.
     pub fn finish(mut self, bound: u64) -> Option<(Range<usize>, &'a [u8])> {
-        if self.failed || (self.send_continue && !self.is_finished()) {
+        if self.failed || (self.continue_owed && !self.is_finished()) {
             return None;
         }
         // A declared length past the bound is not worth waiting for.
@@ -335,8 +336,8 @@ impl<'a> Body<'a> {
     }
 
     fn ask_for_body(&mut self) -> io::Result<()> {
-        if self.send_continue {
-            self.send_continue = false;
+        if self.continue_owed {
+            self.continue_owed = false;
             let mut stream = self.stream;
             stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }

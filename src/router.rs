@@ -239,8 +239,9 @@ impl Handler for Router {
     }
 }
 
-/// Wraps a handler and adds fixed header fields to every response it gives
-/// (the binary's `-H`). The fields must already be valid: they are added
+/// Wraps a handler and adds fixed header fields to every response it gives.
+/// (The binary's `-H` is `ServerConfig::extra_headers` instead, which the
+/// writer adds to the server's own error responses too.) The fields must already be valid: they are added
 /// with [`Response::with_header`], which refuses bad ones.
 pub struct WithHeaders<H> {
     inner: H,

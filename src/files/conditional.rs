@@ -66,8 +66,15 @@ pub enum Precondition {
 /// 4. Else If-Modified-Since (GET/HEAD, valid date): not modified since -> 304.
 /// 5. (Range and If-Range are decided afterwards by the caller.)
 pub fn evaluate(fields: Fields<'_>, method: Method, validators: &Validators) -> Precondition {
-    if let Some(if_match) = fields.get("if-match") {
-        if !etag_list_matches(if_match, &validators.etag, Comparison::Strong) {
+    // Each is a list, and a list may come over several field lines (RFC 9110
+    // §5.3): it matches if any of its lines does.
+    let matches = |name: &str, comparison: Comparison| {
+        let mut lines = fields.get_all(name).peekable();
+        lines.peek()?;
+        Some(lines.any(|line| etag_list_matches(line, &validators.etag, comparison)))
+    };
+    if let Some(matched) = matches("if-match", Comparison::Strong) {
+        if !matched {
             return Precondition::Failed;
         }
     } else if let Some(since) = fields.get("if-unmodified-since").and_then(parse_http_date) {
@@ -76,8 +83,8 @@ pub fn evaluate(fields: Fields<'_>, method: Method, validators: &Validators) -> 
         }
     }
     let get_or_head = matches!(method, Method::Get | Method::Head);
-    if let Some(if_none_match) = fields.get("if-none-match") {
-        if etag_list_matches(if_none_match, &validators.etag, Comparison::Weak) {
+    if let Some(matched) = matches("if-none-match", Comparison::Weak) {
+        if matched {
             return if get_or_head {
                 Precondition::NotModified
             } else {

@@ -19,7 +19,8 @@ const MERGE_GAP: u64 = 80;
 pub enum RangeOutcome {
     /// No (usable) Range: send the whole representation with 200.
     Full,
-    /// Send these byte ranges (`start..end`, sorted, disjoint) with 206.
+    /// Send these byte ranges (`start..end`, disjoint) with 206: in the order
+    /// asked, or in file order once overlapping ones were merged.
     Partial(Vec<(u64, u64)>),
     /// Valid syntax but nothing inside the representation: 416.
     Unsatisfiable,

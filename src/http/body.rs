@@ -40,7 +40,9 @@ pub fn framing(
     // RFC 9112 §6.3, for requests (rules 1, 2 and 7 are about responses):
     //
     // 3. Transfer-Encoding and Content-Length together: "ought to be handled
-    //    as an error" because it is the classic smuggling vector. We reject.
+    //    as an error" because it is the classic smuggling vector. We reject,
+    //    and the connection then closes, as §6.1 requires of a server that
+    //    receives both ("MUST close the connection after responding").
     if has_transfer_encoding && has_content_length {
         return Err(ParseError::TransferEncodingWithContentLength);
     }

@@ -499,14 +499,11 @@ impl Connection {
                 limits,
                 &mut self.buffers.spans,
             );
-            match parsed {
-                Err(e) => {
-                    self.reject(e.status());
-                    return self.finish_output(After::Linger).unwrap_or(Next::Close);
-                }
-                // The quick scan found no CRLF CRLF, so the parser cannot
-                // have found a complete head either.
-                Ok(Parsed::Complete { .. }) | Ok(Parsed::Incomplete) => {}
+            // (The quick scan found no CRLF CRLF, so the parser can only
+            // refuse the prefix or ask for more.)
+            if let Err(e) = parsed {
+                self.reject(e.status());
+                return self.finish_output(After::Linger).unwrap_or(Next::Close);
             }
             if self.filled == self.buffers.buf.len() {
                 // A full buffer may have left bytes in the socket.

@@ -239,3 +239,53 @@ fn not_modified_wins_over_a_range() {
     ];
     assert_eq!(status(&server, &headers), 304);
 }
+
+/// RFC 9110 §5.3: a list field sent as several field lines is the list of
+/// all their elements. Regression: only the first If-None-Match and
+/// If-Match line was read, so a match on a later line was missed. Each row
+/// splits the list over two or three lines, some with empty elements.
+#[test]
+fn conditional_lists_split_over_several_lines_are_read_whole() {
+    let (_dir, server, etag) = site();
+    let later = |name: &str| -> Vec<String> {
+        vec![format!("{name}: \"nope\""), format!("{name}: {etag}")]
+    };
+    let table: Vec<(Vec<String>, u16)> = vec![
+        (later("If-None-Match"), 304),
+        (later("If-Match"), 200),
+        (
+            vec![
+                "If-None-Match: \"a\", ,".to_string(),
+                "If-None-Match: ,\"b\"".to_string(),
+                format!("If-None-Match: , {etag}"),
+            ],
+            304,
+        ),
+        (
+            vec![
+                "If-Match: \"a\",,".to_string(),
+                "If-Match: \"b\"".to_string(),
+                format!("If-Match: ,{etag},"),
+            ],
+            200,
+        ),
+        (
+            vec![
+                "If-None-Match: \"a\"".to_string(),
+                "If-None-Match: \"b\"".to_string(),
+            ],
+            200,
+        ),
+        (
+            vec![
+                "If-Match: \"a\"".to_string(),
+                "If-Match: \"b\", ,".to_string(),
+            ],
+            412,
+        ),
+    ];
+    for (lines, want) in table {
+        let headers: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_eq!(status(&server, &headers), want, "{lines:?}");
+    }
+}
