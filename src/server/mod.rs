@@ -288,8 +288,8 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
                 Event::Ready { item, .. } => match item.waiting() {
                     Waiting::Linger { .. } => item.continue_linger(),
                     Waiting::Idle | Waiting::Head => item.refuse(Status::SERVICE_UNAVAILABLE),
-                    // Not picked above: a response under way waits its turn.
-                    Waiting::Write => drop(item),
+                    // Not picked above; a response under way waits its turn.
+                    Waiting::Write => shared.poller.hand_over(item),
                 },
             }
         }
