@@ -207,21 +207,11 @@ impl Root {
         }
     }
 
-    /// The component walk: `dirs` holds an open descriptor for the root and
-    /// for each directory under it on the way down, `real` their names, so
-    /// a `..` in a link target steps back up both.
-    fn walk(&self, mut pending: VecDeque<OsString>) -> Result<Opened, OpenError> {
-        let root = self.root_dir()?;
-        // Only the directory reached and the one above it are held open,
-        // however deep the path: a descriptor per level would let one deep
-        // request use up the process's descriptors. `real` names the way
-        // down from the root.
-        let mut current: Option<File> = None;
-        let mut parent: Option<File> = None;
-        let mut real: Vec<OsString> = Vec::new();
-        let mut links = 0;
+    /// The component walk, one name at a time (see the module doc).
+    fn walk(&self, pending: VecDeque<OsString>) -> Result<Opened, OpenError> {
+        let mut walk = Walk::new(self.root_dir()?, pending);
         let mut steps = 0;
-        while let Some(name) = pending.pop_front() {
+        while let Some(name) = walk.pending.pop_front() {
             steps += 1;
             if steps > MAX_STEPS {
                 return Err(OpenError::NotFound);
@@ -230,35 +220,23 @@ impl Root {
                 continue;
             }
             if name == ".." {
-                // Back up one level by walking down again from the root: the
-                // names above are real directories, and each is opened
-                // through the same rules again.
-                if real.pop().is_none() {
-                    return self.escape(self.path.join(".."), pending);
+                if !walk.back_up() {
+                    return self.escape(self.path.join(".."), walk.pending);
                 }
-                for above in real.drain(..).rev() {
-                    pending.push_front(above);
-                }
-                current = None;
-                parent = None;
                 continue;
             }
-            let kind = if pending.is_empty() {
+            let kind = if walk.pending.is_empty() {
                 OpenKind::Any
             } else {
                 OpenKind::Directory
             };
-            let dir = current.as_ref().unwrap_or(&root);
-            let err = match sys::open_at(dir, &name, kind) {
+            let err = match sys::open_at(walk.dir(), &name, kind) {
                 Ok(file) => {
-                    parent = current.replace(file);
-                    real.push(name);
+                    walk.entered(name, file);
                     continue;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Unsupported => {
-                    real.push(name);
-                    real.extend(pending);
-                    return self.open_by_name(real);
+                    return self.open_by_name(walk.whole_path(name));
                 }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
                     return Err(OpenError::NotFound);
@@ -267,42 +245,35 @@ impl Root {
             };
             // The open failed: either the name is a link, or the error
             // stands (no permission, not a directory, ...).
-            let Ok(target) = sys::read_link_at(dir, &name) else {
+            let Ok(target) = sys::read_link_at(walk.dir(), &name) else {
                 return Err(OpenError::from_io(&err));
             };
-            links += 1;
-            if links > MAX_LINKS {
-                return Err(OpenError::NotFound);
-            }
-            if target.is_absolute() {
-                let Ok(rest) = target.strip_prefix(&self.path) else {
-                    return self.escape(target, pending);
-                };
-                current = None;
-                parent = None;
-                real.clear();
-                prepend(&mut pending, rest);
-            } else {
-                prepend(&mut pending, &target);
+            if let Some(outside) = self.follow(&mut walk, &target)? {
+                return Ok(outside);
             }
         }
-        let metadata_of = |file: &File| file.metadata().map_err(|e| OpenError::from_io(&e));
-        let Some(file) = current else {
-            // The root itself: a descriptor of its own for the caller.
-            let file = root.try_clone().map_err(|e| OpenError::from_io(&e))?;
-            return Ok(Opened {
-                metadata: metadata_of(&file)?,
-                file,
-                location: Location::Inside(real),
-                parent: None,
-            });
-        };
-        Ok(Opened {
-            metadata: metadata_of(&file)?,
-            file,
-            location: Location::Inside(real),
-            parent: Some(metadata_of(parent.as_ref().unwrap_or(&root))?),
-        })
+        walk.finish()
+    }
+
+    /// Goes on into a link's target: from the root for an absolute target
+    /// under it, from the link's own directory for a relative one. A target
+    /// outside the root ends the walk there (`Some`, or 404).
+    fn follow(&self, walk: &mut Walk, target: &Path) -> Result<Option<Opened>, OpenError> {
+        walk.links += 1;
+        if walk.links > MAX_LINKS {
+            return Err(OpenError::NotFound);
+        }
+        if target.is_absolute() {
+            let Ok(rest) = target.strip_prefix(&self.path) else {
+                let pending = std::mem::take(&mut walk.pending);
+                return self.escape(target.to_path_buf(), pending).map(Some);
+            };
+            walk.restart_at_root();
+            prepend(&mut walk.pending, rest);
+        } else {
+            prepend(&mut walk.pending, target);
+        }
+        Ok(None)
     }
 
     /// A link led outside the root: refused, unless the user chose to
@@ -337,6 +308,96 @@ impl Root {
             metadata,
             location: Location::Inside(names),
             parent: None,
+        })
+    }
+}
+
+/// Where one walk has got to, and what is left of it.
+struct Walk {
+    root: Arc<File>,
+    /// The directory reached (`None`: the root) and the one above it. Only
+    /// these two are held open, however deep the path: a descriptor per
+    /// level would let one deep request use up the process's descriptors.
+    current: Option<File>,
+    parent: Option<File>,
+    /// The names of the way down from the root.
+    real: Vec<OsString>,
+    /// The names still to walk.
+    pending: VecDeque<OsString>,
+    links: usize,
+}
+
+impl Walk {
+    fn new(root: Arc<File>, pending: VecDeque<OsString>) -> Walk {
+        Walk {
+            root,
+            current: None,
+            parent: None,
+            real: Vec::new(),
+            pending,
+            links: 0,
+        }
+    }
+
+    /// The directory the next name is opened in.
+    fn dir(&self) -> &File {
+        self.current.as_ref().unwrap_or(&self.root)
+    }
+
+    fn entered(&mut self, name: OsString, file: File) {
+        self.parent = self.current.replace(file);
+        self.real.push(name);
+    }
+
+    /// Steps back up one level (a `..` in a link target) by walking down
+    /// again from the root: the names above are real directories, each
+    /// opened through the same rules again. False at the root.
+    fn back_up(&mut self) -> bool {
+        if self.real.pop().is_none() {
+            return false;
+        }
+        for above in self.real.drain(..).rev() {
+            self.pending.push_front(above);
+        }
+        self.current = None;
+        self.parent = None;
+        true
+    }
+
+    fn restart_at_root(&mut self) {
+        self.current = None;
+        self.parent = None;
+        self.real.clear();
+    }
+
+    /// The names walked, `name`, and those left: the whole path, for a
+    /// system without `openat`.
+    fn whole_path(&mut self, name: OsString) -> Vec<OsString> {
+        let mut names = std::mem::take(&mut self.real);
+        names.push(name);
+        names.extend(self.pending.drain(..));
+        names
+    }
+
+    /// What the walk reached, with its directory's metadata.
+    fn finish(self) -> Result<Opened, OpenError> {
+        let metadata_of = |file: &File| file.metadata().map_err(|e| OpenError::from_io(&e));
+        let Some(file) = self.current else {
+            // The root itself: a descriptor of its own for the caller.
+            let file = self.root.try_clone().map_err(|e| OpenError::from_io(&e))?;
+            return Ok(Opened {
+                metadata: metadata_of(&file)?,
+                file,
+                location: Location::Inside(self.real),
+                parent: None,
+            });
+        };
+        let parent = metadata_of(self.parent.as_ref().unwrap_or(&self.root))?;
+        Ok(Opened {
+            metadata: metadata_of(&file)?,
+            file,
+            location: Location::Inside(self.real),
+            parent: Some(parent),
         })
     }
 }
