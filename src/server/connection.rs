@@ -300,14 +300,11 @@ impl Connection {
             self.buffers = self.shared.spare_buffers.take();
             self.pending = std::mem::take(&mut self.buffers.pending);
         }
-        let shared = Arc::clone(&self.shared);
-        shared.active.fetch_add(1, Ordering::Relaxed);
         let next = if self.waiting == Waiting::Write {
             self.continue_sending()
         } else {
             self.serve_ready()
         };
-        shared.active.fetch_sub(1, Ordering::Relaxed);
         self.prepare(next)
     }
 

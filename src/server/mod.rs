@@ -27,7 +27,7 @@ use pool::Pool;
 use registry::Registry;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,8 +52,6 @@ pub struct ServerShared {
     pub poller: Arc<poller::Poller<Box<Connection>>>,
     /// Buffers given back by connections parked idle.
     pub spare_buffers: SpareBuffers,
-    /// Requests being served right now (each holds a worker).
-    pub active: AtomicUsize,
     /// Totals for the shutdown summary.
     pub counters: Counters,
     /// `config.extra_headers`, rendered once as header lines.
@@ -148,7 +146,6 @@ impl Server {
                 registry: Registry::default(),
                 max_connections,
                 spare_buffers: SpareBuffers::default(),
-                active: AtomicUsize::new(0),
                 counters: Counters::default(),
                 extra_headers,
             }),
