@@ -4,7 +4,10 @@
 //! - **Signals.** SIGINT and SIGTERM set a flag (the first time) or end the
 //!   process at once (the second time). The handler does nothing else,
 //!   because almost nothing is safe inside a signal handler; a thread polls
-//!   the flag and starts the graceful shutdown.
+//!   the flag and starts the graceful shutdown. Once the handlers are in
+//!   place the two signals are unblocked, in case the process inherited a
+//!   mask that blocks them: a signal sent while it was starting is then
+//!   handled, not left pending for ever.
 //! - **The open-file limit.** Each connection is a file descriptor, and the
 //!   usual soft limit of 1,024 would cap the server below its thread cap. At
 //!   start the soft limit is raised to the hard limit, as Go's runtime does.
@@ -68,7 +71,22 @@ mod unix {
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     pub const MSG_DONTWAIT: c_int = 0x80;
 
+    /// `SIG_UNBLOCK` for `sigprocmask`: 1 on Linux, 2 on the BSDs and macOS.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub const SIG_UNBLOCK: c_int = 1;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub const SIG_UNBLOCK: c_int = 2;
+
+    /// Room for a `sigset_t`, whose size differs by system (4 bytes on
+    /// macOS, 128 with glibc); it is only ever filled by `sigemptyset` and
+    /// `sigaddset`, so its layout does not matter here.
+    #[repr(C, align(8))]
+    pub struct SignalSet(pub [u8; 128]);
+
     extern "C" {
+        pub fn sigemptyset(set: *mut SignalSet) -> c_int;
+        pub fn sigaddset(set: *mut SignalSet, signum: c_int) -> c_int;
+        pub fn sigprocmask(how: c_int, set: *const SignalSet, old: *mut SignalSet) -> c_int;
         pub fn recv(fd: c_int, buf: *mut std::ffi::c_void, len: usize, flags: c_int) -> isize;
         pub fn send(fd: c_int, buf: *const std::ffi::c_void, len: usize, flags: c_int) -> isize;
         pub fn signal(signum: c_int, handler: extern "C" fn(c_int)) -> usize;
@@ -90,16 +108,25 @@ mod unix {
 }
 
 /// Routes SIGINT and SIGTERM to [`termination_requested`]; a second signal
-/// exits immediately with status 128 + signal number.
+/// exits immediately with status 128 + signal number. Then unblocks both
+/// for the calling thread (and the threads it starts later), so that one
+/// that arrived blocked is delivered now, to the handler.
 #[cfg(unix)]
 pub fn install_signal_handlers() {
-    for signum in [unix::SIGINT, unix::SIGTERM] {
-        // SAFETY: `signal` is given a valid signal number and a handler with
-        // the C ABI that only touches an atomic or calls `_exit`. Its return
-        // value (the previous handler) is not needed.
-        unsafe {
+    let mut set = unix::SignalSet([0; 128]);
+    // SAFETY: `signal` is given a valid signal number and a handler with the
+    // C ABI that only touches an atomic or calls `_exit`; its return value
+    // (the previous handler) is not needed. `set` is writable memory at
+    // least as large as any system's `sigset_t`, initialised by
+    // `sigemptyset` before `sigaddset` and `sigprocmask` read it; the old
+    // mask is not asked for (null).
+    unsafe {
+        unix::sigemptyset(&mut set);
+        for signum in [unix::SIGINT, unix::SIGTERM] {
             unix::signal(signum, unix::on_termination_signal);
+            unix::sigaddset(&mut set, signum);
         }
+        unix::sigprocmask(unix::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
 }
 

@@ -332,3 +332,58 @@ fn a_deep_path_does_not_need_a_descriptor_per_level() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.body, b"deep");
 }
+
+/// A SIGTERM that reaches the binary while it is still starting (here: sent
+/// before it even runs, held pending by a blocked mask it inherits) ends in
+/// the graceful stop and exit status 0, not in death by signal or in a
+/// server that ignores it and runs on.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sigterm_during_start_up_stops_the_server_cleanly() {
+    use std::os::raw::c_int;
+    use std::os::unix::process::CommandExt;
+    extern "C" {
+        fn sigemptyset(set: *mut [u64; 16]) -> c_int;
+        fn sigaddset(set: *mut [u64; 16], signum: c_int) -> c_int;
+        fn sigprocmask(how: c_int, set: *const [u64; 16], old: *mut [u64; 16]) -> c_int;
+        fn raise(signum: c_int) -> c_int;
+    }
+    const SIG_BLOCK: c_int = 0;
+    const SIGTERM: c_int = 15;
+
+    let dir = TempDir::new("sigterm-at-start");
+    let mut command = Command::new(BIN);
+    command
+        .args(["--port", "0", "--quiet"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: between fork and exec the child only calls async-signal-safe
+    // functions on its own stack memory: block SIGTERM, then send it to
+    // itself, where it waits (pending signals survive exec).
+    unsafe {
+        command.pre_exec(|| {
+            let mut set = [0u64; 16];
+            sigemptyset(&mut set);
+            sigaddset(&mut set, SIGTERM);
+            sigprocmask(SIG_BLOCK, &set, std::ptr::null_mut());
+            raise(SIGTERM);
+            Ok(())
+        });
+    }
+    let mut running = Running(command.spawn().unwrap());
+    let mut stdout = running.0.stdout.take().unwrap();
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = String::new();
+        let _ = stdout.read_to_string(&mut all);
+        let _ = done_tx.send(all);
+    });
+    let printed = done
+        .recv_timeout(IO_TIMEOUT)
+        .expect("the server stops on its own");
+    assert!(printed.contains("Shutting down"), "{printed}");
+    assert!(printed.contains("Stopped: 0 requests"), "{printed}");
+    let status = running.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a graceful stop, not a signal");
+}
