@@ -1,9 +1,12 @@
-//! Server settings: every limit and timeout, named, with its default and the
-//! status a client sees when it is crossed.
+//! Server settings: every limit and timeout a client can run into, named,
+//! with its default and the status a client sees when it is crossed.
 //!
 //! This module only holds values. The command line is turned into these
 //! values by `cli`; the parser, the connection and the pool read them. Keeping
-//! every number in one place is what lets README's limits table stay true.
+//! every such number in one place is what lets README's limits table stay
+//! true. Sizes that only tune the machinery (buffer sizes, how many answers
+//! are batched, how often a thread looks) stay beside the code they tune,
+//! as named constants: no client can tell them apart from outside.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -29,6 +32,9 @@ pub struct Limits {
     pub max_drain_bytes: u64,
     /// Longest chunk-size line, extensions included. Over it: 400.
     pub max_chunk_line: usize,
+    /// Most bytes a closing connection reads and throws away while it
+    /// lingers (see [`Timeouts::linger`]); past them it closes at once.
+    pub max_linger_bytes: usize,
 }
 
 impl Default for Limits {
@@ -41,6 +47,7 @@ impl Default for Limits {
             max_body_bytes: 16 * 1024 * 1024,
             max_drain_bytes: 64 * 1024,
             max_chunk_line: 1024,
+            max_linger_bytes: 64 * 1024,
         }
     }
 }
@@ -72,6 +79,19 @@ pub struct Timeouts {
     /// Keep-alive timeout used instead of `keep_alive` while three quarters
     /// of `max_connections` are open, so idle clients make way for new ones.
     pub keep_alive_under_pressure: Duration,
+    /// Once the server is stopping, a head still arriving gets at most this
+    /// long (from when the stop began, or from its first byte), so that it
+    /// cannot hold up the drain. Expired: 408 and close.
+    pub head_while_stopping: Duration,
+    /// Longest wait for each next piece of a body the handler left unread,
+    /// which the server reads and throws away (up to
+    /// [`Limits::max_drain_bytes`]) so the connection can carry another
+    /// request; the whole of it gets twice this. Expired: close.
+    pub unread_body: Duration,
+    /// How long a closing connection keeps reading (and throwing away) what
+    /// the client still sends, so that the kernel does not answer unread
+    /// bytes with a reset that destroys the last response.
+    pub linger: Duration,
 }
 
 impl Default for Timeouts {
@@ -85,6 +105,9 @@ impl Default for Timeouts {
             queue_wait: Duration::from_secs(2),
             min_send_rate: 1024,
             keep_alive_under_pressure: Duration::from_secs(1),
+            head_while_stopping: Duration::from_secs(1),
+            unread_body: Duration::from_secs(1),
+            linger: Duration::from_millis(500),
         }
     }
 }

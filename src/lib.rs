@@ -55,6 +55,7 @@
 pub mod cli;
 pub mod config;
 pub mod files;
+pub mod handler;
 pub mod http;
 pub mod log;
 pub mod outgoing;

@@ -21,12 +21,24 @@ pub struct Logger {
 pub struct AccessRecord<'a> {
     /// The client's IP address.
     pub peer: IpAddr,
-    /// `METHOD TARGET VERSION`, or `-` when no request line was read.
-    pub request_line: (&'a str, &'a str, &'a str),
+    /// The request line, or `None` when none was read whole (the log shows
+    /// `-`, as for a connection refused before its request).
+    pub request_line: Option<RequestLine<'a>>,
     /// The status sent.
     pub status: u16,
     /// Body bytes sent.
     pub bytes: u64,
+}
+
+/// The three parts of a request line, as the client sent them.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLine<'a> {
+    /// The method token (`GET`).
+    pub method: &'a str,
+    /// The request target (`/index.html?x=1`).
+    pub target: &'a str,
+    /// The version (`HTTP/1.1`).
+    pub version: &'a str,
 }
 
 impl Logger {
@@ -44,22 +56,24 @@ impl Logger {
         if !self.access {
             return;
         }
-        let (method, target, version) = record.request_line;
         let when = date::format_clf(date::unix_seconds(SystemTime::now()));
         let bytes = match record.bytes {
             0 => "-".to_string(),
             n => n.to_string(),
         };
-        let line = if method.is_empty() {
-            format!(
+        let line = match record.request_line {
+            None => format!(
                 "{} - - [{}] \"-\" {} {}\n",
                 record.peer, when, record.status, bytes
-            )
-        } else {
-            format!(
+            ),
+            Some(RequestLine {
+                method,
+                target,
+                version,
+            }) => format!(
                 "{} - - [{}] \"{} {} {}\" {} {}\n",
                 record.peer, when, method, target, version, record.status, bytes
-            )
+            ),
         };
         // A closed stdout must not take the server down; the line is lost.
         let _ = std::io::stdout().lock().write_all(line.as_bytes());

@@ -3,7 +3,8 @@
 //! and how far it has got.
 //!
 //! The writer (`response.rs`) puts the head on the wire and hands large
-//! file, byte and multipart bodies over as an [`Outgoing`]. The connection sends as
+//! file, byte and multipart bodies over as an [`Outgoing`] (it knows the
+//! response types; this module does not). The connection sends as
 //! much as the socket takes at once ([`Outgoing::send_now`]); when the
 //! client reads slowly and the socket is full, the connection parks in the
 //! poller until there is room, with the offset kept here, and no worker
@@ -12,7 +13,6 @@
 //! buffer read at the offset. This module knows nothing of connections or
 //! the poller.
 
-use crate::response::ResponseBody;
 use crate::sys;
 use std::borrow::Cow;
 use std::fs::File;
@@ -78,29 +78,13 @@ impl std::fmt::Debug for Outgoing {
 }
 
 impl Outgoing {
-    /// The body as an `Outgoing`, or back as it was if it is not a file or
-    /// bytes.
-    ///
-    /// # Errors
-    ///
-    /// Gives back a stream or reader body, which only a blocking writer can
-    /// send.
-    pub fn new(body: ResponseBody) -> Result<Outgoing, ResponseBody> {
-        match body {
-            ResponseBody::File { file, offset, len } => Ok(Outgoing::File {
-                file,
-                offset,
-                remaining: len,
-            }),
-            ResponseBody::Bytes(bytes) => Ok(Outgoing::Bytes { bytes, sent: 0 }),
-            ResponseBody::Shared(bytes) => Ok(Outgoing::Shared { bytes, sent: 0 }),
-            ResponseBody::Sized { reader, len } => Ok(Outgoing::Reader {
-                reader,
-                remaining: len,
-                held: Vec::new(),
-                start: 0,
-            }),
-            other => Err(other),
+    /// `len` bytes to be read from `reader` a piece at a time.
+    pub fn reader(reader: Box<dyn Read + Send>, len: u64) -> Outgoing {
+        Outgoing::Reader {
+            reader,
+            remaining: len,
+            held: Vec::new(),
+            start: 0,
         }
     }
 

@@ -17,11 +17,7 @@ use crate::http::version::Version;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
-use std::time::Instant;
-
-/// Longest wait for the next bytes of a body being drained after the
-/// handler returned; the whole drain gets twice this.
-const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+use std::time::{Duration, Instant};
 
 /// One request, as given to a handler.
 pub struct Request<'a> {
@@ -190,6 +186,8 @@ pub struct Body<'a> {
     failed: bool,
     /// Set once the handler is done and the rest of the body is drained.
     drain_deadline: Option<Instant>,
+    /// While draining: the longest wait for each read.
+    drain_wait: Duration,
     limits: &'a Limits,
 }
 
@@ -218,6 +216,7 @@ impl<'a> Body<'a> {
             continue_owed: head.expect_continue && head.body != BodyFraming::None,
             failed: false,
             drain_deadline: None,
+            drain_wait: Duration::ZERO,
             limits,
         }
     }
@@ -280,13 +279,13 @@ impl<'a> Body<'a> {
     }
 
     /// Reads and discards what is left of the body if it is at most `bound`
-    /// bytes and keeps coming (each read waits at most a second), so the
-    /// connection can carry another request. This changes the socket's read
+    /// bytes and keeps coming (each read waits at most `wait`, all of them
+    /// together twice that), so the connection can carry another request. This changes the socket's read
     /// timeout. Returns where the
     /// bytes after the body (a pipelined request) sit in the buffer given to
     /// [`Body::new`] and the bytes themselves, or `None` when the connection
     /// must close instead.
-    pub fn finish(mut self, bound: u64) -> Option<(Range<usize>, &'a [u8])> {
+    pub fn finish(mut self, bound: u64, wait: Duration) -> Option<(Range<usize>, &'a [u8])> {
         if self.failed || (self.continue_owed && !self.is_finished()) {
             return None;
         }
@@ -295,10 +294,11 @@ impl<'a> Body<'a> {
             return None;
         }
         // The handler is done: from now on every socket read waits at most
-        // DRAIN_WAIT, and all of them together twice that (checked before
-        // each read, chunk framing included), so a client sending a byte a
+        // `wait`, and all of them together twice that (checked before each
+        // read, chunk framing included), so a client sending a byte a
         // second cannot hold the worker.
-        self.drain_deadline = Some(Instant::now() + DRAIN_WAIT * 2);
+        self.drain_wait = wait;
+        self.drain_deadline = Some(Instant::now() + wait * 2);
         let mut discarded = 0u64;
         let mut sink = [0u8; 4096];
         while !self.is_finished() {
@@ -399,7 +399,8 @@ impl<'a> Body<'a> {
     }
 
     /// While draining, bounds the coming socket read by what is left of the
-    /// drain deadline (and by DRAIN_WAIT), or fails once it has passed.
+    /// drain deadline (and by the wait for one read), or fails once it has
+    /// passed.
     fn before_socket_read(&self) -> io::Result<()> {
         let Some(deadline) = self.drain_deadline else {
             return Ok(());
@@ -408,7 +409,8 @@ impl<'a> Body<'a> {
         if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        self.stream.set_read_timeout(Some(left.min(DRAIN_WAIT)))
+        self.stream
+            .set_read_timeout(Some(left.min(self.drain_wait)))
     }
 
     /// Moves the unread bytes to the front and reads more after them.

@@ -27,8 +27,8 @@ pub const SERVER_NAME: &str = concat!("http-from-scratch/", env!("CARGO_PKG_VERS
 /// small is read into the output buffer instead of streamed.
 const INLINE_BODY_BYTES: u64 = 16 * 1024;
 
-/// Header fields only the writer may set.
-const RESERVED: [&str; 5] = [
+/// Header fields only the writer may set (see [`is_writer_owned`]).
+const WRITER_OWNED: [&str; 5] = [
     "content-length",
     "transfer-encoding",
     "connection",
@@ -63,6 +63,25 @@ pub enum ResponseBody {
         /// How many bytes it yields.
         len: u64,
     },
+}
+
+impl ResponseBody {
+    /// The body as an [`Outgoing`] that the connection sends without
+    /// waiting, or back as it was if it is a stream (only a blocking writer
+    /// can send a body whose length is unknown).
+    fn into_outgoing(self) -> Result<Outgoing, ResponseBody> {
+        match self {
+            ResponseBody::File { file, offset, len } => Ok(Outgoing::File {
+                file,
+                offset,
+                remaining: len,
+            }),
+            ResponseBody::Bytes(bytes) => Ok(Outgoing::Bytes { bytes, sent: 0 }),
+            ResponseBody::Shared(bytes) => Ok(Outgoing::Shared { bytes, sent: 0 }),
+            ResponseBody::Sized { reader, len } => Ok(Outgoing::reader(reader, len)),
+            other => Err(other),
+        }
+    }
 }
 
 impl fmt::Debug for ResponseBody {
@@ -198,22 +217,13 @@ impl Response {
             .with_body(ResponseBody::Stream(Box::new(reader)))
     }
 
-    /// The plain-text error page the server uses for its own errors. The
-    /// common ones are static text, so answering an error allocates nothing.
+    /// The plain-text error page the server uses for its own errors: the
+    /// status line's words ("404 Not Found"). For the statuses this crate
+    /// knows that text is static, so answering an error allocates nothing.
     pub fn error(status: Status) -> Response {
-        let text: Cow<'static, str> = match status.code() {
-            400 => Cow::Borrowed("400 Bad Request\n"),
-            403 => Cow::Borrowed("403 Forbidden\n"),
-            404 => Cow::Borrowed("404 Not Found\n"),
-            405 => Cow::Borrowed("405 Method Not Allowed\n"),
-            408 => Cow::Borrowed("408 Request Timeout\n"),
-            413 => Cow::Borrowed("413 Content Too Large\n"),
-            414 => Cow::Borrowed("414 URI Too Long\n"),
-            431 => Cow::Borrowed("431 Request Header Fields Too Large\n"),
-            500 => Cow::Borrowed("500 Internal Server Error\n"),
-            501 => Cow::Borrowed("501 Not Implemented\n"),
-            503 => Cow::Borrowed("503 Service Unavailable\n"),
-            _ => Cow::Owned(format!("{status}\n")),
+        let text: Cow<'static, str> = match status.text() {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(format!("{}\n", status.code())),
         };
         Response::text(status, text)
     }
@@ -256,11 +266,7 @@ impl Response {
     ) -> Result<Response, InvalidHeader> {
         let name = name.into();
         let value = value.into();
-        let reserved = RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&name));
-        let valid_value = value.bytes().all(is_field_value_byte);
-        if reserved || !is_token(name.as_bytes()) || !valid_value {
-            return Err(InvalidHeader(name.into_owned()));
-        }
+        check_header(&name, &value)?;
         self.headers.push((name, value));
         Ok(self)
     }
@@ -348,16 +354,45 @@ pub struct Written {
 pub fn render_extra_headers(headers: &[(String, String)]) -> Result<Vec<u8>, InvalidHeader> {
     let mut block = Vec::new();
     for (name, value) in headers {
-        let reserved = RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name));
-        if reserved || !is_token(name.as_bytes()) || !value.bytes().all(is_field_value_byte) {
-            return Err(InvalidHeader(name.clone()));
-        }
-        block.extend_from_slice(name.as_bytes());
-        block.extend_from_slice(b": ");
-        block.extend_from_slice(value.as_bytes());
-        block.extend_from_slice(b"\r\n");
+        check_header(name, value)?;
+        push_field_line(&mut block, name, value);
     }
     Ok(block)
+}
+
+/// Checks a header field that a handler or the command line wants to add:
+/// the name must be a token, the value free of CR, LF and other control
+/// bytes (or it could end the head early and inject fields), and the name
+/// not one the writer owns.
+///
+/// # Errors
+///
+/// [`InvalidHeader`] naming the field.
+pub fn check_header(name: &str, value: &str) -> Result<(), InvalidHeader> {
+    if is_writer_owned(name)
+        || !is_token(name.as_bytes())
+        || !value.bytes().all(is_field_value_byte)
+    {
+        return Err(InvalidHeader(name.to_string()));
+    }
+    Ok(())
+}
+
+/// Whether `name` is a field only the writer sets: the framing
+/// (`Content-Length`, `Transfer-Encoding`), `Connection`, `Date` and
+/// `Server`. A second copy from a handler would contradict the writer's.
+pub fn is_writer_owned(name: &str) -> bool {
+    WRITER_OWNED
+        .iter()
+        .any(|owned| owned.eq_ignore_ascii_case(name))
+}
+
+/// Appends one `Name: value` line of a head, with its CRLF.
+pub(crate) fn push_field_line(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Writes `response` to `out`, using `scratch` (cleared first) to build the
@@ -408,24 +443,27 @@ fn write<W: Write>(
         body,
         close,
     } = response;
-    let send_body = !ctx.head_request && !status.forbids_body();
-    let chunked = matches!(body, ResponseBody::Stream(_)) && ctx.version == Version::Http11;
-    let close_delimited = matches!(body, ResponseBody::Stream(_)) && !chunked;
-    let keep_alive = ctx.keep_alive && !close && !(close_delimited && send_body);
-
+    let framing = Framing::choose(status, &body, close, &ctx);
     scratch.clear();
-    write_head(scratch, status, &headers, &body, chunked, keep_alive, &ctx);
-    if let Some(lines) = header_lines {
-        // Insert before the blank line that ends the head.
-        let end = scratch.len() - 2;
-        scratch.splice(end..end, lines.iter().copied());
-    }
+    write_head(
+        scratch,
+        status,
+        &headers,
+        header_lines.as_deref(),
+        &framing,
+        &ctx,
+    );
     let written = |body_bytes| Written {
         body_bytes,
-        keep_alive,
+        keep_alive: framing.keep_alive,
     };
-    let body = if send_body && defer_large_body && is_large(&body) {
-        match Outgoing::new(body) {
+    if !framing.send_body {
+        out.write_all(scratch)?;
+        out.flush()?;
+        return Ok((written(0), None));
+    }
+    let body = if defer_large_body && is_large(&body) {
+        match body.into_outgoing() {
             Ok(outgoing) => {
                 out.write_all(scratch)?;
                 out.flush()?;
@@ -436,18 +474,62 @@ fn write<W: Write>(
     } else {
         body
     };
+    let body_bytes = write_body(out, scratch, body, framing.chunked)?;
+    out.flush()?;
+    Ok((written(body_bytes), None))
+}
 
-    let body_bytes = match body {
-        _ if !send_body => {
-            out.write_all(scratch)?;
-            0
+/// How a response is delimited and whether the connection outlives it.
+struct Framing {
+    /// Whether body bytes follow the head at all (not for HEAD, 1xx, 204 or
+    /// 304).
+    send_body: bool,
+    /// The body's length, when it is known before it is sent.
+    length: Option<u64>,
+    /// A stream to an HTTP/1.1 client: sent in chunks.
+    chunked: bool,
+    /// Whether the connection may carry another request afterwards.
+    keep_alive: bool,
+}
+
+impl Framing {
+    fn choose(status: Status, body: &ResponseBody, close: bool, ctx: &WriteContext<'_>) -> Framing {
+        let send_body = !ctx.head_request && !status.forbids_body();
+        let length = match body {
+            ResponseBody::Empty => Some(0),
+            ResponseBody::Bytes(b) => Some(b.len() as u64),
+            ResponseBody::Shared(b) => Some(b.len() as u64),
+            ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
+            ResponseBody::Stream(_) => None,
+        };
+        // A stream to an HTTP/1.0 client has no chunked coding: the end of
+        // its body is the end of the connection.
+        let chunked = length.is_none() && ctx.version == Version::Http11;
+        let close_delimited = length.is_none() && !chunked && send_body;
+        Framing {
+            send_body,
+            length,
+            chunked,
+            keep_alive: ctx.keep_alive && !close && !close_delimited,
         }
+    }
+}
+
+/// Writes the body after the head that `scratch` holds: small bodies in the
+/// same write as the head. Returns the body bytes sent.
+fn write_body<W: Write>(
+    out: &mut W,
+    scratch: &mut Vec<u8>,
+    body: ResponseBody,
+    chunked: bool,
+) -> io::Result<u64> {
+    match body {
         ResponseBody::Empty => {
             out.write_all(scratch)?;
-            0
+            Ok(0)
         }
-        ResponseBody::Bytes(bytes) => write_bytes(out, scratch, &bytes)?,
-        ResponseBody::Shared(bytes) => write_bytes(out, scratch, &bytes)?,
+        ResponseBody::Bytes(bytes) => write_bytes(out, scratch, &bytes),
+        ResponseBody::Shared(bytes) => write_bytes(out, scratch, &bytes),
         ResponseBody::File {
             mut file,
             offset,
@@ -456,14 +538,14 @@ fn write<W: Write>(
             if offset != 0 {
                 file.seek(SeekFrom::Start(offset))?;
             }
-            write_file(out, scratch, file, len)?
+            write_file(out, scratch, file, len)
         }
         ResponseBody::Stream(reader) => {
             out.write_all(scratch)?;
             if chunked {
-                write_chunked(out, reader)?
+                write_chunked(out, reader)
             } else {
-                io::copy(&mut { reader }, out)?
+                io::copy(&mut { reader }, out)
             }
         }
         ResponseBody::Sized { reader, len } => {
@@ -475,11 +557,9 @@ fn write<W: Write>(
                     "body shorter than its length",
                 ));
             }
-            sent
+            Ok(sent)
         }
-    };
-    out.flush()?;
-    Ok((written(body_bytes), None))
+    }
 }
 
 /// Whether the body is one the connection sends itself: a file, bytes or a
@@ -494,13 +574,14 @@ fn is_large(body: &ResponseBody) -> bool {
     }
 }
 
+/// Renders the head: status line, `Date`, `Server`, the handler's fields,
+/// the server-wide ones, then the framing fields the writer owns.
 fn write_head(
     scratch: &mut Vec<u8>,
     status: Status,
     headers: &[(Cow<'static, str>, Cow<'static, str>)],
-    body: &ResponseBody,
-    chunked: bool,
-    keep_alive: bool,
+    header_lines: Option<&[u8]>,
+    framing: &Framing,
     ctx: &WriteContext<'_>,
 ) {
     // Writing to a Vec cannot fail; the results are ignored for that reason.
@@ -510,42 +591,30 @@ fn write_head(
         status.code(),
         status.reason()
     );
-    date::with_now_imf_fixdate(|now| {
-        scratch.extend_from_slice(b"Date: ");
-        scratch.extend_from_slice(now.as_bytes());
-        scratch.extend_from_slice(b"\r\n");
-    });
-    scratch.extend_from_slice(b"Server: ");
-    scratch.extend_from_slice(SERVER_NAME.as_bytes());
-    scratch.extend_from_slice(b"\r\nX-Content-Type-Options: nosniff\r\n");
+    date::with_now_imf_fixdate(|now| push_field_line(scratch, "Date", now));
+    push_field_line(scratch, "Server", SERVER_NAME);
+    push_field_line(scratch, "X-Content-Type-Options", "nosniff");
     for (name, value) in headers {
-        scratch.extend_from_slice(name.as_bytes());
-        scratch.extend_from_slice(b": ");
-        scratch.extend_from_slice(value.as_bytes());
-        scratch.extend_from_slice(b"\r\n");
+        push_field_line(scratch, name, value);
     }
     scratch.extend_from_slice(ctx.extra_headers);
     // RFC 9110 §8.6: no Content-Length on 1xx or 204; on 304 it would have to
     // describe the selected representation, which we leave to the handler's
     // other validators, so we omit it there too.
-    let length = match body {
-        ResponseBody::Empty => Some(0),
-        ResponseBody::Bytes(b) => Some(b.len() as u64),
-        ResponseBody::Shared(b) => Some(b.len() as u64),
-        ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
-        ResponseBody::Stream(_) => None,
-    };
     if !status.forbids_body() {
-        if let Some(length) = length {
+        if let Some(length) = framing.length {
             let _ = write!(scratch, "Content-Length: {length}\r\n");
-        } else if chunked {
-            scratch.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        } else if framing.chunked {
+            push_field_line(scratch, "Transfer-Encoding", "chunked");
         }
     }
-    if !keep_alive {
-        scratch.extend_from_slice(b"Connection: close\r\n");
+    if !framing.keep_alive {
+        push_field_line(scratch, "Connection", "close");
     } else if ctx.version == Version::Http10 {
-        scratch.extend_from_slice(b"Connection: keep-alive\r\n");
+        push_field_line(scratch, "Connection", "keep-alive");
+    }
+    if let Some(lines) = header_lines {
+        scratch.extend_from_slice(lines);
     }
     scratch.extend_from_slice(b"\r\n");
 }
@@ -563,7 +632,9 @@ fn write_bytes<W: Write>(out: &mut W, scratch: &mut Vec<u8>, bytes: &[u8]) -> io
 }
 
 /// Sends `len` bytes of `file`: small files in the same write as the head,
-/// larger ones with `io::copy` from the `File` (sendfile on Linux).
+/// larger ones in large pieces ([`copy_file`]). (The connection sends the
+/// large files of ordinary responses itself, with `sendfile` where it can;
+/// this blocking path is for writers that cannot park.)
 fn write_file<W: Write>(
     out: &mut W,
     scratch: &mut Vec<u8>,

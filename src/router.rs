@@ -10,27 +10,12 @@
 //! writer drops the body). Conflicting routes are refused when they are
 //! added, not discovered at request time.
 
+pub use crate::handler::Handler;
 use crate::http::method::Method;
 use crate::http::status::Status;
 use crate::http::uri::percent_decode_str;
 use crate::request::Request;
 use crate::response::Response;
-
-/// Anything that turns a request into a response. Closures
-/// `Fn(&mut Request) -> Response` are handlers.
-pub trait Handler: Send + Sync {
-    /// Answers one request.
-    fn handle(&self, request: &mut Request<'_>) -> Response;
-}
-
-impl<F> Handler for F
-where
-    F: Fn(&mut Request<'_>) -> Response + Send + Sync,
-{
-    fn handle(&self, request: &mut Request<'_>) -> Response {
-        self(request)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -236,32 +221,6 @@ impl Handler for Router {
             }
         }
         Response::error(Status::NOT_FOUND)
-    }
-}
-
-/// Wraps a handler and adds fixed header fields to every response it gives.
-/// (The binary's `-H` is `ServerConfig::extra_headers` instead, which the
-/// writer adds to the server's own error responses too.) The fields must already be valid: they are added
-/// with [`Response::with_header`], which refuses bad ones.
-pub struct WithHeaders<H> {
-    inner: H,
-    headers: Vec<(String, String)>,
-}
-
-impl<H: Handler> WithHeaders<H> {
-    /// Adds `headers` to every response of `inner`.
-    pub fn new(inner: H, headers: Vec<(String, String)>) -> WithHeaders<H> {
-        WithHeaders { inner, headers }
-    }
-}
-
-impl<H: Handler> Handler for WithHeaders<H> {
-    fn handle(&self, request: &mut Request<'_>) -> Response {
-        let mut response = self.inner.handle(request);
-        for (name, value) in &self.headers {
-            response = response.with_header(name.clone(), value.clone());
-        }
-        response
     }
 }
 

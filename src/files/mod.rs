@@ -20,13 +20,13 @@ pub mod path;
 pub mod range;
 pub mod shared_listing;
 
+use crate::handler::Handler;
 use crate::http::date;
 use crate::http::headers::Fields;
 use crate::http::method::Method;
 use crate::http::status::Status;
 use crate::request::Request;
-use crate::response::{Response, ResponseBody};
-use crate::router::Handler;
+use crate::response::{push_field_line, Response, ResponseBody};
 use cache::{CachedFile, FileCache};
 use conditional::{Precondition, Validators};
 use negotiate::Coding;
@@ -523,10 +523,7 @@ fn read_into_cache(
     let dir = lookup.parent()?.to_path_buf();
     let mut lines = Vec::new();
     for (name, value) in headers {
-        lines.extend_from_slice(name.as_bytes());
-        lines.extend_from_slice(b": ");
-        lines.extend_from_slice(value.as_bytes());
-        lines.extend_from_slice(b"\r\n");
+        push_field_line(&mut lines, name, value);
     }
     // The lookup path must lead to this very file now.
     if fs::metadata(&lookup).map(|m| cache::Stamp::of(&m)).ok()? != cache::Stamp::of(metadata) {

@@ -69,50 +69,63 @@ impl Status {
         self.0
     }
 
-    /// The reason phrase RFC 9110 gives this code (empty for unknown codes,
-    /// which the grammar allows).
+    /// The reason phrase RFC 9110 gives this code: "Not Found" for 404;
+    /// empty for a code this crate does not know, which the grammar allows.
     pub fn reason(self) -> &'static str {
-        match self.0 {
-            100 => "Continue",
-            101 => "Switching Protocols",
-            200 => "OK",
-            201 => "Created",
-            202 => "Accepted",
-            204 => "No Content",
-            206 => "Partial Content",
-            301 => "Moved Permanently",
-            302 => "Found",
-            303 => "See Other",
-            304 => "Not Modified",
-            307 => "Temporary Redirect",
-            308 => "Permanent Redirect",
-            400 => "Bad Request",
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            406 => "Not Acceptable",
-            408 => "Request Timeout",
-            409 => "Conflict",
-            410 => "Gone",
-            411 => "Length Required",
-            412 => "Precondition Failed",
-            413 => "Content Too Large",
-            414 => "URI Too Long",
-            415 => "Unsupported Media Type",
-            416 => "Range Not Satisfiable",
-            417 => "Expectation Failed",
-            422 => "Unprocessable Content",
-            429 => "Too Many Requests",
-            431 => "Request Header Fields Too Large",
-            500 => "Internal Server Error",
-            501 => "Not Implemented",
-            502 => "Bad Gateway",
-            503 => "Service Unavailable",
-            504 => "Gateway Timeout",
-            505 => "HTTP Version Not Supported",
-            _ => "",
+        match self.text() {
+            // "404 Not Found\n" without "404 " and the newline.
+            Some(text) => &text[4..text.len() - 1],
+            None => "",
         }
+    }
+
+    /// The code, its reason phrase and a newline ("404 Not Found\n"), or
+    /// `None` for a code this crate does not know. This table is the one
+    /// place each phrase is spelled: [`Status::reason`] is the middle of it,
+    /// and the server's own error pages use the whole of it as their body,
+    /// a `&'static str`, so answering an error allocates nothing.
+    pub fn text(self) -> Option<&'static str> {
+        Some(match self.0 {
+            100 => "100 Continue\n",
+            101 => "101 Switching Protocols\n",
+            200 => "200 OK\n",
+            201 => "201 Created\n",
+            202 => "202 Accepted\n",
+            204 => "204 No Content\n",
+            206 => "206 Partial Content\n",
+            301 => "301 Moved Permanently\n",
+            302 => "302 Found\n",
+            303 => "303 See Other\n",
+            304 => "304 Not Modified\n",
+            307 => "307 Temporary Redirect\n",
+            308 => "308 Permanent Redirect\n",
+            400 => "400 Bad Request\n",
+            401 => "401 Unauthorized\n",
+            403 => "403 Forbidden\n",
+            404 => "404 Not Found\n",
+            405 => "405 Method Not Allowed\n",
+            406 => "406 Not Acceptable\n",
+            408 => "408 Request Timeout\n",
+            409 => "409 Conflict\n",
+            410 => "410 Gone\n",
+            411 => "411 Length Required\n",
+            412 => "412 Precondition Failed\n",
+            413 => "413 Content Too Large\n",
+            414 => "414 URI Too Long\n",
+            415 => "415 Unsupported Media Type\n",
+            416 => "416 Range Not Satisfiable\n",
+            417 => "417 Expectation Failed\n",
+            422 => "422 Unprocessable Content\n",
+            429 => "429 Too Many Requests\n",
+            431 => "431 Request Header Fields Too Large\n",
+            500 => "500 Internal Server Error\n",
+            501 => "501 Not Implemented\n",
+            502 => "502 Bad Gateway\n",
+            503 => "503 Service Unavailable\n",
+            504 => "504 Gateway Timeout\n",
+            505 => "505 HTTP Version Not Supported\n",
+            _ => return None,
+        })
     }
 
     /// Whether a response with this status never carries content

@@ -27,7 +27,7 @@ use crate::http::method::Method;
 use crate::http::parse::{parse_request, Parsed, RequestHead, TargetForm};
 use crate::http::status::Status;
 use crate::http::version::Version;
-use crate::log::AccessRecord;
+use crate::log::{AccessRecord, RequestLine};
 use crate::outgoing::{Outgoing, Progress};
 use crate::request::{Body, Request};
 use crate::response::{
@@ -53,12 +53,6 @@ const BODY_SLACK: usize = 4096;
 /// the buffer grows once, to the head limit plus [`BODY_SLACK`], for the
 /// connection that needs more.
 const INITIAL_BUFFER: usize = 4096;
-
-/// How long a closing connection keeps reading (and discarding) what the
-/// client still sends, and how much of it, so that the kernel does not
-/// answer unread bytes with a reset that destroys our last response.
-pub const LINGER: Duration = Duration::from_millis(500);
-const LINGER_BYTES: usize = 64 * 1024;
 
 /// Most buffer sets kept in the shared stock for connections that wake.
 const SPARE_BUFFERS: usize = 256;
@@ -211,11 +205,32 @@ struct Sending {
 }
 
 impl Sending {
+    /// A body to send for the request `head`, answered with `status`. The
+    /// request line is copied: the buffer the head borrows from moves on to
+    /// the next request before the body is done.
+    fn new(body: Outgoing, head: &RequestHead<'_>, status: u16) -> Sending {
+        Sending {
+            total: body.remaining(),
+            body,
+            started: Instant::now(),
+            nonblocking: false,
+            piece: Vec::new(),
+            method: head.method_token.into(),
+            target: head.target.into(),
+            version: head.version.as_str(),
+            status,
+        }
+    }
+
     fn log(&self, shared: &ServerShared, peer: SocketAddr, body_bytes: u64) {
         shared.counters.requests.fetch_add(1, Ordering::Relaxed);
         shared.logger.access(&AccessRecord {
             peer: peer.ip(),
-            request_line: (&self.method, &self.target, self.version),
+            request_line: Some(RequestLine {
+                method: &self.method,
+                target: &self.target,
+                version: self.version,
+            }),
             status: self.status,
             bytes: body_bytes,
         });
@@ -287,7 +302,7 @@ impl Connection {
     /// the connection.
     pub fn resume(self: Box<Self>) {
         if self.waited_too_long_in_queue() {
-            self.refuse(Status::SERVICE_UNAVAILABLE);
+            self.refuse();
             return;
         }
         Connection::settle(self.serve(), true);
@@ -313,24 +328,22 @@ impl Connection {
         self.ready_at.elapsed() > self.shared.config.timeouts.queue_wait
     }
 
-    /// Answers `status` (503 on overload) and closes lingeringly. Used for a
-    /// connection that cannot be served now, by whoever holds it.
-    pub fn refuse(mut self: Box<Self>, status: Status) {
-        if status == Status::SERVICE_UNAVAILABLE {
-            self.shared.counters.refused.fetch_add(1, Ordering::Relaxed);
-        }
-        let response = Response::error(status).with_header("Retry-After", "1");
-        self.send_without_waiting(response);
-        Connection::settle(self.prepare(Next::Linger), false);
+    /// Answers 503 to a connection that cannot be served now (too many
+    /// open, or its request waited too long for a worker) and closes
+    /// lingeringly, without waiting: used by whoever holds it, the accept
+    /// thread included. Not logged: no request was read.
+    pub fn refuse(mut self: Box<Self>) {
+        self.shared.counters.refused.fetch_add(1, Ordering::Relaxed);
+        self.put_error(Status::SERVICE_UNAVAILABLE);
+        self.send_and_linger();
     }
 
     /// The poller found the deadline passed.
     pub fn expire(mut self: Box<Self>) {
         match self.waiting {
             Waiting::Head => {
-                self.send_without_waiting(Response::error(Status::REQUEST_TIMEOUT));
-                self.log_refusal(Status::REQUEST_TIMEOUT);
-                Connection::settle(self.prepare(Next::Linger), false);
+                self.reject(Status::REQUEST_TIMEOUT);
+                self.send_and_linger();
             }
             // Idle at its keep-alive timeout, or done lingering: close.
             Waiting::Idle | Waiting::Linger { .. } => {}
@@ -360,7 +373,7 @@ impl Connection {
                 Ok(0) => return None,
                 Ok(n) => {
                     discarded += n;
-                    if discarded >= LINGER_BYTES {
+                    if discarded >= self.shared.config.limits.max_linger_bytes {
                         return None;
                     }
                 }
@@ -372,20 +385,13 @@ impl Connection {
         Some((self, until))
     }
 
-    /// Writes a short answer with what the send buffer takes at once: it
-    /// is a few hundred bytes into an empty buffer, and a client that does
-    /// not read must not hold up whoever is refusing it.
-    fn send_without_waiting(&mut self, response: Response) {
-        let ctx = WriteContext {
-            version: Version::Http11,
-            head_request: false,
-            keep_alive: false,
-            extra_headers: &self.shared.extra_headers,
-        };
-        let mut bytes = Vec::new();
-        if write_response(&mut bytes, &mut self.buffers.out, response, ctx).is_ok() {
-            let _ = sys::send_now(&self.stream, &bytes);
-        }
+    /// Sends what the socket takes at once of the output (a short error
+    /// answer into an empty send buffer), then closes lingeringly. It does
+    /// not wait: a client that does not read must not hold up whoever is
+    /// refusing it.
+    fn send_and_linger(self: Box<Self>) {
+        let _ = sys::send_now(&self.stream, &self.pending[self.pending_sent..]);
+        Connection::settle(self.prepare(Next::Linger), false);
     }
 
     /// Gets ready to park, close or linger, as `next` says: the connection
@@ -404,7 +410,7 @@ impl Connection {
             Next::Close => None,
             Next::Linger => {
                 self.stream.shutdown(std::net::Shutdown::Write).ok()?;
-                let until = Instant::now() + LINGER;
+                let until = Instant::now() + self.shared.config.timeouts.linger;
                 self.waiting = Waiting::Linger {
                     discarded: 0,
                     until,
@@ -469,65 +475,79 @@ impl Connection {
                 return self.wait_for_next_request();
             }
             let started = *self.head_started.get_or_insert_with(Instant::now);
-            if let Some(end) = find_head_end(&self.buffers.buf[..self.filled]) {
-                self.head_started = None;
-                let after = self.serve_one(end);
-                // Pipelining: while the next request is already here, small
-                // answers wait in `pending` and leave together in one write.
-                let next_is_here = find_head_end(&self.buffers.buf[..self.filled]).is_some();
-                let batch = after == After::KeepAlive
-                    && !self.stopping()
-                    && self.sending.is_none()
-                    && next_is_here
-                    && self.pending.len() < MAX_PENDING_BYTES;
-                if batch {
-                    continue;
+            let step = match find_head_end(&self.buffers.buf[..self.filled]) {
+                Some(end) => {
+                    self.head_started = None;
+                    self.serve_head(end)
                 }
-                match self.finish_output(after) {
-                    Some(next) => return next,
-                    None => continue,
-                }
+                None => self.wait_for_rest_of_head(started),
+            };
+            if let Some(next) = step {
+                return next;
             }
-            // No end yet: let the parser judge the prefix, so garbage and
-            // overlong lines are refused now, not when a buffer fills.
-            let limits = &self.shared.config.limits;
-            let parsed = parse_request(
-                &self.buffers.buf[..self.filled],
-                limits,
-                &mut self.buffers.spans,
-            );
-            // (The quick scan found no CRLF CRLF, so the parser can only
-            // refuse the prefix or ask for more.)
-            if let Err(e) = parsed {
-                self.reject(e.status());
-                return self.finish_output(After::Linger).unwrap_or(Next::Close);
-            }
-            if self.filled == self.buffers.buf.len() {
-                // A full buffer may have left bytes in the socket.
-                if !self.grow_buffer() {
-                    self.reject(Status::HEADER_FIELDS_TOO_LARGE);
-                    return self.finish_output(After::Linger).unwrap_or(Next::Close);
-                }
-                let before = self.filled;
-                if self.read_now().is_err() {
-                    return Next::Close;
-                }
-                if self.filled > before {
-                    continue;
-                }
-            }
-            if self.eof {
-                // Part of a head, and the client has closed: no more is
-                // coming.
-                return self.finish_output(After::Close).unwrap_or(Next::Close);
-            }
-            let deadline = started + self.head_limit();
-            if Instant::now() >= deadline {
-                self.reject(Status::REQUEST_TIMEOUT);
-                return self.finish_output(After::Linger).unwrap_or(Next::Close);
-            }
-            return self.output_then(Next::Park(Waiting::Head, deadline));
         }
+    }
+
+    /// Serves the whole head in `buf[..end]`; `None` to go on to the next
+    /// request. Pipelining: while the next request is already here, small
+    /// answers wait in `pending` and leave together in one write.
+    fn serve_head(&mut self, end: usize) -> Option<Next> {
+        let after = self.serve_one(end);
+        let next_is_here = find_head_end(&self.buffers.buf[..self.filled]).is_some();
+        let batch = after == After::KeepAlive
+            && !self.stopping()
+            && self.sending.is_none()
+            && next_is_here
+            && self.pending.len() < MAX_PENDING_BYTES;
+        if batch {
+            return None;
+        }
+        self.finish_output(after)
+    }
+
+    /// Part of a head is here, its end not yet: judge the prefix now (so
+    /// garbage and overlong lines are refused at once, not when a buffer
+    /// fills), read more if the buffer was full, and otherwise park until
+    /// more comes or the head's deadline, counted from `started`. `None` to
+    /// look again at what was read.
+    fn wait_for_rest_of_head(&mut self, started: Instant) -> Option<Next> {
+        let refuse = |this: &mut Connection, status| {
+            this.reject(status);
+            Some(this.finish_output(After::Linger).unwrap_or(Next::Close))
+        };
+        let limits = &self.shared.config.limits;
+        // The quick scan found no CRLF CRLF, so the parser can only refuse
+        // the prefix or ask for more.
+        let parsed = parse_request(
+            &self.buffers.buf[..self.filled],
+            limits,
+            &mut self.buffers.spans,
+        );
+        if let Err(e) = parsed {
+            return refuse(self, e.status());
+        }
+        if self.filled == self.buffers.buf.len() {
+            // A full buffer may have left bytes in the socket.
+            if !self.grow_buffer() {
+                return refuse(self, Status::HEADER_FIELDS_TOO_LARGE);
+            }
+            let before = self.filled;
+            if self.read_now().is_err() {
+                return Some(Next::Close);
+            }
+            if self.filled > before {
+                return None;
+            }
+        }
+        if self.eof {
+            // The client has closed: no more of the head is coming.
+            return Some(self.finish_output(After::Close).unwrap_or(Next::Close));
+        }
+        let deadline = started + self.head_limit();
+        if Instant::now() >= deadline {
+            return refuse(self, Status::REQUEST_TIMEOUT);
+        }
+        Some(self.output_then(Next::Park(Waiting::Head, deadline)))
     }
 
     /// Sends more of the output now that the socket has room; once it is
@@ -669,14 +689,14 @@ impl Connection {
     }
 
     /// How long a head may take from its first byte. While stopping, a
-    /// half-sent head gets a second, not the full deadline: it must not hold
-    /// up the drain.
+    /// half-sent head gets less than the full deadline: it must not hold up
+    /// the drain.
     fn head_limit(&self) -> Duration {
-        let head = self.shared.config.timeouts.head;
+        let timeouts = &self.shared.config.timeouts;
         if self.stopping() {
-            head.min(Duration::from_secs(1))
+            timeouts.head.min(timeouts.head_while_stopping)
         } else {
-            head
+            timeouts.head
         }
     }
 
@@ -773,50 +793,37 @@ impl Connection {
         }
         let body = Body::new(&self.stream, rest, self.filled - len, &head, limits);
         let mut request = Request::new(head, self.peer, body);
-        let (response, handler_panicked) = answer(&mut request, &shared);
-        let leftover = request.into_body().finish(limits.max_drain_bytes);
+        let response = answer(&mut request, &shared);
+        let leftover = request
+            .into_body()
+            .finish(limits.max_drain_bytes, shared.config.timeouts.unread_body);
         let ctx = WriteContext {
             version: head.version,
             head_request: head.method == Method::Head,
             keep_alive: head.keep_alive
                 && leftover.is_some()
-                && !handler_panicked
                 && !shared.stopping.load(Ordering::Relaxed),
             extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
         let (written, deferred) = match output.write(response, ctx) {
             Answer::Written(written, deferred) => (written, deferred),
-            Answer::Replaced(written, status) => {
+            Answer::Replaced(written, instead) => {
                 log_request(
                     &shared,
                     self.peer,
                     &head,
-                    status.code(),
+                    instead.code(),
                     written.as_ref().ok(),
                 );
                 return After::Linger;
             }
         };
-        let Some(body) = deferred else {
-            log_request(&shared, self.peer, &head, status, written.as_ref().ok());
-            let leftover = leftover.map(|(range, _)| range);
-            return keep_the_rest(buf, len, &mut self.filled, leftover, written);
-        };
-        // Logged when the body is done: owned copies of the request line,
-        // taken before the buffer the head borrows from moves on.
-        let sending = Sending {
-            total: body.remaining(),
-            body,
-            started: Instant::now(),
-            nonblocking: false,
-            piece: Vec::new(),
-            method: head.method_token.into(),
-            target: head.target.into(),
-            version: head.version.as_str(),
-            status,
-        };
-        self.sending = Some(sending);
+        match deferred {
+            None => log_request(&shared, self.peer, &head, status, written.as_ref().ok()),
+            // Logged when the body is all sent.
+            Some(body) => self.sending = Some(Sending::new(body, &head, status)),
+        }
         let leftover = leftover.map(|(range, _)| range);
         keep_the_rest(buf, len, &mut self.filled, leftover, written)
     }
@@ -832,31 +839,38 @@ impl Connection {
         }
     }
 
-    /// Adds a plain error response to the output; every protocol error
-    /// closes, since what follows cannot be trusted.
+    /// Answers a request that cannot be served (it broke the protocol, or
+    /// its head did not come in time) with `status`, and logs it. The
+    /// connection closes afterwards, since what follows cannot be trusted.
     fn reject(&mut self, status: Status) {
-        let ctx = WriteContext {
-            version: Version::Http11,
-            head_request: false,
-            keep_alive: false,
-            extra_headers: &self.shared.extra_headers,
-        };
-        let error = Response::error(status);
-        let _ = write_response(&mut self.pending, &mut self.buffers.out, error, ctx);
-        self.log_refusal(status);
-    }
-
-    fn log_refusal(&self, status: Status) {
+        self.put_error(status);
         self.shared
             .counters
             .requests
             .fetch_add(1, Ordering::Relaxed);
         self.shared.logger.access(&AccessRecord {
             peer: self.peer.ip(),
-            request_line: ("", "", ""),
+            request_line: None,
             status: status.code(),
             bytes: 0,
         });
+    }
+
+    /// Adds the server's own error answer for `status` to the output, with
+    /// `Connection: close` (and `Retry-After` for a 503, an overload that
+    /// passes).
+    fn put_error(&mut self, status: Status) {
+        let ctx = WriteContext {
+            version: Version::Http11,
+            head_request: false,
+            keep_alive: false,
+            extra_headers: &self.shared.extra_headers,
+        };
+        let mut error = Response::error(status);
+        if status == Status::SERVICE_UNAVAILABLE {
+            error = error.with_header("Retry-After", "1");
+        }
+        let _ = write_response(&mut self.pending, &mut self.buffers.out, error, ctx);
     }
 }
 
@@ -994,22 +1008,22 @@ impl Output<'_> {
 }
 
 /// Runs the handler, turning what it cannot do into a status: unknown
-/// methods get 501, a panic gets 500 (and the connection closes).
-fn answer(request: &mut Request<'_>, shared: &ServerShared) -> (Response, bool) {
+/// methods get 501, a panic gets 500 and closes the connection (whatever
+/// the handler left half done, the connection is not trusted to go on).
+fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
     let head = request.head();
     if head.method == Method::Unknown || head.method == Method::Connect {
         // RFC 9110 §9.1: an unrecognised method gets 501. CONNECT is a proxy's
         // method, which this origin server does not implement.
-        return (Response::error(Status::NOT_IMPLEMENTED), false);
+        return Response::error(Status::NOT_IMPLEMENTED);
     }
     if head.form == TargetForm::Asterisk {
-        return (
-            Response::new(Status::NO_CONTENT).with_header("Allow", "GET, HEAD, OPTIONS"),
-            false,
-        );
+        // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7);
+        // what each resource allows is for its own OPTIONS to say.
+        return Response::new(Status::NO_CONTENT);
     }
     match panic::catch_unwind(AssertUnwindSafe(|| shared.handler.handle(request))) {
-        Ok(response) => (response, false),
+        Ok(response) => response,
         Err(_) => {
             shared.counters.panics.fetch_add(1, Ordering::Relaxed);
             shared.logger.error(&format!(
@@ -1017,7 +1031,7 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> (Response, bool) 
                 request.method(),
                 request.target()
             ));
-            (Response::error(Status::INTERNAL_SERVER_ERROR), true)
+            Response::error(Status::INTERNAL_SERVER_ERROR).with_close()
         }
     }
 }
@@ -1032,7 +1046,11 @@ fn log_request(
     shared.counters.requests.fetch_add(1, Ordering::Relaxed);
     shared.logger.access(&AccessRecord {
         peer: peer.ip(),
-        request_line: (head.method_token, head.target, head.version.as_str()),
+        request_line: Some(RequestLine {
+            method: head.method_token,
+            target: head.target,
+            version: head.version.as_str(),
+        }),
         status,
         bytes: written.map_or(0, |w| w.body_bytes),
     });

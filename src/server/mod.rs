@@ -17,10 +17,9 @@ pub mod pool;
 pub mod registry;
 
 use crate::config::{ServerConfig, CONNECTION_FD_RESERVE, WORKER_STACK_BYTES};
-use crate::http::status::Status;
+use crate::handler::Handler;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
-use crate::router::Handler;
 use connection::{Connection, SpareBuffers, Waiting};
 use poller::Event;
 use pool::Pool;
@@ -239,7 +238,7 @@ fn work(event: Event<Box<Connection>>) {
 fn accept(shared: &Arc<ServerShared>, stream: TcpStream, peer: SocketAddr) {
     shared.counters.connections.fetch_add(1, Ordering::Relaxed);
     if shared.registry.len() >= shared.max_connections {
-        Box::new(Connection::refused(stream, peer, shared)).refuse(Status::SERVICE_UNAVAILABLE);
+        Box::new(Connection::refused(stream, peer, shared)).refuse();
         return;
     }
     Box::new(Connection::accepted(stream, peer, shared)).wait_for_first_request();
@@ -284,7 +283,7 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
                 Event::Expired(connection) => connection.expire(),
                 Event::Ready { item, .. } => match item.waiting() {
                     Waiting::Linger { .. } => item.continue_linger(),
-                    Waiting::Idle | Waiting::Head => item.refuse(Status::SERVICE_UNAVAILABLE),
+                    Waiting::Idle | Waiting::Head => item.refuse(),
                     // Not picked above; a response under way waits its turn.
                     Waiting::Write => shared.poller.hand_over(item),
                 },
@@ -303,13 +302,14 @@ fn default_max_connections() -> usize {
 
 /// Waits for open connections to finish, up to the drain timeout; then
 /// shuts down whatever is left. Returns how many were cut off. Idle
-/// connections close at once, and a half-sent head gets a second at most.
+/// connections close at once, and a half-sent head gets
+/// `head_while_stopping` at most.
 fn drain(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>) -> usize {
     // Polling, not a condition variable: the wait is short, happens once,
     // and keeps connections free of any shutdown bookkeeping.
     const POLL: Duration = Duration::from_millis(10);
     let deadline = Instant::now() + shared.config.timeouts.drain;
-    let heads_by = Instant::now() + Duration::from_secs(1);
+    let heads_by = Instant::now() + shared.config.timeouts.head_while_stopping;
     shared
         .poller
         .shorten_deadlines(heads_by, |c| c.waiting() == Waiting::Head);

@@ -165,12 +165,3 @@ fn options_on_a_file_gets_204_with_allow() {
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
     assert_eq!(r.header("content-length"), None);
 }
-
-#[test]
-fn options_asterisk_gets_204_with_allow() {
-    let dir = TempDir::new("options-asterisk");
-    let server = TestServer::files(dir.path());
-    let r = server.exchange(&request("OPTIONS", "*", &[]));
-    assert_eq!(r.status_line, "HTTP/1.1 204 No Content");
-    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
-}

@@ -5,7 +5,7 @@
 use crate::fixtures::*;
 use crate::support::*;
 use http_from_scratch::files::{FileServer, FilesConfig};
-use http_from_scratch::router::{Router, WithHeaders};
+use http_from_scratch::router::Router;
 
 fn site() -> TempDir {
     let dir = TempDir::new("headers");
@@ -88,8 +88,9 @@ fn extra_headers_are_added_to_every_handler_response() {
             "max-age=63072000".to_string(),
         ),
     ];
-    let handler = WithHeaders::new(Router::new().mount("/", files), extra);
-    let server = TestServer::start(test_config(), handler);
+    let mut config = test_config();
+    config.extra_headers = extra;
+    let server = TestServer::start(config, Router::new().mount("/", files));
     for (raw, status) in every_kind_of_answer(&server) {
         let r = server.exchange(&raw);
         assert_eq!(r.status(), status, "{}", String::from_utf8_lossy(&raw));
@@ -132,8 +133,8 @@ fn every_response_says_nosniff() {
     }
 }
 
-/// Regression: `-H` fields were added by a handler wrapper, so the answers
-/// the connection gives itself (parse errors, 501, `OPTIONS *`) lacked them.
+/// Regression: `-H` fields were once added by a handler wrapper, so the
+/// answers the connection gives itself (parse errors, 501, `OPTIONS *`) lacked them.
 #[test]
 fn extra_headers_from_the_config_ride_on_the_servers_own_answers_too() {
     let dir = site();
