@@ -129,15 +129,10 @@ impl FileServer {
     /// The cached answer for a plain GET or HEAD of a small file, if the
     /// request has no preconditions or ranges to weigh.
     fn cached_answer(&self, request: &Request<'_>) -> Option<Response> {
-        let weighs_something = |name: &str| {
-            let name = name.as_bytes();
-            name.eq_ignore_ascii_case(b"range")
-                || (name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
-        };
         let plain = !request
             .fields()
             .iter()
-            .any(|(name, _)| weighs_something(name));
+            .any(|(name, _)| is_precondition_or_range(name));
         if !plain {
             return None;
         }
@@ -299,9 +294,9 @@ impl FileServer {
         // created from here on makes a cache entry stale.
         let dir_stamp = opened.parent.as_ref().map(cache::Stamp::of);
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
-        let chosen = self.choose_representation(fields, opened);
+        let mut chosen = self.choose_representation(fields, opened);
         let validators = Validators::for_file(&chosen.metadata, chosen.coding.map(|c| c.token));
-        let headers = self.representation_headers(&validators, &chosen);
+        let mut headers = self.representation_headers(&validators, &chosen);
 
         match conditional::evaluate(fields, request.method(), &validators) {
             Precondition::NotModified => {
@@ -310,49 +305,67 @@ impl FileServer {
             Precondition::Failed => return Response::error(Status::PRECONDITION_FAILED),
             Precondition::Proceed => {}
         }
-
-        let mut headers = headers;
         headers.push(("Accept-Ranges", "bytes".to_string()));
         if let Some(coding) = chosen.coding {
             headers.push(("Content-Encoding", coding.token.to_string()));
         }
-        let mut file = chosen.opened.file;
+
         let plain = !chosen.has_siblings && fields.get("range").is_none();
-        let len = chosen.metadata.len();
-        if plain && len <= cache::MAX_FILE_BYTES {
-            let lookup =
-                self.cache_lookup_path(request.route_rest(), dir_stamp.as_ref(), cacheable);
+        if plain && chosen.metadata.len() <= cache::MAX_FILE_BYTES {
+            let key = request.route_rest();
+            let lookup = self.cache_lookup_path(key, dir_stamp.as_ref(), cacheable);
             if let (Some(lookup), Some(dir_stamp)) = (lookup, dir_stamp) {
-                let mut lines = vec![("Content-Type", content_type.to_string())];
-                lines.extend(headers.iter().cloned());
-                let seen = Seen {
+                let candidate = CacheCandidate {
+                    key,
                     lookup,
                     metadata: &chosen.metadata,
                     dir_stamp,
+                    content_type,
                 };
-                if let Some(entry) = read_into_cache(&mut file, seen, validators.clone(), &lines) {
-                    self.cache.insert(request.route_rest(), Arc::clone(&entry));
-                    return cached_response(&entry);
-                }
-                // The file changed while being read: stream what was opened.
-                if file.seek(SeekFrom::Start(0)).is_err() {
-                    return Response::error(Status::INTERNAL_SERVER_ERROR);
+                let file = &mut chosen.opened.file;
+                if let Some(response) =
+                    self.answer_through_cache(file, candidate, &validators, &headers)
+                {
+                    return response;
                 }
             }
         }
         let range = match fields.get("range") {
             Some(value) if conditional::if_range_allows(fields, &validators) => {
-                range::evaluate(value, len)
+                range::evaluate(value, chosen.metadata.len())
             }
             _ => RangeOutcome::Full,
         };
         let body = FileBody {
-            file,
-            len,
+            file: chosen.opened.file,
+            len: chosen.metadata.len(),
             content_type,
             etag: &validators.etag,
         };
         with_headers(ranged_response(range, body), headers)
+    }
+
+    /// Reads a small file into the cache and answers from the entry. `None`
+    /// if the file changed while it was read: `file` is then rewound, for
+    /// the caller to stream what it opened.
+    fn answer_through_cache(
+        &self,
+        file: &mut File,
+        candidate: CacheCandidate<'_>,
+        validators: &Validators,
+        headers: &[(&'static str, String)],
+    ) -> Option<Response> {
+        let key = candidate.key;
+        match read_into_cache(file, candidate, validators.clone(), headers) {
+            Some(entry) => {
+                self.cache.insert(key, Arc::clone(&entry));
+                Some(cached_response(&entry))
+            }
+            None => match file.seek(SeekFrom::Start(0)) {
+                Ok(_) => None,
+                Err(_) => Some(Response::error(Status::INTERNAL_SERVER_ERROR)),
+            },
+        }
     }
 
     /// The precompressed sibling the request prefers, opened through the
@@ -481,14 +494,19 @@ enum Cacheable<'n> {
     No,
 }
 
-/// What was seen of a file before it was read into the cache.
-struct Seen<'m> {
+/// A small file about to be read into the cache, with what was seen of it
+/// before the read: the entry is made only if the file still matches.
+struct CacheCandidate<'a> {
+    /// The URL path the entry is kept under.
+    key: &'a str,
     /// The path the entry will re-check.
     lookup: PathBuf,
     /// The file's metadata when it was opened.
-    metadata: &'m Metadata,
+    metadata: &'a Metadata,
     /// Its directory's stamp, taken before siblings were looked for.
     dir_stamp: cache::Stamp,
+    /// Its `Content-Type`, the first of the entry's header lines.
+    content_type: &'static str,
 }
 
 fn cached_response(entry: &CachedFile) -> Response {
@@ -502,15 +520,17 @@ fn cached_response(entry: &CachedFile) -> Response {
 /// stale entry on next use rather than as wrong bytes under old headers.
 fn read_into_cache(
     file: &mut File,
-    seen: Seen<'_>,
+    candidate: CacheCandidate<'_>,
     validators: Validators,
     headers: &[(&'static str, String)],
 ) -> Option<Arc<CachedFile>> {
-    let Seen {
+    let CacheCandidate {
         lookup,
         metadata,
         dir_stamp,
-    } = seen;
+        content_type,
+        ..
+    } = candidate;
     let mut body = Vec::with_capacity(metadata.len() as usize);
     // Bounded: the file may have grown since its metadata was read.
     file.take(cache::MAX_FILE_BYTES + 1)
@@ -522,6 +542,7 @@ fn read_into_cache(
     }
     let dir = lookup.parent()?.to_path_buf();
     let mut lines = Vec::new();
+    push_field_line(&mut lines, "Content-Type", content_type);
     for (name, value) in headers {
         push_field_line(&mut lines, name, value);
     }
@@ -539,6 +560,15 @@ fn read_into_cache(
         header_lines: lines.into(),
         body: body.into(),
     }))
+}
+
+/// Whether a request field could turn a file's answer into something other
+/// than the plain 200 the cache holds: `Range`, or a precondition
+/// (`If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Range`, ...).
+fn is_precondition_or_range(name: &str) -> bool {
+    let name = name.as_bytes();
+    name.eq_ignore_ascii_case(b"range")
+        || (name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
 }
 
 fn with_headers(mut response: Response, headers: Vec<(&'static str, String)>) -> Response {
