@@ -18,8 +18,8 @@
 //! answers on their way out (sent without waiting; a large body follows
 //! from `outgoing.rs`), reused from one request to the next. A connection
 //! that parks idle with nothing buffered gives its buffers back to a small
-//! shared stock, so a waiting connection costs a few hundred bytes, and
-//! takes a set again when it wakes.
+//! shared stock ([`crate::server::buffers`]), so a waiting connection costs
+//! a few hundred bytes, and takes a set again when it wakes.
 
 use crate::http::body::BodyFraming;
 use crate::http::headers::FieldSpan;
@@ -33,29 +33,16 @@ use crate::request::{Body, Request};
 use crate::response::{
     write_response, write_response_deferring_body, Response, WriteContext, Written,
 };
-use crate::server::poller::Park;
-use crate::server::ServerShared;
+use crate::server::buffers::{Buffers, BODY_SLACK, MAX_PENDING_BYTES};
+use crate::server::poller::{Park, Poller};
+use crate::server::shared::ServerShared;
 use crate::sys::{self, Interest, Token};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Most bytes of batched pipelined answers held before writing.
-const MAX_PENDING_BYTES: usize = 64 * 1024;
-
-/// Room after the largest head for body bytes and chunk lines.
-const BODY_SLACK: usize = 4096;
-
-/// The read buffer a connection starts with. Almost every request head fits;
-/// the buffer grows once, to the head limit plus [`BODY_SLACK`], for the
-/// connection that needs more.
-const INITIAL_BUFFER: usize = 4096;
-
-/// Most buffer sets kept in the shared stock for connections that wake.
-const SPARE_BUFFERS: usize = 256;
 
 /// What a parked connection waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,43 +65,8 @@ pub enum Waiting {
     Write,
 }
 
-/// A connection's reusable buffers.
-#[derive(Debug, Default)]
-pub struct Buffers {
-    buf: Vec<u8>,
-    spans: Vec<FieldSpan>,
-    out: Vec<u8>,
-    /// Kept here only while parked (the connection's `pending` when out).
-    pending: Vec<u8>,
-}
-
-/// Buffer sets that parked connections gave back.
-#[derive(Debug, Default)]
-pub struct SpareBuffers(Mutex<Vec<Buffers>>);
-
-impl SpareBuffers {
-    fn take(&self) -> Buffers {
-        let spare = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        spare.unwrap_or_else(|| Buffers {
-            buf: vec![0u8; INITIAL_BUFFER],
-            spans: Vec::new(),
-            out: Vec::with_capacity(1024),
-            pending: Vec::new(),
-        })
-    }
-
-    fn give(&self, buffers: Buffers) {
-        // A buffer that grew for a large head, or a long pipeline's output,
-        // is not kept at its peak.
-        if buffers.buf.len() != INITIAL_BUFFER || buffers.pending.capacity() > MAX_PENDING_BYTES {
-            return;
-        }
-        let mut spare = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if spare.len() < SPARE_BUFFERS {
-            spare.push(buffers);
-        }
-    }
-}
+/// The poller connections park in.
+pub type ConnectionPoller = Poller<Box<Connection>>;
 
 /// One client connection.
 pub struct Connection {
@@ -125,6 +77,7 @@ pub struct Connection {
     id: Option<u64>,
     peer: SocketAddr,
     shared: Arc<ServerShared>,
+    poller: Arc<ConnectionPoller>,
     /// Empty while parked idle (given back to the stock).
     buffers: Buffers,
     /// `buffers.buf[..filled]` holds bytes received but not yet used.
@@ -240,19 +193,29 @@ impl Sending {
 impl Connection {
     /// A connection for a freshly accepted socket, counted in the registry
     /// and watched by the poller from now until it closes.
-    pub fn accepted(stream: TcpStream, peer: SocketAddr, shared: &Arc<ServerShared>) -> Connection {
+    pub fn accepted(
+        stream: TcpStream,
+        peer: SocketAddr,
+        shared: &Arc<ServerShared>,
+        poller: &Arc<ConnectionPoller>,
+    ) -> Connection {
         // Small responses go out in one write; no reason to wait for more.
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(shared.config.timeouts.write));
         let stream = Arc::new(stream);
         let id = shared.registry.join(&stream);
-        Connection::new(stream, Some(id), peer, shared)
+        Connection::new(stream, Some(id), peer, shared, poller)
     }
 
     /// A socket refused before it became a connection (too many open): it
     /// only ever lingers, and is not counted.
-    pub fn refused(stream: TcpStream, peer: SocketAddr, shared: &Arc<ServerShared>) -> Connection {
-        Connection::new(Arc::new(stream), None, peer, shared)
+    pub fn refused(
+        stream: TcpStream,
+        peer: SocketAddr,
+        shared: &Arc<ServerShared>,
+        poller: &Arc<ConnectionPoller>,
+    ) -> Connection {
+        Connection::new(Arc::new(stream), None, peer, shared, poller)
     }
 
     fn new(
@@ -260,13 +223,14 @@ impl Connection {
         id: Option<u64>,
         peer: SocketAddr,
         shared: &Arc<ServerShared>,
+        poller: &Arc<ConnectionPoller>,
     ) -> Connection {
-        let slot = Some(shared.poller.reserve());
         Connection {
             stream,
             id,
             peer,
             shared: Arc::clone(shared),
+            poller: Arc::clone(poller),
             buffers: Buffers::default(),
             filled: 0,
             pending: Vec::new(),
@@ -275,7 +239,7 @@ impl Connection {
             read_timeout: None,
             head_started: None,
             waiting: Waiting::Idle,
-            slot,
+            slot: Some(poller.reserve()),
             sending: None,
             peer_closing: false,
             eof: false,
@@ -311,7 +275,7 @@ impl Connection {
     /// One round of work on a connection whose socket is ready: serve or
     /// send, then say where to park (`None`: it closed).
     fn serve(mut self: Box<Self>) -> Option<(Box<Self>, Instant)> {
-        if self.buffers.buf.is_empty() {
+        if self.buffers.is_given_back() {
             self.buffers = self.shared.spare_buffers.take();
             self.pending = std::mem::take(&mut self.buffers.pending);
         }
@@ -436,12 +400,12 @@ impl Connection {
             } else {
                 Interest::Read
             };
-            let shared = Arc::clone(&connection.shared);
+            let poller = Arc::clone(&connection.poller);
             let fd = {
                 use std::os::unix::io::AsRawFd;
                 connection.stream.as_raw_fd()
             };
-            parked = match shared.poller.park(connection, slot, fd, interest, deadline) {
+            parked = match poller.park(connection, slot, fd, interest, deadline) {
                 Park::Parked | Park::Refused(_) => None,
                 Park::Ready(mut connection, hung_up) => {
                     connection.peer_hung_up(hung_up);
@@ -451,7 +415,7 @@ impl Connection {
                             connection.serve()
                         }
                         Waiting::Idle | Waiting::Head | Waiting::Write => {
-                            shared.poller.hand_over(connection);
+                            poller.hand_over(connection);
                             None
                         }
                     }
@@ -877,7 +841,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
-            self.shared.poller.release(slot);
+            self.poller.release(slot);
         }
         if let Some(id) = self.id {
             self.shared.registry.leave(id);

@@ -5,70 +5,36 @@
 //! [`connection`] reads, parses, calls the handler and writes, and parks in
 //! [`poller`] whenever it would wait; the poller thread hands it back to the
 //! pool when its socket is ready, or ends it when its deadline passes.
-//! [`registry`] counts open connections and can shut them all down. This
-//! module ties them together behind [`Server`] and the [`Shutdown`] handle,
-//! and owns the overload and shutdown policies.
+//! [`registry`] counts open connections and can shut them all down;
+//! [`shared`] is what every connection holds (settings, handler, log,
+//! counters) and [`buffers`] the memory each works in. This module ties
+//! them together behind [`Server`] and the [`Shutdown`] handle, and owns the
+//! overload and shutdown policies.
 
+pub mod buffers;
 pub mod connection;
 pub mod listener;
 #[cfg(unix)]
 pub mod poller;
 pub mod pool;
 pub mod registry;
+pub mod shared;
 
 use crate::config::{ServerConfig, CONNECTION_FD_RESERVE, WORKER_STACK_BYTES};
 use crate::handler::Handler;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
-use connection::{Connection, SpareBuffers, Waiting};
+use buffers::SpareBuffers;
+use connection::{Connection, ConnectionPoller, Waiting};
 use poller::Event;
 use pool::Pool;
 use registry::Registry;
+use shared::{Counters, ServerShared};
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What every connection shares: settings, the handler, the log, the
-/// registry of open connections, the stop flag and the counters.
-pub struct ServerShared {
-    /// The settings the server was built with.
-    pub config: ServerConfig,
-    /// The handler every request goes to (usually a `Router`).
-    pub handler: Box<dyn Handler>,
-    /// The access and error log.
-    pub logger: Logger,
-    /// Set when the server is stopping: connections finish their current
-    /// response and close.
-    pub stopping: AtomicBool,
-    /// Open connections, parked or busy.
-    pub registry: Registry,
-    /// Past this many open connections, new ones are refused with 503.
-    pub max_connections: usize,
-    /// Where waiting connections park, and idle workers wait for them.
-    #[cfg(unix)]
-    pub poller: Arc<poller::Poller<Box<Connection>>>,
-    /// Buffers given back by connections parked idle.
-    pub spare_buffers: SpareBuffers,
-    /// Totals for the shutdown summary.
-    pub counters: Counters,
-    /// `config.extra_headers`, rendered once as header lines.
-    pub extra_headers: Vec<u8>,
-}
-
-/// Running totals, reported when the server stops.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Connections accepted.
-    pub connections: AtomicU64,
-    /// Responses written to requests (errors included).
-    pub requests: AtomicU64,
-    /// Connections refused with 503 (too many open, or no worker in time).
-    pub refused: AtomicU64,
-    /// Handler panics turned into 500.
-    pub panics: AtomicU64,
-}
 
 /// What [`Server::run`] reports once it has stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,33 +51,19 @@ pub struct Summary {
     pub cut_off: usize,
 }
 
-impl ServerShared {
-    /// Whether three quarters of the connections the server takes are
-    /// open: idle keep-alive connections should then make way quickly.
-    pub fn under_pressure(&self) -> bool {
-        self.registry.len() * 4 >= self.max_connections * 3
-    }
-}
-
-impl std::fmt::Debug for ServerShared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerShared")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
 /// An HTTP server bound to its address, ready to [`run`](Server::run).
 pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
     shared: Arc<ServerShared>,
+    poller: Arc<ConnectionPoller>,
 }
 
 /// Stops a running server from another thread.
 #[derive(Debug, Clone)]
 pub struct Shutdown {
     shared: Arc<ServerShared>,
+    poller: Arc<ConnectionPoller>,
     local_addr: SocketAddr,
 }
 
@@ -135,9 +87,8 @@ impl Server {
         Ok(Server {
             listener,
             local_addr,
+            poller: Arc::new(poller::Poller::new(config.poller)?),
             shared: Arc::new(ServerShared {
-                #[cfg(unix)]
-                poller: Arc::new(poller::Poller::new(config.poller)?),
                 config,
                 handler: Box::new(handler),
                 logger,
@@ -160,6 +111,7 @@ impl Server {
     pub fn shutdown_handle(&self) -> Shutdown {
         Shutdown {
             shared: Arc::clone(&self.shared),
+            poller: Arc::clone(&self.poller),
             local_addr: self.local_addr,
         }
     }
@@ -174,24 +126,27 @@ impl Server {
     /// None at present; the signature leaves room for fatal listener errors.
     pub fn run(self) -> io::Result<Summary> {
         let Server {
-            listener, shared, ..
+            listener,
+            shared,
+            poller,
+            ..
         } = self;
         let config = &shared.config;
-        let jobs: Arc<dyn pool::Jobs<Event<Box<Connection>>>> = shared.poller.clone();
+        let jobs: Arc<dyn pool::Jobs<Event<Box<Connection>>>> = poller.clone();
         let pool = Pool::new(config.max_threads, WORKER_STACK_BYTES, jobs, work)?;
         let watch_done = AtomicBool::new(false);
         let cut_off = std::thread::scope(|scope| {
             let watchman = std::thread::Builder::new()
                 .name("http-watch".into())
-                .spawn_scoped(scope, || watch(&shared, &pool, &watch_done))?;
+                .spawn_scoped(scope, || watch(&shared, &poller, &pool, &watch_done))?;
             listener::accept_loop(
                 &listener,
                 &shared.stopping,
                 &shared.logger,
-                |stream, peer| accept(&shared, stream, peer),
+                |stream, peer| accept(&shared, &poller, stream, peer),
             );
             drop(listener);
-            let cut_off = drain(&shared, &pool);
+            let cut_off = drain(&shared, &poller, &pool);
             watch_done.store(true, Ordering::SeqCst);
             watchman.thread().unpark();
             Ok::<usize, io::Error>(cut_off)
@@ -199,8 +154,8 @@ impl Server {
         // Dropping the pool closes the poller and joins every worker; what
         // is still parked, or found and not taken, closes with the server.
         drop(pool);
-        drop(shared.poller.take_where(|_| true));
-        drop(shared.poller.take_events_where(|_| true));
+        drop(poller.take_where(|_| true));
+        drop(poller.take_events_where(|_| true));
         let counters = &shared.counters;
         Ok(Summary {
             connections: counters.connections.load(Ordering::Relaxed),
@@ -235,13 +190,18 @@ fn work(event: Event<Box<Connection>>) {
 /// connection waiting for a request; an idle worker takes it from there.
 /// Past `max_connections` it is refused with a 503 it can read (a lingering
 /// close), without costing a worker.
-fn accept(shared: &Arc<ServerShared>, stream: TcpStream, peer: SocketAddr) {
+fn accept(
+    shared: &Arc<ServerShared>,
+    poller: &Arc<ConnectionPoller>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) {
     shared.counters.connections.fetch_add(1, Ordering::Relaxed);
     if shared.registry.len() >= shared.max_connections {
-        Box::new(Connection::refused(stream, peer, shared)).refuse();
+        Box::new(Connection::refused(stream, peer, shared, poller)).refuse();
         return;
     }
-    Box::new(Connection::accepted(stream, peer, shared)).wait_for_first_request();
+    Box::new(Connection::accepted(stream, peer, shared, poller)).wait_for_first_request();
 }
 
 /// Keeps the rules that need someone watching while every worker is busy
@@ -249,23 +209,28 @@ fn accept(shared: &Arc<ServerShared>, stream: TcpStream, peer: SocketAddr) {
 /// whose request waited past the queue wait get their 503, and more than
 /// `max_queued` waiting requests are refused at once. Looks ten times a
 /// second; does nothing while a worker is free.
-fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &AtomicBool) {
+fn watch(
+    shared: &ServerShared,
+    poller: &ConnectionPoller,
+    pool: &Pool<Event<Box<Connection>>>,
+    done: &AtomicBool,
+) {
     const LOOK: Duration = Duration::from_millis(100);
     while !done.load(Ordering::SeqCst) {
         // Unparked when the server stops, so stopping does not wait for it.
         std::thread::park_timeout(LOOK);
         let saturated = pool.is_saturated();
-        if !saturated && shared.poller.waiting_events() == 0 {
+        if !saturated && poller.waiting_events() == 0 {
             continue;
         }
         if saturated {
-            shared.poller.look_without_waiting();
+            poller.look_without_waiting();
         }
         let queue_wait = shared.config.timeouts.queue_wait;
         // Events no worker can take soon: expiries and lingering closes cost
         // no worker, so they are done here; stale requests are refused.
         let mut waiting = 0;
-        let now_stale = shared.poller.take_events_where(|event| match event {
+        let now_stale = poller.take_events_where(|event| match event {
             Event::Expired(_) => true,
             Event::Ready { item, since, .. } => match item.waiting() {
                 Waiting::Linger { .. } => true,
@@ -285,7 +250,7 @@ fn watch(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>, done: &Atom
                     Waiting::Linger { .. } => item.continue_linger(),
                     Waiting::Idle | Waiting::Head => item.refuse(),
                     // Not picked above; a response under way waits its turn.
-                    Waiting::Write => shared.poller.hand_over(item),
+                    Waiting::Write => poller.hand_over(item),
                 },
             }
         }
@@ -304,18 +269,20 @@ fn default_max_connections() -> usize {
 /// shuts down whatever is left. Returns how many were cut off. Idle
 /// connections close at once, and a half-sent head gets
 /// `head_while_stopping` at most.
-fn drain(shared: &ServerShared, pool: &Pool<Event<Box<Connection>>>) -> usize {
+fn drain(
+    shared: &ServerShared,
+    poller: &ConnectionPoller,
+    pool: &Pool<Event<Box<Connection>>>,
+) -> usize {
     // Polling, not a condition variable: the wait is short, happens once,
     // and keeps connections free of any shutdown bookkeeping.
     const POLL: Duration = Duration::from_millis(10);
     let deadline = Instant::now() + shared.config.timeouts.drain;
     let heads_by = Instant::now() + shared.config.timeouts.head_while_stopping;
-    shared
-        .poller
-        .shorten_deadlines(heads_by, |c| c.waiting() == Waiting::Head);
+    poller.shorten_deadlines(heads_by, |c| c.waiting() == Waiting::Head);
     loop {
         // Also those that parked idle since the last look.
-        drop(shared.poller.take_where(|c| c.waiting() == Waiting::Idle));
+        drop(poller.take_where(|c| c.waiting() == Waiting::Idle));
         let stats = pool.stats();
         if shared.registry.is_empty() && stats.threads == stats.idle {
             return 0;
@@ -334,8 +301,7 @@ impl Shutdown {
     /// [`Server::run`]. Returns at once; `run` returns when it is done.
     pub fn shutdown(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
-        #[cfg(unix)]
-        self.shared.poller.wake();
+        self.poller.wake();
         // Wake the blocking accept (see listener.rs). If the connect fails the
         // listener is already gone, which is what we wanted.
         let wake = wake_address(self.local_addr);

@@ -206,6 +206,28 @@ impl<T> State<T> {
         self.take(token)
     }
 
+    /// Takes out every item whose deadline has come by `now`, as an
+    /// [`Event::Expired`]. Timer entries left behind by an item that was
+    /// woken or re-parked since (lazy deletion) are dropped on the way.
+    fn expire_due(&mut self, now: Instant, list: &mut VecDeque<Event<T>>) {
+        while let Some(&Reverse((at, token))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let (index, generation) = index_of(token);
+            let current = self.slots.get(index).is_some_and(|slot| {
+                slot.generation == generation
+                    && slot.parked.as_ref().is_some_and(|p| p.deadline == at)
+            });
+            if current {
+                if let Some(parked) = self.take(token) {
+                    list.push_back(Event::Expired(parked.item));
+                }
+            }
+        }
+    }
+
     /// Drops timer entries that no longer lead anywhere, once they
     /// outnumber the live ones: a busy connection parks once per request,
     /// and each park leaves an entry behind.
@@ -222,6 +244,19 @@ impl<T> State<T> {
         });
         let live: Vec<_> = live.collect();
         self.timers = BinaryHeap::from(live);
+    }
+}
+
+impl<T> std::fmt::Debug for Poller<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.backend {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Backend::Epoll(_) => "epoll",
+            Backend::Poll => "poll",
+        };
+        f.debug_struct("Poller")
+            .field("backend", &backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -641,22 +676,7 @@ impl<T> Poller<T> {
                 });
             }
         }
-        while let Some(&Reverse((at, token))) = state.timers.peek() {
-            if at > now {
-                break;
-            }
-            state.timers.pop();
-            let (index, generation) = index_of(token);
-            let current = state.slots.get(index).is_some_and(|slot| {
-                slot.generation == generation
-                    && slot.parked.as_ref().is_some_and(|p| p.deadline == at)
-            });
-            if current {
-                if let Some(parked) = state.take(token) {
-                    events.list.push_back(Event::Expired(parked.item));
-                }
-            }
-        }
+        state.expire_due(now, &mut events.list);
         Ok(())
     }
 
