@@ -6,6 +6,7 @@
 //! (`--port 80`, `--port=80`); `--` ends the options.
 
 use crate::config::{ServerConfig, DEFAULT_MAX_THREADS, DEFAULT_PORT};
+use crate::files::FilesSettings;
 use crate::http::headers::{is_field_value_byte, is_token};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -28,26 +29,10 @@ pub enum Command {
 pub struct ServeOptions {
     /// The directory to serve, as given (not yet checked).
     pub root: PathBuf,
-    /// Server settings.
+    /// Server settings; `-H` headers are its `extra_headers`.
     pub server: ServerConfig,
-    /// Whether to list directories without an index file.
-    pub listing: bool,
-    /// Serve and list dotfiles.
-    pub hidden: bool,
-    /// Index file names (`--index`, repeatable); empty means the default.
-    pub index: Vec<String>,
-    /// Follow symlinks that lead outside the root.
-    pub follow_symlinks: bool,
-    /// SPA entry file, relative to the root.
-    pub spa: Option<String>,
-    /// Custom 404 page, relative to the root.
-    pub not_found_page: Option<String>,
-    /// CORS origin (`*` for `--cors`).
-    pub cors_origin: Option<String>,
-    /// `Cache-Control` value for files.
-    pub cache_control: Option<String>,
-    /// Extra response header fields (`-H`), validated.
-    pub headers: Vec<(String, String)>,
+    /// How to serve files, as the file server takes them.
+    pub files: FilesSettings,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -112,19 +97,9 @@ where
     let mut port = DEFAULT_PORT;
     let mut ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut server = ServerConfig::default();
-    let mut options = ServeOptions {
-        root: PathBuf::from("."),
-        server: ServerConfig::default(),
-        listing: true,
-        hidden: false,
-        index: Vec::new(),
-        follow_symlinks: false,
-        spa: None,
-        not_found_page: None,
-        cors_origin: None,
-        cache_control: None,
-        headers: Vec::new(),
-    };
+    let mut files = FilesSettings::default();
+    // The first `--index` replaces the default name rather than adding to it.
+    let mut index = Vec::new();
     let mut only_positional = false;
 
     while let Some(arg) = args.next() {
@@ -171,18 +146,16 @@ where
             "--max-connections" => {
                 server.max_connections = Some(parse_max_connections(&value(&flag)?)?);
             }
-            "--no-listing" => options.listing = false,
-            "--hidden" => options.hidden = true,
-            "--follow-symlinks" => options.follow_symlinks = true,
-            "--index" => options
-                .index
-                .push(parse_file_name(&value("--index")?, "--index")?),
-            "--spa" => options.spa = Some(value("--spa")?),
-            "--404" => options.not_found_page = Some(value("--404")?),
-            "--cors" => options.cors_origin = Some("*".to_string()),
+            "--no-listing" => files.listing = false,
+            "--hidden" => files.hidden = true,
+            "--follow-symlinks" => files.follow_symlinks = true,
+            "--index" => index.push(parse_file_name(&value("--index")?, "--index")?),
+            "--spa" => files.spa = Some(value("--spa")?),
+            "--404" => files.not_found_page = Some(value("--404")?),
+            "--cors" => files.cors_origin = Some("*".to_string()),
             "--cors-origin" => {
                 let origin = value("--cors-origin")?;
-                options.cors_origin = Some(parse_header_value(&origin, "--cors-origin")?);
+                files.cors_origin = Some(parse_header_value(&origin, "--cors-origin")?);
             }
             "--max-age" => {
                 let text = value("--max-age")?;
@@ -192,13 +165,15 @@ where
                             "invalid --max-age '{text}': expected whole seconds"
                         ))
                     })?;
-                options.cache_control = Some(format!("max-age={seconds}"));
+                files.cache_control = Some(format!("max-age={seconds}"));
             }
             "--cache-control" => {
                 let text = value("--cache-control")?;
-                options.cache_control = Some(parse_header_value(&text, "--cache-control")?);
+                files.cache_control = Some(parse_header_value(&text, "--cache-control")?);
             }
-            "-H" | "--header" => options.headers.push(parse_header(&value("--header")?)?),
+            "-H" | "--header" => server
+                .extra_headers
+                .push(parse_header(&value("--header")?)?),
             "--head-timeout" => server.timeouts.head = seconds(&value(&flag)?, &flag)?,
             "--keep-alive-timeout" => server.timeouts.keep_alive = seconds(&value(&flag)?, &flag)?,
             "--body-timeout" => server.timeouts.body_read = seconds(&value(&flag)?, &flag)?,
@@ -209,11 +184,14 @@ where
         }
     }
     server.addr = SocketAddr::new(ip, port);
-    options.server = server;
-    if let Some(root) = root {
-        options.root = root;
+    if !index.is_empty() {
+        files.index = index;
     }
-    Ok(Command::Serve(Box::new(options)))
+    Ok(Command::Serve(Box::new(ServeOptions {
+        root: root.unwrap_or_else(|| PathBuf::from(".")),
+        server,
+        files,
+    })))
 }
 
 /// `-H 'Name: value'`, held to the same rules as request fields, so a CR,
@@ -337,7 +315,7 @@ mod tests {
         };
         assert_eq!(options.root, PathBuf::from("."));
         assert_eq!(options.server.addr, "127.0.0.1:8080".parse().unwrap());
-        assert!(options.listing && options.server.access_log);
+        assert!(options.files.listing && options.server.access_log);
         // Derived from the open-file limit when the server starts.
         assert_eq!(options.server.max_connections, None);
     }
@@ -361,7 +339,7 @@ mod tests {
         assert_eq!(options.server.addr, "[::1]:0".parse().unwrap());
         assert_eq!(options.server.max_threads, 8);
         assert_eq!(options.server.max_connections, Some(500));
-        assert!(!options.listing && !options.server.access_log);
+        assert!(!options.files.listing && !options.server.access_log);
         assert_eq!(options.root, PathBuf::from("site"));
         assert_eq!(parse(&["-V"]).unwrap(), Command::Version);
         assert_eq!(parse(&["--help"]).unwrap(), Command::Help);
@@ -390,14 +368,15 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        assert_eq!(o.index, vec!["home.html", "index.htm"]);
-        assert!(o.hidden && o.follow_symlinks);
-        assert_eq!(o.spa.as_deref(), Some("app.html"));
-        assert_eq!(o.not_found_page.as_deref(), Some("404.html"));
-        assert_eq!(o.cors_origin.as_deref(), Some("*"));
-        assert_eq!(o.cache_control.as_deref(), Some("max-age=60"));
+        let f = &o.files;
+        assert_eq!(f.index, vec!["home.html", "index.htm"]);
+        assert!(f.hidden && f.follow_symlinks);
+        assert_eq!(f.spa.as_deref(), Some("app.html"));
+        assert_eq!(f.not_found_page.as_deref(), Some("404.html"));
+        assert_eq!(f.cors_origin.as_deref(), Some("*"));
+        assert_eq!(f.cache_control.as_deref(), Some("max-age=60"));
         assert_eq!(
-            o.headers,
+            o.server.extra_headers,
             vec![("X-Frame-Options".to_string(), "DENY".to_string())]
         );
         assert_eq!(o.server.timeouts.keep_alive, Duration::from_millis(2500));

@@ -49,15 +49,13 @@ fn serve(options: ServeOptions) -> Result<(), String> {
             format!("directory '{}' does not exist", root.display())
         });
     }
-    let mut files = FilesConfig::new(root)
+    let files = FilesConfig::with_settings(root, options.files)
         .map_err(|e| format!("cannot open directory '{}': {e}", root.display()))?;
-    files.listing = options.listing;
-    files.hidden = options.hidden;
-    files.follow_symlinks = options.follow_symlinks;
-    if !options.index.is_empty() {
-        files.index = options.index;
-    }
-    for (option, file) in [("--spa", &options.spa), ("--404", &options.not_found_page)] {
+    let pages = [
+        ("--spa", &files.settings.spa),
+        ("--404", &files.settings.not_found_page),
+    ];
+    for (option, file) in pages {
         if let Some(file) = file {
             if !files.serves_file(file) {
                 return Err(format!(
@@ -67,10 +65,6 @@ fn serve(options: ServeOptions) -> Result<(), String> {
             }
         }
     }
-    files.spa = options.spa;
-    files.not_found_page = options.not_found_page;
-    files.cors_origin = options.cors_origin;
-    files.cache_control = options.cache_control;
     let shown_root = files.root.display().to_string();
     let router = Router::new().mount("/", FileServer::new(files));
 
@@ -78,10 +72,8 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     // hard one before the first accept.
     sys::raise_fd_limit();
     let addr = options.server.addr;
-    let mut server_config = options.server;
-    server_config.extra_headers = options.headers;
-    let server =
-        Server::bind(server_config, router).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let server = Server::bind(options.server, router)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = server.local_addr();
     let host = match bound.ip() {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
