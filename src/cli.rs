@@ -99,8 +99,7 @@ where
         // A lone `-` is a name (as it is to most tools), not an option.
         if only_positional || !arg.starts_with('-') || arg == "-" {
             parsed.set_root(arg)?;
-        } else if arg == "--" || arg.starts_with("--=") {
-            // `--=x` ends the options too, as it always has.
+        } else if arg == "--" {
             only_positional = true;
         } else if let Some(command) = parsed.read_option(&arg, &mut args)? {
             return Ok(command);
@@ -448,6 +447,7 @@ mod tests {
             &["-t", "0"],
             &["a", "b"],
             &["--quiet=yes"],
+            &["--=site"],
             &["-H", "X-Bad\r\nInjected: 1"],
             &["-H", "Bad Name: v"],
             &["-H", "NoColon"],
