@@ -5,10 +5,11 @@
 //! binds). Options take their value as the next argument or after `=`
 //! (`--port 80`, `--port=80`); `--` ends the options.
 
-use crate::config::{ServerConfig, DEFAULT_MAX_THREADS, DEFAULT_PORT};
+use crate::config::{ServerConfig, DEFAULT_MAX_THREADS};
+use crate::files::FilesSettings;
 use crate::http::headers::{is_field_value_byte, is_token};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,26 +29,10 @@ pub enum Command {
 pub struct ServeOptions {
     /// The directory to serve, as given (not yet checked).
     pub root: PathBuf,
-    /// Server settings.
+    /// Server settings; `-H` headers are its `extra_headers`.
     pub server: ServerConfig,
-    /// Whether to list directories without an index file.
-    pub listing: bool,
-    /// Serve and list dotfiles.
-    pub hidden: bool,
-    /// Index file names (`--index`, repeatable); empty means the default.
-    pub index: Vec<String>,
-    /// Follow symlinks that lead outside the root.
-    pub follow_symlinks: bool,
-    /// SPA entry file, relative to the root.
-    pub spa: Option<String>,
-    /// Custom 404 page, relative to the root.
-    pub not_found_page: Option<String>,
-    /// CORS origin (`*` for `--cors`).
-    pub cors_origin: Option<String>,
-    /// `Cache-Control` value for files.
-    pub cache_control: Option<String>,
-    /// Extra response header fields (`-H`), validated.
-    pub headers: Vec<(String, String)>,
+    /// How to serve files, as the file server takes them.
+    pub files: FilesSettings,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -108,112 +93,149 @@ where
     I: IntoIterator<Item = String>,
 {
     let mut args = args.into_iter();
-    let mut root: Option<PathBuf> = None;
-    let mut port = DEFAULT_PORT;
-    let mut ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let mut server = ServerConfig::default();
-    let mut options = ServeOptions {
-        root: PathBuf::from("."),
-        server: ServerConfig::default(),
-        listing: true,
-        hidden: false,
-        index: Vec::new(),
-        follow_symlinks: false,
-        spa: None,
-        not_found_page: None,
-        cors_origin: None,
-        cache_control: None,
-        headers: Vec::new(),
-    };
+    let mut parsed = Parsed::default();
     let mut only_positional = false;
-
     while let Some(arg) = args.next() {
+        // A lone `-` is a name (as it is to most tools), not an option.
         if only_positional || !arg.starts_with('-') || arg == "-" {
-            if root.replace(PathBuf::from(&arg)).is_some() {
-                return Err(UsageError(format!(
-                    "unexpected argument '{arg}': only one DIR can be served"
-                )));
-            }
-            continue;
+            parsed.set_root(arg)?;
+        } else if arg == "--" {
+            only_positional = true;
+        } else if let Some(command) = parsed.read_option(&arg, &mut args)? {
+            return Ok(command);
         }
+    }
+    Ok(Command::Serve(Box::new(parsed.finish())))
+}
+
+/// The options read so far. Index names are kept apart until the end,
+/// because the first `--index` replaces the default name rather than adding
+/// to it.
+#[derive(Default)]
+struct Parsed {
+    root: Option<PathBuf>,
+    index: Vec<String>,
+    server: ServerConfig,
+    files: FilesSettings,
+}
+
+/// What reading one option led to.
+enum Applied {
+    /// A setting was changed: read on.
+    Set,
+    /// The user asked for something other than serving (`--help`).
+    Stop(Command),
+    /// No option has this name.
+    Unknown,
+}
+
+/// The value of the option being read: the text after `=` if there was
+/// one, else the next argument.
+struct Value<'a> {
+    inline: Option<String>,
+    rest: &'a mut dyn Iterator<Item = String>,
+}
+
+impl Value<'_> {
+    /// Takes the value; `option` is the long name, which messages use
+    /// whichever spelling was typed.
+    fn take(&mut self, option: &str) -> Result<String, UsageError> {
+        self.inline
+            .take()
+            .or_else(|| self.rest.next())
+            .ok_or_else(|| UsageError(format!("{option} needs a value")))
+    }
+}
+
+impl Parsed {
+    fn set_root(&mut self, arg: String) -> Result<(), UsageError> {
+        if self.root.is_some() {
+            return Err(UsageError(format!(
+                "unexpected argument '{arg}': only one DIR can be served"
+            )));
+        }
+        self.root = Some(PathBuf::from(arg));
+        Ok(())
+    }
+
+    /// Reads one option, with its value if it takes one. Only long options
+    /// carry a value after `=` (`--port=80`); `-p=80` is an unknown option.
+    fn read_option(
+        &mut self,
+        arg: &str,
+        rest: &mut dyn Iterator<Item = String>,
+    ) -> Result<Option<Command>, UsageError> {
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if arg.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
+            Some((flag, value)) if arg.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg, None),
         };
-        let mut value = |name: &str| -> Result<String, UsageError> {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| UsageError(format!("{name} needs a value")))
-        };
-        let is_switch = matches!(
-            flag.as_str(),
-            "--no-listing"
-                | "--hidden"
-                | "--follow-symlinks"
-                | "--cors"
-                | "--quiet"
-                | "--help"
-                | "--version"
-        );
-        if inline.is_some() && is_switch {
-            return Err(UsageError(format!("{flag} takes no value")));
+        let mut value = Value { inline, rest };
+        match self.apply(flag, &mut value)? {
+            Applied::Unknown => Err(UsageError(format!("unknown option '{arg}' (see --help)"))),
+            // An option that takes a value has used the `=` part by now, so
+            // one left over was given to a switch.
+            _ if value.inline.is_some() => Err(UsageError(format!("{flag} takes no value"))),
+            Applied::Set => Ok(None),
+            Applied::Stop(command) => Ok(Some(command)),
         }
-        match flag.as_str() {
-            "--" => only_positional = true,
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "-p" | "--port" => port = parse_port(&value("--port")?)?,
-            "-b" | "--bind" => ip = parse_ip(&value("--bind")?)?,
-            "-t" | "--threads" => server.max_threads = parse_threads(&value("--threads")?)?,
+    }
+
+    /// Recognises one option and applies it. This match is the one list of
+    /// options: an option is added here, and described in `HELP`.
+    fn apply(&mut self, flag: &str, value: &mut Value<'_>) -> Result<Applied, UsageError> {
+        let server = &mut self.server;
+        let files = &mut self.files;
+        match flag {
+            "-h" | "--help" => return Ok(Applied::Stop(Command::Help)),
+            "-V" | "--version" => return Ok(Applied::Stop(Command::Version)),
+            "-p" | "--port" => server.addr.set_port(parse_port(&value.take("--port")?)?),
+            "-b" | "--bind" => server.addr.set_ip(parse_ip(&value.take("--bind")?)?),
+            "-t" | "--threads" => server.max_threads = parse_threads(&value.take("--threads")?)?,
             "--max-connections" => {
-                server.max_connections = Some(parse_max_connections(&value(&flag)?)?);
+                server.max_connections = Some(parse_max_connections(&value.take(flag)?)?);
             }
-            "--no-listing" => options.listing = false,
-            "--hidden" => options.hidden = true,
-            "--follow-symlinks" => options.follow_symlinks = true,
-            "--index" => options
-                .index
-                .push(parse_file_name(&value("--index")?, "--index")?),
-            "--spa" => options.spa = Some(value("--spa")?),
-            "--404" => options.not_found_page = Some(value("--404")?),
-            "--cors" => options.cors_origin = Some("*".to_string()),
+            "--index" => self.index.push(parse_file_name(&value.take(flag)?, flag)?),
+            "--no-listing" => files.listing = false,
+            "--hidden" => files.hidden = true,
+            "--follow-symlinks" => files.follow_symlinks = true,
+            "--spa" => files.spa = Some(value.take(flag)?),
+            "--404" => files.not_found_page = Some(value.take(flag)?),
+            "--cors" => files.cors_origin = Some("*".to_string()),
             "--cors-origin" => {
-                let origin = value("--cors-origin")?;
-                options.cors_origin = Some(parse_header_value(&origin, "--cors-origin")?);
+                files.cors_origin = Some(parse_header_value(&value.take(flag)?, flag)?);
             }
-            "--max-age" => {
-                let text = value("--max-age")?;
-                let seconds =
-                    crate::http::body::parse_decimal(text.as_bytes()).ok_or_else(|| {
-                        UsageError(format!(
-                            "invalid --max-age '{text}': expected whole seconds"
-                        ))
-                    })?;
-                options.cache_control = Some(format!("max-age={seconds}"));
-            }
+            "--max-age" => files.cache_control = Some(parse_max_age(&value.take(flag)?)?),
             "--cache-control" => {
-                let text = value("--cache-control")?;
-                options.cache_control = Some(parse_header_value(&text, "--cache-control")?);
+                files.cache_control = Some(parse_header_value(&value.take(flag)?, flag)?);
             }
-            "-H" | "--header" => options.headers.push(parse_header(&value("--header")?)?),
-            "--head-timeout" => server.timeouts.head = seconds(&value(&flag)?, &flag)?,
-            "--keep-alive-timeout" => server.timeouts.keep_alive = seconds(&value(&flag)?, &flag)?,
-            "--body-timeout" => server.timeouts.body_read = seconds(&value(&flag)?, &flag)?,
-            "--write-timeout" => server.timeouts.write = seconds(&value(&flag)?, &flag)?,
-            "--drain-timeout" => server.timeouts.drain = seconds(&value(&flag)?, &flag)?,
+            "-H" | "--header" => {
+                let header = parse_header(&value.take("--header")?)?;
+                server.extra_headers.push(header);
+            }
+            "--head-timeout" => server.timeouts.head = seconds(&value.take(flag)?, flag)?,
+            "--keep-alive-timeout" => {
+                server.timeouts.keep_alive = seconds(&value.take(flag)?, flag)?;
+            }
+            "--body-timeout" => server.timeouts.body_read = seconds(&value.take(flag)?, flag)?,
+            "--write-timeout" => server.timeouts.write = seconds(&value.take(flag)?, flag)?,
+            "--drain-timeout" => server.timeouts.drain = seconds(&value.take(flag)?, flag)?,
             "-q" | "--quiet" => server.access_log = false,
-            _ => return Err(UsageError(format!("unknown option '{arg}' (see --help)"))),
+            _ => return Ok(Applied::Unknown),
+        }
+        Ok(Applied::Set)
+    }
+
+    fn finish(self) -> ServeOptions {
+        let mut files = self.files;
+        if !self.index.is_empty() {
+            files.index = self.index;
+        }
+        ServeOptions {
+            root: self.root.unwrap_or_else(|| PathBuf::from(".")),
+            server: self.server,
+            files,
         }
     }
-    server.addr = SocketAddr::new(ip, port);
-    options.server = server;
-    if let Some(root) = root {
-        options.root = root;
-    }
-    Ok(Command::Serve(Box::new(options)))
 }
 
 /// `-H 'Name: value'`, held to the same rules as request fields, so a CR,
@@ -264,6 +286,16 @@ fn parse_file_name(text: &str, option: &str) -> Result<String, UsageError> {
         )))
     } else {
         Ok(text.to_string())
+    }
+}
+
+/// `--max-age SECONDS` as the `Cache-Control` value it stands for.
+fn parse_max_age(text: &str) -> Result<String, UsageError> {
+    match crate::http::body::parse_decimal(text.as_bytes()) {
+        Some(seconds) => Ok(format!("max-age={seconds}")),
+        None => Err(UsageError(format!(
+            "invalid --max-age '{text}': expected whole seconds"
+        ))),
     }
 }
 
@@ -337,7 +369,7 @@ mod tests {
         };
         assert_eq!(options.root, PathBuf::from("."));
         assert_eq!(options.server.addr, "127.0.0.1:8080".parse().unwrap());
-        assert!(options.listing && options.server.access_log);
+        assert!(options.files.listing && options.server.access_log);
         // Derived from the open-file limit when the server starts.
         assert_eq!(options.server.max_connections, None);
     }
@@ -361,7 +393,7 @@ mod tests {
         assert_eq!(options.server.addr, "[::1]:0".parse().unwrap());
         assert_eq!(options.server.max_threads, 8);
         assert_eq!(options.server.max_connections, Some(500));
-        assert!(!options.listing && !options.server.access_log);
+        assert!(!options.files.listing && !options.server.access_log);
         assert_eq!(options.root, PathBuf::from("site"));
         assert_eq!(parse(&["-V"]).unwrap(), Command::Version);
         assert_eq!(parse(&["--help"]).unwrap(), Command::Help);
@@ -390,14 +422,15 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        assert_eq!(o.index, vec!["home.html", "index.htm"]);
-        assert!(o.hidden && o.follow_symlinks);
-        assert_eq!(o.spa.as_deref(), Some("app.html"));
-        assert_eq!(o.not_found_page.as_deref(), Some("404.html"));
-        assert_eq!(o.cors_origin.as_deref(), Some("*"));
-        assert_eq!(o.cache_control.as_deref(), Some("max-age=60"));
+        let f = &o.files;
+        assert_eq!(f.index, vec!["home.html", "index.htm"]);
+        assert!(f.hidden && f.follow_symlinks);
+        assert_eq!(f.spa.as_deref(), Some("app.html"));
+        assert_eq!(f.not_found_page.as_deref(), Some("404.html"));
+        assert_eq!(f.cors_origin.as_deref(), Some("*"));
+        assert_eq!(f.cache_control.as_deref(), Some("max-age=60"));
         assert_eq!(
-            o.headers,
+            o.server.extra_headers,
             vec![("X-Frame-Options".to_string(), "DENY".to_string())]
         );
         assert_eq!(o.server.timeouts.keep_alive, Duration::from_millis(2500));
@@ -414,6 +447,7 @@ mod tests {
             &["-t", "0"],
             &["a", "b"],
             &["--quiet=yes"],
+            &["--=site"],
             &["-H", "X-Bad\r\nInjected: 1"],
             &["-H", "Bad Name: v"],
             &["-H", "NoColon"],

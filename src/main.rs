@@ -4,10 +4,13 @@
 //! back here as an error and is printed once, as one line, with exit status 2.
 
 use http_from_scratch::cli::{self, Command, ServeOptions};
-use http_from_scratch::files::{FileServer, FilesConfig};
+use http_from_scratch::config::ServerConfig;
+use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
 use http_from_scratch::router::Router;
-use http_from_scratch::server::{Server, Shutdown};
+use http_from_scratch::server::{Server, Shutdown, Summary};
 use http_from_scratch::sys;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -41,63 +44,84 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     // still starting is not fatal: it is noted, and the server stops
     // gracefully (exit status 0) as soon as it runs.
     sys::install_signal_handlers();
-    let root = &options.root;
-    if !root.is_dir() {
-        return Err(if root.exists() {
-            format!("'{}' is not a directory", root.display())
-        } else {
-            format!("directory '{}' does not exist", root.display())
-        });
+    let ServeOptions {
+        root,
+        server,
+        files,
+    } = options;
+    check_root(&root)?;
+    let files = open_files(&root, files)?;
+    let shown_root = files.root.display().to_string();
+    let server = bind(server, Router::new().mount("/", FileServer::new(files)))?;
+    announce(&shown_root, server.local_addr());
+    let summary = serve_until_stopped(server)?;
+    print_summary(&summary);
+    Ok(())
+}
+
+/// The directory must exist and be a directory; the message says which of
+/// the two is wrong.
+fn check_root(root: &Path) -> Result<(), String> {
+    if root.is_dir() {
+        Ok(())
+    } else if root.exists() {
+        Err(format!("'{}' is not a directory", root.display()))
+    } else {
+        Err(format!("directory '{}' does not exist", root.display()))
     }
-    let mut files = FilesConfig::new(root)
+}
+
+/// Opens the root with the settings, and refuses `--spa` and `--404` pages
+/// the server would never serve, at start-up rather than on the first 404.
+fn open_files(root: &Path, settings: FilesSettings) -> Result<FilesConfig, String> {
+    let files = FilesConfig::with_settings(root, settings)
         .map_err(|e| format!("cannot open directory '{}': {e}", root.display()))?;
-    files.listing = options.listing;
-    files.hidden = options.hidden;
-    files.follow_symlinks = options.follow_symlinks;
-    if !options.index.is_empty() {
-        files.index = options.index;
-    }
-    for (option, file) in [("--spa", &options.spa), ("--404", &options.not_found_page)] {
-        if let Some(file) = file {
-            if !files.serves_file(file) {
+    let pages = [
+        ("--spa", &files.settings.spa),
+        ("--404", &files.settings.not_found_page),
+    ];
+    for (option, page) in pages {
+        if let Some(page) = page {
+            if !files.serves_file(page) {
                 return Err(format!(
-                    "{option} file '{file}' is not a file inside '{}'",
+                    "{option} file '{page}' is not a file inside '{}'",
                     root.display()
                 ));
             }
         }
     }
-    files.spa = options.spa;
-    files.not_found_page = options.not_found_page;
-    files.cors_origin = options.cors_origin;
-    files.cache_control = options.cache_control;
-    let shown_root = files.root.display().to_string();
-    let router = Router::new().mount("/", FileServer::new(files));
+    Ok(files)
+}
 
+fn bind(config: ServerConfig, router: Router) -> Result<Server, String> {
     // Each connection is a descriptor: let the soft limit go as high as the
     // hard one before the first accept.
     sys::raise_fd_limit();
-    let addr = options.server.addr;
-    let mut server_config = options.server;
-    server_config.extra_headers = options.headers;
-    let server =
-        Server::bind(server_config, router).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let bound = server.local_addr();
+    let addr = config.addr;
+    Server::bind(config, router).map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+fn announce(shown_root: &str, bound: SocketAddr) {
     let host = match bound.ip() {
-        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-        std::net::IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
     };
     println!("Serving {shown_root} at http://{host}:{}/", bound.port());
+}
 
+/// Serves until a signal asks the server to stop.
+fn serve_until_stopped(server: Server) -> Result<Summary, String> {
     let shutdown = server.shutdown_handle();
     std::thread::spawn(move || watch_for_signals(&shutdown));
-    let summary = server.run().map_err(|e| format!("server stopped: {e}"))?;
+    server.run().map_err(|e| format!("server stopped: {e}"))
+}
+
+fn print_summary(summary: &Summary) {
     println!(
         "Stopped: {} requests on {} connections, {} refused (503), {} handler panics, \
          {} cut off at the drain timeout",
         summary.requests, summary.connections, summary.refused, summary.panics, summary.cut_off
     );
-    Ok(())
 }
 
 /// Signal handlers may only set a flag; this thread turns the flag into a

@@ -38,11 +38,20 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// What the file server serves and how.
+/// What the file server serves and how: a root that has been opened, and
+/// the settings to serve it with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilesConfig {
     /// The served directory, canonical (symlinks resolved, absolute).
     pub root: PathBuf,
+    /// How to serve it.
+    pub settings: FilesSettings,
+}
+
+/// How files are served, apart from where from: plain values, with no I/O,
+/// so the command line can fill them before the root is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesSettings {
     /// Whether directories without an index file are listed.
     pub listing: bool,
     /// Whether names starting with `.` are served and listed.
@@ -62,16 +71,11 @@ pub struct FilesConfig {
     pub cache_control: Option<String>,
 }
 
-impl FilesConfig {
-    /// Serves `root` with the defaults: listings on, dotfiles hidden,
-    /// `index.html` as the index, symlinks followed only inside the root.
-    ///
-    /// # Errors
-    ///
-    /// If `root` does not exist or cannot be resolved.
-    pub fn new(root: impl AsRef<Path>) -> io::Result<FilesConfig> {
-        Ok(FilesConfig {
-            root: root.as_ref().canonicalize()?,
+impl Default for FilesSettings {
+    /// Listings on, dotfiles hidden, `index.html` as the index, symlinks
+    /// followed only inside the root.
+    fn default() -> FilesSettings {
+        FilesSettings {
             listing: true,
             hidden: false,
             index: vec!["index.html".to_string()],
@@ -80,6 +84,32 @@ impl FilesConfig {
             not_found_page: None,
             cors_origin: None,
             cache_control: None,
+        }
+    }
+}
+
+impl FilesConfig {
+    /// Serves `root` with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// If `root` does not exist or cannot be resolved.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<FilesConfig> {
+        FilesConfig::with_settings(root, FilesSettings::default())
+    }
+
+    /// Serves `root` with the given settings.
+    ///
+    /// # Errors
+    ///
+    /// If `root` does not exist or cannot be resolved.
+    pub fn with_settings(
+        root: impl AsRef<Path>,
+        settings: FilesSettings,
+    ) -> io::Result<FilesConfig> {
+        Ok(FilesConfig {
+            root: root.as_ref().canonicalize()?,
+            settings,
         })
     }
 
@@ -90,7 +120,7 @@ impl FilesConfig {
         let Ok(clean) = path::clean(&format!("/{relative}"), true) else {
             return false;
         };
-        let root = Root::new(self.root.clone(), self.follow_symlinks);
+        let root = Root::new(self.root.clone(), self.settings.follow_symlinks);
         root.open(&clean.segments)
             .is_ok_and(|opened| opened.metadata.is_file())
     }
@@ -119,7 +149,7 @@ impl FileServer {
     /// A file server with the given settings.
     pub fn new(config: FilesConfig) -> FileServer {
         FileServer {
-            root: Root::new(config.root.clone(), config.follow_symlinks),
+            root: Root::new(config.root.clone(), config.settings.follow_symlinks),
             config,
             cache: Arc::new(FileCache::default()),
             listings: Arc::new(SharedListings::default()),
@@ -141,7 +171,7 @@ impl FileServer {
     }
 
     fn locate(&self, url_path: &str) -> Result<Target, Status> {
-        let clean = path::clean(url_path, self.config.hidden).map_err(|e| match e {
+        let clean = path::clean(url_path, self.config.settings.hidden).map_err(|e| match e {
             path::PathError::BadRequest => Status::BAD_REQUEST,
             path::PathError::NotFound => Status::NOT_FOUND,
         })?;
@@ -176,7 +206,7 @@ impl FileServer {
         if let Err(status) = self.locate(request.route_rest()) {
             return Response::error(status);
         }
-        let preflight = self.config.cors_origin.is_some()
+        let preflight = self.config.settings.cors_origin.is_some()
             && request.header("origin").is_some()
             && request.header("access-control-request-method").is_some();
         if !preflight {
@@ -201,7 +231,7 @@ impl FileServer {
     }
 
     fn serve_directory(&self, request: &Request<'_>, dir: Opened) -> Response {
-        for name in &self.config.index {
+        for name in &self.config.settings.index {
             // The index may be a symlink: it goes through the same door.
             if let Ok(index) = self.root.open_location(&dir.location.child(name)) {
                 if index.metadata.is_file() {
@@ -209,7 +239,7 @@ impl FileServer {
                 }
             }
         }
-        if !self.config.listing {
+        if !self.config.settings.listing {
             return Response::error(Status::FORBIDDEN);
         }
         let json = negotiate::prefers_json(request.fields());
@@ -222,7 +252,7 @@ impl FileServer {
             json,
         };
         let body = self.listings.get_or_render(key.clone(), &dir.metadata, || {
-            let entries = listing::read_entries(&self.root, &dir, self.config.hidden)?;
+            let entries = listing::read_entries(&self.root, &dir, self.config.settings.hidden)?;
             Ok(if json {
                 listing::render_json(&entries).into_bytes()
             } else {
@@ -247,7 +277,7 @@ impl FileServer {
     /// page, else a plain 404.
     fn not_found(&self, request: &Request<'_>) -> Response {
         let response = self.not_found_page(request);
-        if self.config.spa.is_some() {
+        if self.config.settings.spa.is_some() {
             // Whether an unknown path is the app or a 404 depends on Accept.
             response.with_header("Vary", "Accept")
         } else {
@@ -256,7 +286,7 @@ impl FileServer {
     }
 
     fn not_found_page(&self, request: &Request<'_>) -> Response {
-        if let Some(spa) = &self.config.spa {
+        if let Some(spa) = &self.config.settings.spa {
             if negotiate::accepts_html(request.fields()) {
                 if let Ok(Target::File(opened)) = self.locate(&format!("/{spa}")) {
                     // Not cacheable: the same URL is a 404 for other Accepts.
@@ -264,7 +294,7 @@ impl FileServer {
                 }
             }
         }
-        if let Some(page) = &self.config.not_found_page {
+        if let Some(page) = &self.config.settings.not_found_page {
             if let Ok(Target::File(opened)) = self.locate(&format!("/{page}")) {
                 let name = opened.location.file_name().to_string_lossy();
                 return Response::new(Status::NOT_FOUND)
@@ -403,7 +433,7 @@ impl FileServer {
         if let Some(modified) = validators.last_modified {
             headers.push(("Last-Modified", date::format_imf_fixdate(modified)));
         }
-        if let Some(cache_control) = &self.config.cache_control {
+        if let Some(cache_control) = &self.config.settings.cache_control {
             headers.push(("Cache-Control", cache_control.clone()));
         }
         if chosen.has_siblings {
@@ -456,7 +486,7 @@ impl FileServer {
 
     /// Adds the CORS origin to every response when CORS is on.
     fn with_cors(&self, response: Response) -> Response {
-        match &self.config.cors_origin {
+        match &self.config.settings.cors_origin {
             Some(origin) => {
                 let response = response.with_header("Access-Control-Allow-Origin", origin.clone());
                 if origin == "*" {

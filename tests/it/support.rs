@@ -3,7 +3,7 @@
 //! their own headers (so tests see exactly what went over the wire).
 
 use http_from_scratch::config::{PollerKind, ServerConfig};
-use http_from_scratch::files::{FileServer, FilesConfig};
+use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
 use http_from_scratch::router::{Handler, Router};
 use http_from_scratch::server::{Server, Shutdown, Summary};
 use std::fs;
@@ -80,10 +80,10 @@ impl TestServer {
     pub fn files_with(
         root: &Path,
         tweak_server: impl FnOnce(&mut ServerConfig),
-        tweak_files: impl FnOnce(&mut FilesConfig),
+        tweak_files: impl FnOnce(&mut FilesSettings),
     ) -> TestServer {
         let mut files = FilesConfig::new(root).unwrap();
-        tweak_files(&mut files);
+        tweak_files(&mut files.settings);
         let mut config = test_config();
         tweak_server(&mut config);
         TestServer::start(config, Router::new().mount("/", FileServer::new(files)))

@@ -1,4 +1,4 @@
-//! The serving options, each through `FilesConfig` as the CLI sets it:
+//! The serving options, each through `FilesSettings` as the CLI sets it:
 //! `--index` names and their order, `--no-listing`, `--hidden`,
 //! `--follow-symlinks`, `--spa FILE` and `--404 FILE`.
 //!
