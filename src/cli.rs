@@ -8,6 +8,7 @@
 use crate::config::{ServerConfig, DEFAULT_MAX_THREADS};
 use crate::files::FilesSettings;
 use crate::http::headers::{is_field_value_byte, is_token};
+use crate::response::is_writer_owned;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -251,14 +252,7 @@ fn parse_header(text: &str) -> Result<(String, String), UsageError> {
     if !is_token(name.as_bytes()) {
         return Err(bad());
     }
-    let reserved = [
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "date",
-        "server",
-    ];
-    if reserved.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+    if is_writer_owned(name) {
         return Err(UsageError(format!(
             "header '{name}' is set by the server and cannot be overridden"
         )));
