@@ -12,12 +12,14 @@
 //!    workers wait for the next ready one (leader and followers).
 //! 4. [`server::pool`]: worker threads, grown on demand up to a cap.
 //! 5. [`server::connection`]: one connection: read a head, parse, handle,
-//!    drain, write, park while waiting.
+//!    drain, write, park while waiting ([`server::shared`] is what
+//!    connections share, [`server::buffers`] the memory each works in).
 //! 6. [`http::parse`]: bytes to a validated [`http::parse::RequestHead`]; a
 //!    pure function, tested by tables and properties.
 //! 7. [`http::body`]: how long the body is (RFC 9112 §6.3) and the chunked
 //!    decoder; [`request`] wraps both in a `Read` for handlers.
-//! 8. [`router`]: method and path to a handler; 404, 405, OPTIONS, HEAD.
+//! 8. [`handler`] and [`router`]: the one trait between the server and what
+//!    it serves; method and path to a handler; 404, 405, OPTIONS, HEAD.
 //! 9. [`files`]: the static file handler the binary mounts at `/`; every
 //!    file goes through one door, [`files::open`].
 //! 10. [`response`] and [`outgoing`]: the response value, the writer that
