@@ -280,12 +280,11 @@ impl<'a> Body<'a> {
 
     /// Reads and discards what is left of the body if it is at most `bound`
     /// bytes and keeps coming (each read waits at most `wait`, all of them
-    /// together twice that), so the connection can carry another request. This changes the socket's read
-    /// timeout. Returns where the
-    /// bytes after the body (a pipelined request) sit in the buffer given to
-    /// [`Body::new`] and the bytes themselves, or `None` when the connection
-    /// must close instead.
-    pub fn finish(mut self, bound: u64, wait: Duration) -> Option<(Range<usize>, &'a [u8])> {
+    /// together twice that), so the connection can carry another request.
+    /// This changes the socket's read timeout. Returns where the bytes after
+    /// the body (a pipelined request) sit in the buffer given to
+    /// [`Body::new`], or `None` when the connection must close instead.
+    pub fn finish(mut self, bound: u64, wait: Duration) -> Option<Range<usize>> {
         if self.failed || (self.continue_owed && !self.is_finished()) {
             return None;
         }
@@ -314,10 +313,7 @@ impl<'a> Body<'a> {
         if !self.is_finished() {
             return None;
         }
-        let range = self.start..self.end;
-        let Body { buf, .. } = self;
-        let bytes: &'a [u8] = buf;
-        Some((range.clone(), &bytes[range]))
+        Some(self.start..self.end)
     }
 
     fn read_checked(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {

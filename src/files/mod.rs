@@ -343,15 +343,9 @@ impl FileServer {
         let plain = !chosen.has_siblings && fields.get("range").is_none();
         if plain && chosen.metadata.len() <= cache::MAX_FILE_BYTES {
             let key = request.route_rest();
-            let lookup = self.cache_lookup_path(key, dir_stamp.as_ref(), cacheable);
-            if let (Some(lookup), Some(dir_stamp)) = (lookup, dir_stamp) {
-                let candidate = CacheCandidate {
-                    key,
-                    lookup,
-                    metadata: &chosen.metadata,
-                    dir_stamp,
-                    content_type,
-                };
+            let metadata = &chosen.metadata;
+            let candidate = self.cache_candidate(key, cacheable, dir_stamp, metadata, content_type);
+            if let Some(candidate) = candidate {
                 let file = &mut chosen.opened.file;
                 if let Some(response) =
                     self.answer_through_cache(file, candidate, &validators, &headers)
@@ -373,6 +367,26 @@ impl FileServer {
             etag: &validators.etag,
         };
         with_headers(ranged_response(range, body), headers)
+    }
+
+    /// What a small file's cache entry will be made of, or `None` if this
+    /// answer must not be cached (see [`FileServer::cache_lookup_path`]).
+    fn cache_candidate<'a>(
+        &self,
+        key: &'a str,
+        cacheable: Cacheable<'_>,
+        dir_stamp: Option<cache::Stamp>,
+        metadata: &'a Metadata,
+        content_type: &'static str,
+    ) -> Option<CacheCandidate<'a>> {
+        let lookup = self.cache_lookup_path(key, dir_stamp.as_ref(), cacheable)?;
+        Some(CacheCandidate {
+            key,
+            lookup,
+            metadata,
+            dir_stamp: dir_stamp?,
+            content_type,
+        })
     }
 
     /// Reads a small file into the cache and answers from the entry. `None`

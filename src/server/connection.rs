@@ -39,6 +39,7 @@ use crate::server::shared::ServerShared;
 use crate::sys::{self, Interest, Token};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -665,7 +666,7 @@ impl Connection {
     }
 
     fn stopping(&self) -> bool {
-        self.shared.stopping.load(Ordering::Relaxed)
+        self.shared.is_stopping()
     }
 
     /// RFC 9112 §2.2: empty lines before a request line are ignored. Old
@@ -756,30 +757,19 @@ impl Connection {
             }
         }
         let body = Body::new(&self.stream, rest, self.filled - len, &head, limits);
-        let mut request = Request::new(head, self.peer, body);
-        let response = answer(&mut request, &shared);
-        let leftover = request
-            .into_body()
-            .finish(limits.max_drain_bytes, shared.config.timeouts.unread_body);
+        let (response, leftover) = handle(Request::new(head, self.peer, body), &shared);
         let ctx = WriteContext {
             version: head.version,
             head_request: head.method == Method::Head,
-            keep_alive: head.keep_alive
-                && leftover.is_some()
-                && !shared.stopping.load(Ordering::Relaxed),
+            keep_alive: head.keep_alive && leftover.is_some() && !shared.is_stopping(),
             extra_headers: &shared.extra_headers,
         };
         let status = response.status().code();
         let (written, deferred) = match output.write(response, ctx) {
             Answer::Written(written, deferred) => (written, deferred),
             Answer::Replaced(written, instead) => {
-                log_request(
-                    &shared,
-                    self.peer,
-                    &head,
-                    instead.code(),
-                    written.as_ref().ok(),
-                );
+                let written = written.as_ref().ok();
+                log_request(&shared, self.peer, &head, instead.code(), written);
                 return After::Linger;
             }
         };
@@ -788,7 +778,6 @@ impl Connection {
             // Logged when the body is all sent.
             Some(body) => self.sending = Some(Sending::new(body, &head, status)),
         }
-        let leftover = leftover.map(|(range, _)| range);
         keep_the_rest(buf, len, &mut self.filled, leftover, written)
     }
 
@@ -886,7 +875,7 @@ fn keep_the_rest(
     buf: &mut [u8],
     len: usize,
     filled: &mut usize,
-    leftover: Option<std::ops::Range<usize>>,
+    leftover: Option<Range<usize>>,
     written: io::Result<Written>,
 ) -> After {
     match (written, leftover) {
@@ -969,6 +958,18 @@ impl Output<'_> {
     fn flush(&mut self) -> io::Result<()> {
         flush(self.stream, self.pending, self.sent)
     }
+}
+
+/// Runs the handler on `request`, then reads and throws away what it left
+/// of the body. Returns the answer and where the next request starts in the
+/// buffer (`None`: the connection must close, the body was not all read).
+fn handle(mut request: Request<'_>, shared: &ServerShared) -> (Response, Option<Range<usize>>) {
+    let response = answer(&mut request, shared);
+    let config = &shared.config;
+    let leftover = request
+        .into_body()
+        .finish(config.limits.max_drain_bytes, config.timeouts.unread_body);
+    (response, leftover)
 }
 
 /// Runs the handler, turning what it cannot do into a status: unknown

@@ -10,7 +10,7 @@ use crate::handler::Handler;
 use crate::log::Logger;
 use crate::server::buffers::SpareBuffers;
 use crate::server::registry::Registry;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What every connection shares: settings, the handler, the log, the
 /// registry of open connections, the stop flag and the counters. (The
@@ -52,6 +52,12 @@ pub struct Counters {
 }
 
 impl ServerShared {
+    /// Whether the server is stopping: connections finish their current
+    /// response and close.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
     /// Whether three quarters of the connections the server takes are
     /// open: idle keep-alive connections should then make way quickly.
     pub fn under_pressure(&self) -> bool {
