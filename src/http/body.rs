@@ -6,10 +6,17 @@
 //! explicit state machine over bytes: it never reads a socket, it tells its
 //! caller how many bytes it used and which of them are body data. The
 //! `request::Body` reader drives both against the connection.
+//!
+//! Trailers are field lines, so their syntax is `headers`'s; the framing
+//! errors found in a head are `error::ParseError`, answered before any body
+//! byte is read. This module uses both and is used by `parse`, never the
+//! other way round.
 
 use crate::config::Limits;
-use crate::http::headers::{is_tchar, is_token, FieldSpan, Fields};
-use crate::http::parse::{parse_fields, unterminated_len, ParseError};
+use crate::http::error::ParseError;
+use crate::http::headers::{
+    is_tchar, is_token, parse_fields, trim_ows, unterminated_len, FieldSpan, Fields,
+};
 use crate::http::status::Status;
 use crate::http::version::Version;
 
@@ -103,7 +110,7 @@ fn content_length(fields: Fields<'_>) -> Result<u64, ParseError> {
         // An empty element (`Content-Length: 5,`) is not a number: reject
         // rather than let list rules quietly drop it.
         for element in value.split(|&b| b == b',') {
-            let element = crate::http::headers::trim_ows(element);
+            let element = trim_ows(element);
             let parsed = parse_decimal(element).ok_or(ParseError::ContentLength)?;
             if length.is_some_and(|seen| seen != parsed) {
                 return Err(ParseError::ContentLength);
