@@ -187,7 +187,7 @@ where
             "--max-age" => {
                 let text = value("--max-age")?;
                 let seconds =
-                    crate::http::body::parse_decimal(text.as_bytes()).ok_or_else(|| {
+                    crate::http::number::parse_decimal(text.as_bytes()).ok_or_else(|| {
                         UsageError(format!(
                             "invalid --max-age '{text}': expected whole seconds"
                         ))
@@ -314,7 +314,7 @@ fn parse_threads(text: &str) -> Result<usize, UsageError> {
 }
 
 fn parse_max_connections(text: &str) -> Result<usize, UsageError> {
-    match crate::http::body::parse_decimal(text.as_bytes()) {
+    match crate::http::number::parse_decimal(text.as_bytes()) {
         Some(n) if (1..=10_000_000).contains(&n) => Ok(n as usize),
         _ => Err(UsageError(format!(
             "invalid --max-connections '{text}': expected 1 to 10000000"

@@ -17,6 +17,7 @@ use crate::http::error::ParseError;
 use crate::http::headers::{
     is_tchar, is_token, parse_fields, trim_ows, unterminated_len, FieldSpan, Fields,
 };
+use crate::http::number::parse_decimal;
 use crate::http::status::Status;
 use crate::http::version::Version;
 
@@ -119,19 +120,6 @@ fn content_length(fields: Fields<'_>) -> Result<u64, ParseError> {
         }
     }
     length.ok_or(ParseError::ContentLength)
-}
-
-/// Digits only, checked arithmetic: `str::parse` would accept `+5`.
-pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
 }
 
 /// Why a chunked body could not be decoded.
