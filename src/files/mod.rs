@@ -13,7 +13,6 @@
 pub mod cache;
 pub mod conditional;
 pub mod listing;
-pub mod mime;
 pub mod negotiate;
 pub mod open;
 pub mod path;
@@ -23,6 +22,7 @@ pub mod shared_listing;
 use crate::http::date;
 use crate::http::headers::Fields;
 use crate::http::method::Method;
+use crate::http::mime;
 use crate::http::status::Status;
 use crate::request::Request;
 use crate::response::{Response, ResponseBody};

@@ -4,8 +4,9 @@
 //! request-head parser ([`parse`]), body framing and decoding ([`body`]),
 //! field-line syntax and access ([`headers`]), the reasons a head is refused
 //! ([`error`]), and the small types they all speak in (methods, versions,
-//! status codes, HTTP dates, decimal numbers). The connection in
-//! `server::connection` is the only place that feeds these from a socket.
+//! status codes, HTTP dates, decimal numbers, media types). The connection
+//! in `server::connection` is the only place that feeds these from a
+//! socket.
 //!
 //! Imports run one way: `parse` uses `body`, both use `headers` and
 //! `error`, and nothing here uses `parse`. So field lines and their errors
@@ -16,6 +17,7 @@ pub mod date;
 pub mod error;
 pub mod headers;
 pub mod method;
+pub mod mime;
 pub mod number;
 pub mod parse;
 pub mod status;
