@@ -137,11 +137,16 @@ struct RequestLine {
     version: Version,
 }
 
+/// A head whose syntax is known good: its request line, and its length up
+/// to and including the empty line.
 struct Syntax {
     line: RequestLine,
     len: usize,
 }
 
+/// The head's syntax, in the order of `HTTP-message`: empty lines skipped,
+/// the request line, then the field lines (`headers::parse_fields`).
+/// `None` while the head is incomplete.
 fn parse_syntax(
     buf: &[u8],
     limits: &Limits,
@@ -166,18 +171,54 @@ fn parse_syntax(
     Ok(Some(Syntax { line, len }))
 }
 
+/// `request-line = method SP request-target SP HTTP-version CRLF`, from
+/// `start`: the method, then the target, then the version and its CRLF,
+/// each checked as far as the bytes have arrived, and last the line's
+/// length. Returns the parts and the index just past the CRLF, or `None`
+/// while the line is unfinished and still within `max_request_line`.
 fn parse_request_line(
     buf: &[u8],
     start: usize,
     limits: &Limits,
 ) -> Result<Option<(RequestLine, usize)>, ParseError> {
-    let need_more = || {
-        if unterminated_len(&buf[start..]) > limits.max_request_line {
+    let Some((line, line_end)) = scan_request_line(buf, start)? else {
+        // An unfinished line is cut off at the limit, not when it ends.
+        return if unterminated_len(&buf[start..]) > limits.max_request_line {
             Err(ParseError::RequestLineTooLong)
         } else {
             Ok(None)
-        }
+        };
     };
+    if line_end - 2 - start > limits.max_request_line {
+        return Err(ParseError::RequestLineTooLong);
+    }
+    Ok(Some((line, line_end)))
+}
+
+/// The request line's three parts in order, without its length limit.
+/// `None` means every byte so far is valid but the line has not ended.
+fn scan_request_line(buf: &[u8], start: usize) -> Result<Option<(RequestLine, usize)>, ParseError> {
+    let Some(method) = scan_method(buf, start)? else {
+        return Ok(None);
+    };
+    let Some(target) = scan_target(buf, method.end + 1)? else {
+        return Ok(None);
+    };
+    let version_start = target.end + 1;
+    let Some(version) = parse_version(&buf[version_start..])? else {
+        return Ok(None);
+    };
+    let line_end = version_start + b"HTTP/1.1\r\n".len();
+    let line = RequestLine {
+        method,
+        target,
+        version,
+    };
+    Ok(Some((line, line_end)))
+}
+
+/// `method SP`: a token, then one space. Returns where the token sits.
+fn scan_method(buf: &[u8], start: usize) -> Result<Option<Range<usize>>, ParseError> {
     // Look at one token byte more than the longest method we know: if it is
     // there, the method cannot be one of ours, and the answer is 501 now,
     // whatever follows (a non-token byte after it included).
@@ -190,49 +231,38 @@ fn parse_request_line(
         return Err(ParseError::MethodTooLong);
     }
     if i == buf.len() {
-        return need_more();
+        return Ok(None);
     }
     if i == start || buf[i] != b' ' {
         return Err(ParseError::Method);
     }
-    let method = start..i;
+    Ok(Some(start..i))
+}
 
-    i += 1;
-    let target_start = i;
+/// `request-target SP`: at least one target byte or percent-escape, then
+/// one space. Returns where the target sits; its form is checked later,
+/// once the method is known.
+fn scan_target(buf: &[u8], start: usize) -> Result<Option<Range<usize>>, ParseError> {
+    let mut i = start;
     while i < buf.len() && buf[i] != b' ' {
         match buf[i] {
             b'%' => match (buf.get(i + 1), buf.get(i + 2)) {
                 (Some(a), Some(b)) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i += 3,
                 (Some(a), _) if !a.is_ascii_hexdigit() => return Err(ParseError::Target),
                 (_, Some(_)) => return Err(ParseError::Target),
-                _ => return need_more(),
+                _ => return Ok(None),
             },
             b if is_target_byte(b) => i += 1,
             _ => return Err(ParseError::Target),
         }
     }
     if i >= buf.len() {
-        return need_more();
+        return Ok(None);
     }
-    if i == target_start {
+    if i == start {
         return Err(ParseError::Target);
     }
-    let target = target_start..i;
-
-    i += 1;
-    let Some(version) = parse_version(&buf[i..])? else {
-        return need_more();
-    };
-    let line_end = i + b"HTTP/1.1\r\n".len();
-    if line_end - 2 - start > limits.max_request_line {
-        return Err(ParseError::RequestLineTooLong);
-    }
-    let line = RequestLine {
-        method,
-        target,
-        version,
-    };
-    Ok(Some((line, line_end)))
+    Ok(Some(start..i))
 }
 
 /// `HTTP-version CRLF`, checked byte by byte against what has arrived.
