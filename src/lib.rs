@@ -14,7 +14,8 @@
 //! 5. [`server::connection`]: one connection: read a head, parse, handle,
 //!    drain, write, park while waiting.
 //! 6. [`http::parse`]: bytes to a validated [`http::parse::RequestHead`]; a
-//!    pure function, tested by tables and properties.
+//!    pure function, tested by tables and properties. Field-line syntax is
+//!    in [`http::headers`], the reasons a head is refused in [`http::error`].
 //! 7. [`http::body`]: how long the body is (RFC 9112 §6.3) and the chunked
 //!    decoder; [`request`] wraps both in a `Read` for handlers.
 //! 8. [`router`]: method and path to a handler; 404, 405, OPTIONS, HEAD.
