@@ -285,7 +285,7 @@ fn parse_file_name(text: &str, option: &str) -> Result<String, UsageError> {
 
 /// `--max-age SECONDS` as the `Cache-Control` value it stands for.
 fn parse_max_age(text: &str) -> Result<String, UsageError> {
-    match crate::http::body::parse_decimal(text.as_bytes()) {
+    match crate::http::number::parse_decimal(text.as_bytes()) {
         Some(seconds) => Ok(format!("max-age={seconds}")),
         None => Err(UsageError(format!(
             "invalid --max-age '{text}': expected whole seconds"
@@ -340,7 +340,7 @@ fn parse_threads(text: &str) -> Result<usize, UsageError> {
 }
 
 fn parse_max_connections(text: &str) -> Result<usize, UsageError> {
-    match crate::http::body::parse_decimal(text.as_bytes()) {
+    match crate::http::number::parse_decimal(text.as_bytes()) {
         Some(n) if (1..=10_000_000).contains(&n) => Ok(n as usize),
         _ => Err(UsageError(format!(
             "invalid --max-connections '{text}': expected 1 to 10000000"

@@ -15,7 +15,8 @@
 //!    drain, write, park while waiting ([`server::shared`] is what
 //!    connections share, [`server::buffers`] the memory each works in).
 //! 6. [`http::parse`]: bytes to a validated [`http::parse::RequestHead`]; a
-//!    pure function, tested by tables and properties.
+//!    pure function, tested by tables and properties. Field-line syntax is
+//!    in [`http::headers`], the reasons a head is refused in [`http::error`].
 //! 7. [`http::body`]: how long the body is (RFC 9112 §6.3) and the chunked
 //!    decoder; [`request`] wraps both in a `Read` for handlers.
 //! 8. [`handler`] and [`router`]: the one trait between the server and what

@@ -188,7 +188,7 @@ impl Response {
         let metadata = file.metadata()?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let mut response = Response::new(Status::OK)
-            .with_header("Content-Type", crate::files::mime::content_type_for(name))
+            .with_header("Content-Type", crate::http::mime::content_type_for(name))
             .with_body(ResponseBody::File {
                 file,
                 offset: 0,

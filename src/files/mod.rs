@@ -6,14 +6,14 @@
 //! caching headers, and the order in which validators, preconditions,
 //! negotiation and ranges are applied. The submodules own the mechanics:
 //! [`path`] (URL path to clean segments), [`open`] (the one door through
-//! which anything under the root is opened), [`mime`], [`listing`],
-//! [`conditional`], [`range`] and [`negotiate`]. Framing, HEAD bodies and
-//! the wire belong to the response writer.
+//! which anything under the root is opened), [`listing`] and
+//! [`shared_listing`], [`cache`], [`conditional`], [`range`] and
+//! [`negotiate`]. Media types are HTTP vocabulary ([`mime`], under `http`).
+//! Framing, HEAD bodies and the wire belong to the response writer.
 
 pub mod cache;
 pub mod conditional;
 pub mod listing;
-pub mod mime;
 pub mod negotiate;
 pub mod open;
 pub mod path;
@@ -24,6 +24,7 @@ use crate::handler::Handler;
 use crate::http::date;
 use crate::http::headers::Fields;
 use crate::http::method::Method;
+use crate::http::mime;
 use crate::http::status::Status;
 use crate::request::Request;
 use crate::response::{push_field_line, Response, ResponseBody};

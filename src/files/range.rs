@@ -92,7 +92,7 @@ fn parse_spec(spec: &str, len: u64) -> Spec {
     let number = |s: &str| {
         let digits = s.as_bytes();
         let all_digits = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-        all_digits.then(|| crate::http::body::parse_decimal(digits).unwrap_or(u64::MAX))
+        all_digits.then(|| crate::http::number::parse_decimal(digits).unwrap_or(u64::MAX))
     };
     match (first.is_empty(), last.is_empty()) {
         (true, true) => Spec::Invalid,

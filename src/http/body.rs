@@ -6,10 +6,18 @@
 //! explicit state machine over bytes: it never reads a socket, it tells its
 //! caller how many bytes it used and which of them are body data. The
 //! `request::Body` reader drives both against the connection.
+//!
+//! Trailers are field lines, so their syntax is `headers`'s; the framing
+//! errors found in a head are `error::ParseError`, answered before any body
+//! byte is read. This module uses both and is used by `parse`, never the
+//! other way round.
 
 use crate::config::Limits;
-use crate::http::headers::{is_tchar, is_token, FieldSpan, Fields};
-use crate::http::parse::{parse_fields, unterminated_len, ParseError};
+use crate::http::error::ParseError;
+use crate::http::headers::{
+    is_tchar, is_token, parse_fields, trim_ows, unterminated_len, FieldSpan, Fields,
+};
+use crate::http::number::parse_decimal;
 use crate::http::status::Status;
 use crate::http::version::Version;
 
@@ -103,7 +111,7 @@ fn content_length(fields: Fields<'_>) -> Result<u64, ParseError> {
         // An empty element (`Content-Length: 5,`) is not a number: reject
         // rather than let list rules quietly drop it.
         for element in value.split(|&b| b == b',') {
-            let element = crate::http::headers::trim_ows(element);
+            let element = trim_ows(element);
             let parsed = parse_decimal(element).ok_or(ParseError::ContentLength)?;
             if length.is_some_and(|seen| seen != parsed) {
                 return Err(ParseError::ContentLength);
@@ -114,28 +122,20 @@ fn content_length(fields: Fields<'_>) -> Result<u64, ParseError> {
     length.ok_or(ParseError::ContentLength)
 }
 
-/// Digits only, checked arithmetic: `str::parse` would accept `+5`.
-pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
-}
-
 /// Why a chunked body could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkError {
     /// The chunk size is missing, not hex, or overflows.
     Size,
-    /// A chunk-size line whose extensions break the `chunk-ext` grammar
-    /// (RFC 9112 §7.1.1), that does not end in CRLF, or that is longer than
-    /// `Limits::max_chunk_line`.
+    /// The bytes between the chunk size and its CRLF break the `chunk-ext`
+    /// grammar (RFC 9112 §7.1.1).
     Extension,
+    /// A chunk-size line ended by a bare LF, or holding a bare CR, where
+    /// CRLF was required (RFC 9112 §2.2).
+    LineEnding,
+    /// A chunk-size line longer than `Limits::max_chunk_line`, counted
+    /// without its CRLF.
+    LineTooLong,
     /// Chunk data not followed by exactly CRLF.
     DataEnd,
     /// A trailer field broke the field-line rules.
@@ -269,37 +269,22 @@ impl ChunkedDecoder {
         }
     }
 
+    /// `chunk-size [ chunk-ext ] CRLF`. A line with more than one fault is
+    /// named by the one its bytes reach first, so the error is the same
+    /// however the line is split as it arrives.
     fn size_line(&mut self, input: &[u8], limits: &Limits) -> Result<Step, ChunkError> {
-        let digits = input.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-        // Leading zeros are allowed (`1*HEXDIG`); what must fit is the value.
-        let leading_zeros = input[..digits].iter().take_while(|&&b| b == b'0').count();
-        if digits - leading_zeros > 16 {
-            return Err(ChunkError::Size);
-        }
-        if digits == 0 && !input.is_empty() {
-            return Err(ChunkError::Size);
-        }
-        let Some(line_end) = input.iter().position(|&b| b == b'\n') else {
-            if unterminated_len(input) > limits.max_chunk_line {
-                return Err(ChunkError::Extension);
-            }
-            // Reject garbage early: only extension bytes may follow the size.
-            if digits < input.len() && !valid_extension(&input[digits..], true) {
-                return Err(ChunkError::Extension);
-            }
+        let digits = size_digits(input)?;
+        let lf = input.iter().position(|&b| b == b'\n');
+        let line = &input[..lf.unwrap_or(input.len())];
+        check_line_so_far(line, digits, limits)?;
+        let Some(lf) = lf else {
             return Ok(Step::NeedMore);
         };
-        if line_end == 0 || input[line_end - 1] != b'\r' {
-            return Err(ChunkError::Extension);
-        }
-        // The limit counts the line without its CRLF, as for head lines.
-        if line_end - 1 > limits.max_chunk_line {
-            return Err(ChunkError::Extension);
-        }
-        if !valid_extension(&input[digits..line_end - 1], false) {
-            return Err(ChunkError::Extension);
-        }
-        let size = input[..digits].iter().try_fold(0u64, |acc, &b| {
+        let Some(line) = line.strip_suffix(b"\r") else {
+            return Err(ChunkError::LineEnding);
+        };
+        check_extensions(&line[digits..], false)?;
+        let size = line[..digits].iter().try_fold(0u64, |acc, &b| {
             let digit = (b as char).to_digit(16)? as u64;
             acc.checked_mul(16)?.checked_add(digit)
         });
@@ -313,27 +298,77 @@ impl ChunkedDecoder {
         } else {
             State::Data { remaining: size }
         };
-        Ok(Step::Skip(line_end + 1))
+        Ok(Step::Skip(lf + 1))
     }
 }
 
-/// Whether `ext`, the bytes between the chunk size and the CRLF, are chunk
-/// extensions (RFC 9112 §7.1.1). With `partial` the line has not ended yet:
-/// `ext` need only be the start of valid extensions, and a trailing CR may
-/// be the start of the CRLF.
+/// How many hex digits a chunk-size line starts with.
+fn size_digits(input: &[u8]) -> Result<usize, ChunkError> {
+    let digits = input.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    // Leading zeros are allowed (`1*HEXDIG`); what must fit is the value.
+    let leading_zeros = input[..digits].iter().take_while(|&&b| b == b'0').count();
+    if digits - leading_zeros > 16 {
+        return Err(ChunkError::Size);
+    }
+    if digits == 0 && !input.is_empty() {
+        return Err(ChunkError::Size);
+    }
+    Ok(digits)
+}
+
+/// What a chunk-size line can be refused for before it ends, in the order
+/// its bytes come: a byte that cannot follow the size, then the length.
+/// `line` is what has arrived of it, up to but not including any LF.
+fn check_line_so_far(line: &[u8], digits: usize, limits: &Limits) -> Result<(), ChunkError> {
+    // Garbage is refused as soon as it arrives. Bytes past the limit are
+    // only counted: the first fault there is the length, not the byte. A CR
+    // just past it is still looked at, since it may begin the CRLF, which
+    // the limit does not count.
+    let counted = line.len().min(limits.max_chunk_line);
+    let within = match line.get(counted) {
+        Some(b'\r') => &line[..=counted],
+        _ => &line[..counted],
+    };
+    check_extensions(within.get(digits..).unwrap_or_default(), true)?;
+    // The limit counts the line without its CRLF, as for head lines.
+    if unterminated_len(line) > limits.max_chunk_line {
+        return Err(ChunkError::LineTooLong);
+    }
+    Ok(())
+}
+
+/// Checks that `ext`, the bytes between the chunk size and the CRLF, are
+/// chunk extensions (RFC 9112 §7.1.1). With `partial` the line has not
+/// ended yet: `ext` need only be the start of valid extensions, and a
+/// trailing CR may be the start of the CRLF.
 ///
 /// We ignore extensions, but only once they are well formed: a parser next
 /// to ours that reads `2;` or an unclosed quote some other way would find
 /// the chunk data somewhere else, and that difference is what a smuggled
 /// request hides in.
-fn valid_extension(ext: &[u8], partial: bool) -> bool {
+///
+/// # Errors
+///
+/// [`ChunkError::LineEnding`] if the first byte the grammar refuses is a
+/// CR (no CR is allowed anywhere in it, so that CR is a bare one), else
+/// [`ChunkError::Extension`].
+fn check_extensions(ext: &[u8], partial: bool) -> Result<(), ChunkError> {
     let ext = match ext {
         [rest @ .., b'\r'] if partial => rest,
         _ => ext,
     };
-    match ext.iter().try_fold(Ext::End, |state, &b| state.next(b)) {
-        Some(state) => partial || state.may_end_line(),
-        None => false,
+    let mut state = Ext::End;
+    for &b in ext {
+        state = match state.next(b) {
+            Some(next) => next,
+            None if b == b'\r' => return Err(ChunkError::LineEnding),
+            None => return Err(ChunkError::Extension),
+        };
+    }
+    if partial || state.may_end_line() {
+        Ok(())
+    } else {
+        Err(ChunkError::Extension)
     }
 }
 
@@ -449,7 +484,54 @@ mod tests {
             Err(ChunkError::DataEnd)
         );
         assert_eq!(decode_all(b"x\r\n"), Err(ChunkError::Size));
-        assert_eq!(decode_all(b"5\nhello\r\n"), Err(ChunkError::Extension));
+        assert_eq!(decode_all(b"5\nhello\r\n"), Err(ChunkError::LineEnding));
         assert_eq!(decode_all(b"11111111111111111\r\n"), Err(ChunkError::Size));
+    }
+
+    #[test]
+    fn names_each_way_a_size_line_goes_wrong() {
+        assert_eq!(decode_all(b"5;a=\r\nhello\r\n"), Err(ChunkError::Extension));
+        assert_eq!(decode_all(b"5 a\r\nhello\r\n"), Err(ChunkError::Extension));
+        assert_eq!(decode_all(b"0\n\r\n"), Err(ChunkError::LineEnding));
+        assert_eq!(decode_all(b"5\rhello\r\n"), Err(ChunkError::LineEnding));
+        assert_eq!(
+            decode_all(b"5;a=\"b\rc\"\r\nhello\r\n"),
+            Err(ChunkError::LineEnding)
+        );
+        let limits = Limits {
+            max_chunk_line: 4,
+            ..Limits::default()
+        };
+        // Over the limit whether or not the line has ended.
+        for line in [&b"5;abc\r\n"[..], b"5;abc"] {
+            assert_eq!(
+                ChunkedDecoder::new().step(line, usize::MAX, &limits),
+                Err(ChunkError::LineTooLong)
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_with_two_faults_is_named_by_the_first_however_it_arrives() {
+        let limits = Limits {
+            max_chunk_line: 4,
+            ..Limits::default()
+        };
+        let cases: [(&[u8], ChunkError); 3] = [
+            (b"5;a(bcdef\r\n", ChunkError::Extension),
+            (b"5;abc(\r\n", ChunkError::LineTooLong),
+            (b"5;a(\n", ChunkError::Extension),
+        ];
+        for (line, error) in cases {
+            for end in 1..=line.len() {
+                let got = ChunkedDecoder::new().step(&line[..end], usize::MAX, &limits);
+                assert!(
+                    got == Ok(Step::NeedMore) || got == Err(error),
+                    "{end} bytes of {line:?} gave {got:?}"
+                );
+            }
+            let whole = ChunkedDecoder::new().step(line, usize::MAX, &limits);
+            assert_eq!(whole, Err(error), "{line:?}");
+        }
     }
 }

@@ -1,13 +1,22 @@
-//! Reading header fields out of a parsed head (RFC 9110 §5).
+//! Field lines (RFC 9110 §5, RFC 9112 §5): their syntax, and reading them
+//! back out of a parsed head.
 //!
-//! The parser does not copy fields: it records where each name and value sits
-//! in the connection's read buffer ([`FieldSpan`]), in a vector the
-//! connection reuses for every request. [`Fields`] puts the buffer and the
-//! spans back together and answers the questions handlers ask:
+//! [`parse_fields`] checks field lines as their bytes arrive. It does not
+//! copy: it records where each name and value sits in the connection's read
+//! buffer ([`FieldSpan`]), in a vector the connection reuses for every
+//! request. The request head and a chunked body's trailer section both go
+//! through it, so both follow one set of rules. [`Fields`] puts the buffer
+//! and the spans back together and answers the questions handlers ask:
 //! case-insensitive lookup, every line of a repeated field, and the elements
 //! of comma-separated lists. Names are validated tokens, so they are ASCII;
 //! values are bytes, because obs-text (0x80-0xFF) is allowed in them.
+//!
+//! What particular fields mean (Host, Content-Length, Transfer-Encoding,
+//! Connection, Expect) is not decided here but by `parse` and `body`, and
+//! the request line is `parse`'s.
 
+use crate::config::Limits;
+use crate::http::error::ParseError;
 use std::ops::Range;
 
 /// Where one field line's name and (trimmed) value sit in the read buffer.
@@ -128,6 +137,105 @@ pub fn is_token(bytes: &[u8]) -> bool {
 /// included, is rejected.
 pub const fn is_field_value_byte(b: u8) -> bool {
     b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7f)
+}
+
+/// Parses field lines from `start` up to and including the empty line,
+/// pushing their positions onto `spans`. Shared with chunked trailers, which
+/// follow the same rules. Returns the index just past the empty line.
+///
+/// # Errors
+///
+/// Any field-line syntax error, or a field-line/field-count limit crossed.
+pub fn parse_fields(
+    buf: &[u8],
+    start: usize,
+    limits: &Limits,
+    spans: &mut Vec<FieldSpan>,
+) -> Result<Option<usize>, ParseError> {
+    let mut i = start;
+    loop {
+        match buf.get(i) {
+            None => return Ok(None),
+            Some(b'\r') => {
+                return match buf.get(i + 1) {
+                    None => Ok(None),
+                    Some(b'\n') => Ok(Some(i + 2)),
+                    Some(_) => Err(ParseError::LineEnding),
+                };
+            }
+            Some(b'\n') => return Err(ParseError::LineEnding),
+            Some(b' ' | b'\t') => return Err(ParseError::ObsFold),
+            Some(_) => {}
+        }
+        if spans.len() >= limits.max_fields {
+            return Err(ParseError::TooManyFields);
+        }
+        let Some((span, next)) = parse_field_line(buf, i, limits)? else {
+            return Ok(None);
+        };
+        spans.push(span);
+        i = next;
+    }
+}
+
+/// One `field-line CRLF` from `start`: where its name and trimmed value sit,
+/// and the index just past its CRLF.
+fn parse_field_line(
+    buf: &[u8],
+    start: usize,
+    limits: &Limits,
+) -> Result<Option<(FieldSpan, usize)>, ParseError> {
+    let need_more = || {
+        if unterminated_len(&buf[start..]) > limits.max_field_line {
+            Err(ParseError::FieldLineTooLong)
+        } else {
+            Ok(None)
+        }
+    };
+    let mut i = start;
+    while i < buf.len() && is_tchar(buf[i]) {
+        i += 1;
+    }
+    let name = start..i;
+    match buf.get(i) {
+        None => return need_more(),
+        Some(b':') if !name.is_empty() => {}
+        Some(b' ' | b'\t') if !name.is_empty() => return Err(ParseError::WhitespaceBeforeColon),
+        Some(b'\r' | b'\n') if !name.is_empty() => return Err(ParseError::MissingColon),
+        Some(_) => return Err(ParseError::FieldName),
+    }
+    i += 1;
+    while i < buf.len() && (buf[i] == b' ' || buf[i] == b'\t') {
+        i += 1;
+    }
+    let value_start = i;
+    while i < buf.len() && is_field_value_byte(buf[i]) {
+        i += 1;
+    }
+    match (buf.get(i), buf.get(i + 1)) {
+        (None, _) | (Some(b'\r'), None) => return need_more(),
+        (Some(b'\r'), Some(b'\n')) => {}
+        (Some(b'\r' | b'\n'), _) => return Err(ParseError::LineEnding),
+        (Some(_), _) => return Err(ParseError::FieldValue),
+    }
+    if i - start > limits.max_field_line {
+        return Err(ParseError::FieldLineTooLong);
+    }
+    let mut value_end = i;
+    while value_end > value_start && (buf[value_end - 1] == b' ' || buf[value_end - 1] == b'\t') {
+        value_end -= 1;
+    }
+    let span = FieldSpan {
+        name,
+        value: value_start..value_end,
+    };
+    Ok(Some((span, i + 2)))
+}
+
+/// The length of a line that has not ended yet, not counting a CR that may
+/// be the start of its CRLF: limits count a line without its terminator.
+pub fn unterminated_len(line: &[u8]) -> usize {
+    line.len() - usize::from(line.ends_with(b"\r"))
 }
 
 #[cfg(test)]

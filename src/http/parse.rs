@@ -24,14 +24,22 @@
 //! we take the strict reading everywhere. The meaning of the fields (Host,
 //! framing, Connection, Expect) is checked here too, so a `RequestHead`
 //! handed to the connection is one the server can act on.
+//!
+//! This module owns the request line and the meaning of the head. It calls
+//! down for the rest: field-line syntax is `headers` (shared with chunked
+//! trailers), the body framing rules are `body`, and the reasons a head is
+//! refused are `error`.
 
 use crate::config::Limits;
 use crate::http::body::{self, BodyFraming};
-use crate::http::headers::{is_field_value_byte, is_tchar, FieldSpan, Fields};
+use crate::http::headers::{is_tchar, parse_fields, unterminated_len, FieldSpan, Fields};
 use crate::http::method::Method;
-use crate::http::status::Status;
 use crate::http::version::Version;
 use std::ops::Range;
+
+// Re-exported so `http::parse::ParseError`, the path the conformance tests
+// and library users name, still works now that the type has its own module.
+pub use crate::http::error::ParseError;
 
 /// The outcome of parsing a buffer that may not hold a whole head yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,85 +53,6 @@ pub enum Parsed<T> {
     },
     /// Everything so far is valid, but more bytes are needed.
     Incomplete,
-}
-
-/// Why a request head was rejected. Each variant maps to one status code
-/// in one place; tests match on the variant, never on a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParseError {
-    /// The method is not a token followed by a single SP.
-    Method,
-    /// The method token is longer than any method the server implements
-    /// (`Method::LONGEST_TOKEN`): 501, as for any unknown method, but known
-    /// before the line ends, so it is not mistaken for a long target (414).
-    MethodTooLong,
-    /// The request-target has a byte outside RFC 3986, a bad percent-escape,
-    /// or a form the method does not allow.
-    Target,
-    /// The version is not `HTTP/DIGIT.DIGIT` followed by CRLF.
-    Version,
-    /// A well-formed version with a major other than 1 (505).
-    UnsupportedVersion,
-    /// The request line is longer than `Limits::max_request_line` (414).
-    RequestLineTooLong,
-    /// The head is longer than `Limits::max_head_bytes` (431).
-    HeadTooLarge,
-    /// More field lines than `Limits::max_fields` (431).
-    TooManyFields,
-    /// One field line is longer than `Limits::max_field_line` (431).
-    FieldLineTooLong,
-    /// A field name is empty or has a non-token byte.
-    FieldName,
-    /// Whitespace between a field name and its colon (RFC 9112 §5.1).
-    WhitespaceBeforeColon,
-    /// A field line without a colon.
-    MissingColon,
-    /// A line starting with whitespace: obsolete line folding (RFC 9112 §5.2).
-    ObsFold,
-    /// A field value holds NUL or another control byte.
-    FieldValue,
-    /// A bare CR or bare LF where CRLF was required.
-    LineEnding,
-    /// An HTTP/1.1 request without Host (RFC 9112 §3.2).
-    MissingHost,
-    /// More than one Host field line.
-    DuplicateHost,
-    /// A Host value that is not `uri-host [ ":" port ]`.
-    InvalidHost,
-    /// Content-Length is not `1*DIGIT`, overflows, or lists different values.
-    ContentLength,
-    /// Content-Length is larger than `Limits::max_body_bytes` (413).
-    ContentTooLarge,
-    /// Both Transfer-Encoding and Content-Length: a smuggling vector.
-    TransferEncodingWithContentLength,
-    /// Transfer-Encoding in an HTTP/1.0 request, which cannot carry it.
-    TransferEncodingInHttp10,
-    /// Transfer-Encoding whose final coding is not `chunked` (or is empty).
-    ChunkedNotFinal,
-    /// A transfer coding other than `chunked` (501).
-    UnsupportedTransferCoding,
-    /// An Expect value other than `100-continue` (417).
-    UnsupportedExpectation,
-}
-
-impl ParseError {
-    /// The status code this error is answered with. Every one of them also
-    /// closes the connection.
-    pub fn status(self) -> Status {
-        match self {
-            ParseError::UnsupportedVersion => Status::VERSION_NOT_SUPPORTED,
-            ParseError::RequestLineTooLong => Status::URI_TOO_LONG,
-            ParseError::HeadTooLarge | ParseError::TooManyFields | ParseError::FieldLineTooLong => {
-                Status::HEADER_FIELDS_TOO_LARGE
-            }
-            ParseError::ContentTooLarge => Status::CONTENT_TOO_LARGE,
-            ParseError::MethodTooLong | ParseError::UnsupportedTransferCoding => {
-                Status::NOT_IMPLEMENTED
-            }
-            ParseError::UnsupportedExpectation => Status::EXPECTATION_FAILED,
-            _ => Status::BAD_REQUEST,
-        }
-    }
 }
 
 /// The four forms of request-target (RFC 9112 §3.2).
@@ -208,11 +137,16 @@ struct RequestLine {
     version: Version,
 }
 
+/// A head whose syntax is known good: its request line, and its length up
+/// to and including the empty line.
 struct Syntax {
     line: RequestLine,
     len: usize,
 }
 
+/// The head's syntax, in the order of `HTTP-message`: empty lines skipped,
+/// the request line, then the field lines (`headers::parse_fields`).
+/// `None` while the head is incomplete.
 fn parse_syntax(
     buf: &[u8],
     limits: &Limits,
@@ -237,18 +171,54 @@ fn parse_syntax(
     Ok(Some(Syntax { line, len }))
 }
 
+/// `request-line = method SP request-target SP HTTP-version CRLF`, from
+/// `start`: the method, then the target, then the version and its CRLF,
+/// each checked as far as the bytes have arrived, and last the line's
+/// length. Returns the parts and the index just past the CRLF, or `None`
+/// while the line is unfinished and still within `max_request_line`.
 fn parse_request_line(
     buf: &[u8],
     start: usize,
     limits: &Limits,
 ) -> Result<Option<(RequestLine, usize)>, ParseError> {
-    let need_more = || {
-        if unterminated_len(&buf[start..]) > limits.max_request_line {
+    let Some((line, line_end)) = scan_request_line(buf, start)? else {
+        // An unfinished line is cut off at the limit, not when it ends.
+        return if unterminated_len(&buf[start..]) > limits.max_request_line {
             Err(ParseError::RequestLineTooLong)
         } else {
             Ok(None)
-        }
+        };
     };
+    if line_end - 2 - start > limits.max_request_line {
+        return Err(ParseError::RequestLineTooLong);
+    }
+    Ok(Some((line, line_end)))
+}
+
+/// The request line's three parts in order, without its length limit.
+/// `None` means every byte so far is valid but the line has not ended.
+fn scan_request_line(buf: &[u8], start: usize) -> Result<Option<(RequestLine, usize)>, ParseError> {
+    let Some(method) = scan_method(buf, start)? else {
+        return Ok(None);
+    };
+    let Some(target) = scan_target(buf, method.end + 1)? else {
+        return Ok(None);
+    };
+    let version_start = target.end + 1;
+    let Some(version) = parse_version(&buf[version_start..])? else {
+        return Ok(None);
+    };
+    let line_end = version_start + b"HTTP/1.1\r\n".len();
+    let line = RequestLine {
+        method,
+        target,
+        version,
+    };
+    Ok(Some((line, line_end)))
+}
+
+/// `method SP`: a token, then one space. Returns where the token sits.
+fn scan_method(buf: &[u8], start: usize) -> Result<Option<Range<usize>>, ParseError> {
     // Look at one token byte more than the longest method we know: if it is
     // there, the method cannot be one of ours, and the answer is 501 now,
     // whatever follows (a non-token byte after it included).
@@ -261,49 +231,38 @@ fn parse_request_line(
         return Err(ParseError::MethodTooLong);
     }
     if i == buf.len() {
-        return need_more();
+        return Ok(None);
     }
     if i == start || buf[i] != b' ' {
         return Err(ParseError::Method);
     }
-    let method = start..i;
+    Ok(Some(start..i))
+}
 
-    i += 1;
-    let target_start = i;
+/// `request-target SP`: at least one target byte or percent-escape, then
+/// one space. Returns where the target sits; its form is checked later,
+/// once the method is known.
+fn scan_target(buf: &[u8], start: usize) -> Result<Option<Range<usize>>, ParseError> {
+    let mut i = start;
     while i < buf.len() && buf[i] != b' ' {
         match buf[i] {
             b'%' => match (buf.get(i + 1), buf.get(i + 2)) {
                 (Some(a), Some(b)) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i += 3,
                 (Some(a), _) if !a.is_ascii_hexdigit() => return Err(ParseError::Target),
                 (_, Some(_)) => return Err(ParseError::Target),
-                _ => return need_more(),
+                _ => return Ok(None),
             },
             b if is_target_byte(b) => i += 1,
             _ => return Err(ParseError::Target),
         }
     }
     if i >= buf.len() {
-        return need_more();
+        return Ok(None);
     }
-    if i == target_start {
+    if i == start {
         return Err(ParseError::Target);
     }
-    let target = target_start..i;
-
-    i += 1;
-    let Some(version) = parse_version(&buf[i..])? else {
-        return need_more();
-    };
-    let line_end = i + b"HTTP/1.1\r\n".len();
-    if line_end - 2 - start > limits.max_request_line {
-        return Err(ParseError::RequestLineTooLong);
-    }
-    let line = RequestLine {
-        method,
-        target,
-        version,
-    };
-    Ok(Some((line, line_end)))
+    Ok(Some(start..i))
 }
 
 /// `HTTP-version CRLF`, checked byte by byte against what has arrived.
@@ -335,12 +294,6 @@ fn parse_version(bytes: &[u8]) -> Result<Option<Version>, ParseError> {
     }
 }
 
-/// The length of a line that has not ended yet, not counting a CR that may
-/// be the start of its CRLF: limits count a line without its terminator.
-pub fn unterminated_len(line: &[u8]) -> usize {
-    line.len() - usize::from(line.ends_with(b"\r"))
-}
-
 /// Bytes allowed in a request-target besides `%`: RFC 3986's unreserved,
 /// sub-delims, `:`, `@`, `/`, `?`, plus `[` and `]` for IPv6 authorities.
 /// Not allowed: space, controls, `"`, `#`, `<`, `>`, `\`, `^`, `` ` ``,
@@ -351,97 +304,6 @@ const fn is_target_byte(b: u8) -> bool {
         | b'-' | b'.' | b'_' | b'~'
         | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
         | b':' | b'@' | b'/' | b'?' | b'[' | b']')
-}
-
-/// Parses field lines from `start` up to and including the empty line,
-/// pushing their positions onto `spans`. Shared with chunked trailers, which
-/// follow the same rules. Returns the index just past the empty line.
-///
-/// # Errors
-///
-/// Any field-line syntax error, or a field-line/field-count limit crossed.
-pub fn parse_fields(
-    buf: &[u8],
-    start: usize,
-    limits: &Limits,
-    spans: &mut Vec<FieldSpan>,
-) -> Result<Option<usize>, ParseError> {
-    let mut i = start;
-    loop {
-        match buf.get(i) {
-            None => return Ok(None),
-            Some(b'\r') => {
-                return match buf.get(i + 1) {
-                    None => Ok(None),
-                    Some(b'\n') => Ok(Some(i + 2)),
-                    Some(_) => Err(ParseError::LineEnding),
-                };
-            }
-            Some(b'\n') => return Err(ParseError::LineEnding),
-            Some(b' ' | b'\t') => return Err(ParseError::ObsFold),
-            Some(_) => {}
-        }
-        if spans.len() >= limits.max_fields {
-            return Err(ParseError::TooManyFields);
-        }
-        let Some((span, next)) = parse_field_line(buf, i, limits)? else {
-            return Ok(None);
-        };
-        spans.push(span);
-        i = next;
-    }
-}
-
-fn parse_field_line(
-    buf: &[u8],
-    start: usize,
-    limits: &Limits,
-) -> Result<Option<(FieldSpan, usize)>, ParseError> {
-    let need_more = || {
-        if unterminated_len(&buf[start..]) > limits.max_field_line {
-            Err(ParseError::FieldLineTooLong)
-        } else {
-            Ok(None)
-        }
-    };
-    let mut i = start;
-    while i < buf.len() && is_tchar(buf[i]) {
-        i += 1;
-    }
-    let name = start..i;
-    match buf.get(i) {
-        None => return need_more(),
-        Some(b':') if !name.is_empty() => {}
-        Some(b' ' | b'\t') if !name.is_empty() => return Err(ParseError::WhitespaceBeforeColon),
-        Some(b'\r' | b'\n') if !name.is_empty() => return Err(ParseError::MissingColon),
-        Some(_) => return Err(ParseError::FieldName),
-    }
-    i += 1;
-    while i < buf.len() && (buf[i] == b' ' || buf[i] == b'\t') {
-        i += 1;
-    }
-    let value_start = i;
-    while i < buf.len() && is_field_value_byte(buf[i]) {
-        i += 1;
-    }
-    match (buf.get(i), buf.get(i + 1)) {
-        (None, _) | (Some(b'\r'), None) => return need_more(),
-        (Some(b'\r'), Some(b'\n')) => {}
-        (Some(b'\r' | b'\n'), _) => return Err(ParseError::LineEnding),
-        (Some(_), _) => return Err(ParseError::FieldValue),
-    }
-    if i - start > limits.max_field_line {
-        return Err(ParseError::FieldLineTooLong);
-    }
-    let mut value_end = i;
-    while value_end > value_start && (buf[value_end - 1] == b' ' || buf[value_end - 1] == b'\t') {
-        value_end -= 1;
-    }
-    let span = FieldSpan {
-        name,
-        value: value_start..value_end,
-    };
-    Ok(Some((span, i + 2)))
 }
 
 /// Gives the syntactically valid head its meaning: method, target form,

@@ -228,9 +228,9 @@ refuses! { invalid, Limits::default;
     ctl_in_extension: b"5;a=\x01\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
     nul_in_extension: b"5;a\0\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
     del_in_extension: b"5;a\x7f\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
-    bare_lf_after_size: b"5\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §2.2
-    bare_lf_after_last_chunk: b"0\n\r\n" => Extension 400, // RFC 9112 §2.2
-    bare_cr_in_size_line: b"5\rhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §2.2
+    bare_lf_after_size: b"5\nhello\r\n0\r\n\r\n" => LineEnding 400, // RFC 9112 §2.2
+    bare_lf_after_last_chunk: b"0\n\r\n" => LineEnding 400, // RFC 9112 §2.2
+    bare_cr_in_size_line: b"5\rhello\r\n0\r\n\r\n" => LineEnding 400, // RFC 9112 §2.2
     size_of_u64_max: b"ffffffffffffffff\r\nhello\r\n" => TooLarge 413, // RFC 9110 §15.5.14
     size_over_max_body_bytes: b"1000001\r\nhello\r\n" => TooLarge 413, // RFC 9110 §15.5.14
     trailer_ending_in_bare_lf: b"0\r\nX-Sum: 1\n\r\n" => Trailer(LineEnding) 400, // RFC 9112 §2.2
@@ -249,8 +249,8 @@ refuses! { invalid_small_body, small_body;
 }
 
 refuses! { invalid_short_lines, short_lines;
-    complete_chunk_line_over_the_limit: b"5;aaaaaaaaaaaaaaa\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
-    endless_chunk_line_over_the_limit: b"5;aaaaaaaaaaaaaaaaaa" => Extension 400, // RFC 9112 §7.1.1
+    complete_chunk_line_over_the_limit: b"5;aaaaaaaaaaaaaaa\r\nhello\r\n0\r\n\r\n" => LineTooLong 400, // RFC 9112 §7.1.1
+    endless_chunk_line_over_the_limit: b"5;aaaaaaaaaaaaaaaaaa" => LineTooLong 400, // RFC 9112 §7.1.1
     trailer_line_over_the_limit: b"0\r\nX-Sum: 1234567890\r\n\r\n" => Trailer(FieldLineTooLong) 431, // RFC 6585 §5
 }
 
@@ -341,15 +341,15 @@ refuses! { invalid_extensions, Limits::default;
     nul_in_quoted_value: b"5;a=\"b\0\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 qdtext
     ctl_in_quoted_value: b"5;a=\"b\x1f\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 qdtext
     del_in_quoted_value: b"5;a=\"b\x7f\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9110 §5.6.4 qdtext
-    bare_cr_in_quoted_value: b"5;a=\"b\rc\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §2.2
-    bare_lf_in_quoted_value: b"5;a=\"b\nc\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §2.2
+    bare_cr_in_quoted_value: b"5;a=\"b\rc\"\r\nhello\r\n0\r\n\r\n" => LineEnding 400, // RFC 9112 §2.2
+    bare_lf_in_quoted_value: b"5;a=\"b\nc\"\r\nhello\r\n0\r\n\r\n" => LineEnding 400, // RFC 9112 §2.2
     token_right_after_quoted_value: b"5;a=\"b\"c\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
     quote_right_after_quoted_value: b"5;a=\"b\"\"c\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
 }
 
 refuses! { invalid_extensions_short_lines, short_lines;
-    quoted_chunk_line_one_over_the_limit: b"5;a=\"bcdefghijkl\"\r\nhello\r\n0\r\n\r\n" => Extension 400, // RFC 9112 §7.1.1
-    endless_quoted_value_over_the_limit: b"5;a=\"bcdefghijklmnopqrstuvwxyz" => Extension 400, // RFC 9112 §7.1.1
+    quoted_chunk_line_one_over_the_limit: b"5;a=\"bcdefghijkl\"\r\nhello\r\n0\r\n\r\n" => LineTooLong 400, // RFC 9112 §7.1.1
+    endless_quoted_value_over_the_limit: b"5;a=\"bcdefghijklmnopqrstuvwxyz" => LineTooLong 400, // RFC 9112 §7.1.1
 }
 
 #[test]

@@ -5,6 +5,12 @@
 //! file written today is, and a browser guessing otherwise garbles it.
 //! Anything unknown is `application/octet-stream`, which browsers download
 //! rather than render (safe with `X-Content-Type-Options: nosniff`).
+//!
+//! It is HTTP vocabulary, not file-serving policy, so it lives here with the
+//! other shared types: `response` (for `Response::file`) and the file
+//! server both use it, and neither has to reach into the other. It maps
+//! names to types and nothing more; which files are served, and whether a
+//! type is sent at all, is the caller's.
 
 /// The media type for a file name, by its extension.
 pub fn content_type_for(name: &str) -> &'static str {

@@ -1,0 +1,90 @@
+//! Why a request head was refused, and the status each reason is answered
+//! with.
+//!
+//! [`ParseError`] has its own module because three parsers report it: the
+//! request line (`parse`), field lines (`headers`, shared with chunked
+//! trailers) and the body framing rules (`body`). Keeping it apart lets each
+//! of them depend on it without depending on the others. It owns the
+//! reasons and their status codes; it does not detect anything, and it does
+//! not cover a broken chunked body after the head (`body::ChunkError`).
+
+use crate::http::status::Status;
+
+/// Why a request head was rejected. Each variant maps to one status code
+/// in one place; tests match on the variant, never on a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseError {
+    /// The method is not a token followed by a single SP.
+    Method,
+    /// The method token is longer than any method the server implements
+    /// (`Method::LONGEST_TOKEN`): 501, as for any unknown method, but known
+    /// before the line ends, so it is not mistaken for a long target (414).
+    MethodTooLong,
+    /// The request-target has a byte outside RFC 3986, a bad percent-escape,
+    /// or a form the method does not allow.
+    Target,
+    /// The version is not `HTTP/DIGIT.DIGIT` followed by CRLF.
+    Version,
+    /// A well-formed version with a major other than 1 (505).
+    UnsupportedVersion,
+    /// The request line is longer than `Limits::max_request_line` (414).
+    RequestLineTooLong,
+    /// The head is longer than `Limits::max_head_bytes` (431).
+    HeadTooLarge,
+    /// More field lines than `Limits::max_fields` (431).
+    TooManyFields,
+    /// One field line is longer than `Limits::max_field_line` (431).
+    FieldLineTooLong,
+    /// A field name is empty or has a non-token byte.
+    FieldName,
+    /// Whitespace between a field name and its colon (RFC 9112 §5.1).
+    WhitespaceBeforeColon,
+    /// A field line without a colon.
+    MissingColon,
+    /// A line starting with whitespace: obsolete line folding (RFC 9112 §5.2).
+    ObsFold,
+    /// A field value holds NUL or another control byte.
+    FieldValue,
+    /// A bare CR or bare LF where CRLF was required.
+    LineEnding,
+    /// An HTTP/1.1 request without Host (RFC 9112 §3.2).
+    MissingHost,
+    /// More than one Host field line.
+    DuplicateHost,
+    /// A Host value that is not `uri-host [ ":" port ]`.
+    InvalidHost,
+    /// Content-Length is not `1*DIGIT`, overflows, or lists different values.
+    ContentLength,
+    /// Content-Length is larger than `Limits::max_body_bytes` (413).
+    ContentTooLarge,
+    /// Both Transfer-Encoding and Content-Length: a smuggling vector.
+    TransferEncodingWithContentLength,
+    /// Transfer-Encoding in an HTTP/1.0 request, which cannot carry it.
+    TransferEncodingInHttp10,
+    /// Transfer-Encoding whose final coding is not `chunked` (or is empty).
+    ChunkedNotFinal,
+    /// A transfer coding other than `chunked` (501).
+    UnsupportedTransferCoding,
+    /// An Expect value other than `100-continue` (417).
+    UnsupportedExpectation,
+}
+
+impl ParseError {
+    /// The status code this error is answered with. Every one of them also
+    /// closes the connection.
+    pub fn status(self) -> Status {
+        match self {
+            ParseError::UnsupportedVersion => Status::VERSION_NOT_SUPPORTED,
+            ParseError::RequestLineTooLong => Status::URI_TOO_LONG,
+            ParseError::HeadTooLarge | ParseError::TooManyFields | ParseError::FieldLineTooLong => {
+                Status::HEADER_FIELDS_TOO_LARGE
+            }
+            ParseError::ContentTooLarge => Status::CONTENT_TOO_LARGE,
+            ParseError::MethodTooLong | ParseError::UnsupportedTransferCoding => {
+                Status::NOT_IMPLEMENTED
+            }
+            ParseError::UnsupportedExpectation => Status::EXPECTATION_FAILED,
+            _ => Status::BAD_REQUEST,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Decimal numbers as HTTP writes them: `1*DIGIT`, nothing else.
+//!
+//! One parser for every place a number arrives as text: Content-Length
+//! (`body`), byte ranges (`files::range`) and the command line (`cli`). It
+//! sits in its own module rather than in `body`, where Content-Length first
+//! needed it, or in `headers`, because two of its callers are not reading
+//! fields at all, and a command-line flag should not depend on body framing
+//! to read a number. It owns the digits only: what a number means, and the
+//! bounds it must fall in, are the caller's.
+
+/// Digits only, checked arithmetic: `str::parse` would accept `+5`.
+/// `None` for an empty input, any non-digit byte, or a value over `u64::MAX`.
+pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_only_with_overflow_refused() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"007"), Some(7));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal(b"18446744073709551616"), None);
+        for bad in [&b""[..], b"+5", b"-5", b" 5", b"5 ", b"5a", b"0x5"] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+}
