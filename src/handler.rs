@@ -4,10 +4,14 @@
 //! It has its own module because both sides depend on it and neither owns
 //! it: the server calls a handler without knowing about routes, and the
 //! router and the file server are handlers without knowing about sockets.
-//! This module owns the trait only; composing handlers is the router's job.
+//! This module owns the trait, the adapter that lets a plain closure be a
+//! handler ([`HandlerFn`]), and wrapping: since a handler is one method, a
+//! wrapper is a handler that holds another and calls it ([`around`],
+//! [`Timed`]). Choosing between handlers is the router's job.
 
 use crate::request::Request;
-use crate::response::Response;
+use crate::response::{IntoResponse, Response};
+use std::time::Instant;
 
 /// Anything that turns a request into a response. Closures
 /// `Fn(&mut Request) -> Response` are handlers.
@@ -22,5 +26,75 @@ where
 {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         self(request)
+    }
+}
+
+/// A closure as a handler, whatever it returns that can become a response
+/// (a [`Response`], or `Result<Response, Response>` so that `?` works).
+///
+/// [`crate::router::Router::get`] and its siblings wrap closures in this
+/// for you. Their bound is what lets Rust infer a closure's argument type,
+/// so `|req| ...` compiles without spelling out `&mut Request<'_>`.
+pub struct HandlerFn<F>(pub F);
+
+impl<F, R> Handler for HandlerFn<F>
+where
+    F: Fn(&mut Request<'_>) -> R + Send + Sync,
+    R: IntoResponse,
+{
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        (self.0)(request).into_response()
+    }
+}
+
+/// Wraps `inner` so that every request goes through `wrapper` first, which
+/// decides whether and how to call `inner` and may change what it answers:
+/// logging, timing, adding fields, refusing early.
+///
+/// ```
+/// use http_from_scratch::handler::{around, Handler};
+/// use http_from_scratch::{Response, Router, Status};
+///
+/// let app = Router::new().get("/", |_req| Response::text(Status::OK, "hi\n"));
+/// let app = around(app, |req, inner| {
+///     inner.handle(req).with_header("X-Served-By", "example")
+/// });
+/// # let _ = app;
+/// ```
+pub fn around<H, W>(inner: H, wrapper: W) -> Around<H, W>
+where
+    H: Handler,
+    W: Fn(&mut Request<'_>, &H) -> Response + Send + Sync,
+{
+    Around { inner, wrapper }
+}
+
+/// A handler wrapped by [`around`].
+pub struct Around<H, W> {
+    inner: H,
+    wrapper: W,
+}
+
+impl<H, W> Handler for Around<H, W>
+where
+    H: Handler,
+    W: Fn(&mut Request<'_>, &H) -> Response + Send + Sync,
+{
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        (self.wrapper)(request, &self.inner)
+    }
+}
+
+/// Adds how long the inner handler took to every response, as a
+/// `Server-Timing: handler;dur=MILLISECONDS` field (W3C Server Timing),
+/// which browsers' developer tools show beside the request.
+pub struct Timed<H>(pub H);
+
+impl<H: Handler> Handler for Timed<H> {
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        let started = Instant::now();
+        let response = self.0.handle(request);
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        response.with_header("Server-Timing", format!("handler;dur={millis:.3}"))
     }
 }

@@ -60,6 +60,7 @@ pub mod config;
 pub mod files;
 pub mod handler;
 pub mod http;
+pub mod json;
 pub mod log;
 pub mod outgoing;
 pub mod request;
@@ -68,6 +69,17 @@ pub mod router;
 pub mod server;
 #[allow(unsafe_code)]
 pub mod sys;
+
+// The names nearly every program using the library needs, at the crate
+// root, so that one `use` line brings them in.
+pub use config::ServerConfig;
+pub use handler::Handler;
+pub use http::method::Method;
+pub use http::status::Status;
+pub use request::Request;
+pub use response::{IntoResponse, Response};
+pub use router::Router;
+pub use server::Server;
 
 /// The README's code blocks, compiled as doctests so the library example
 /// there cannot rot.

@@ -14,9 +14,13 @@ use crate::http::method::Method;
 use crate::http::parse::RequestHead;
 use crate::http::status::Status;
 use crate::http::version::Version;
+use crate::response::Response;
+use std::any::Any;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One request, as given to a handler.
@@ -26,6 +30,7 @@ pub struct Request<'a> {
     query: Option<&'a str>,
     route_rest: &'a str,
     params: Vec<(String, String)>,
+    state: Option<Arc<dyn Any + Send + Sync>>,
     peer: SocketAddr,
     body: Body<'a>,
 }
@@ -45,6 +50,7 @@ impl<'a> Request<'a> {
             query,
             route_rest: path,
             params: Vec::new(),
+            state: None,
             peer,
             body,
         }
@@ -94,6 +100,15 @@ impl<'a> Request<'a> {
             .unwrap_or_default()
     }
 
+    /// The first value of query parameter `name`, percent-decoded (`+` read
+    /// as space); `None` if absent.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
     /// The header fields.
     pub fn fields(&self) -> Fields<'a> {
         self.head.fields
@@ -126,6 +141,34 @@ impl<'a> Request<'a> {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A route parameter parsed as `T`: `req.param_as::<u64>("id")?` in a
+    /// handler that returns `Result<Response, Response>`.
+    ///
+    /// # Errors
+    ///
+    /// A 400 response saying which parameter is missing or malformed, ready
+    /// to send.
+    pub fn param_as<T: FromStr>(&self, name: &str) -> Result<T, Response> {
+        let bad = || {
+            Response::text(
+                Status::BAD_REQUEST,
+                format!("400: bad '{name}' in the path\n"),
+            )
+        };
+        self.param(name).ok_or_else(bad)?.parse().map_err(|_| bad())
+    }
+
+    /// The state shared by [`crate::router::Router::with_state`], if it is
+    /// a `T`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.state.as_deref()?.downcast_ref()
+    }
+
+    /// Gives handlers shared state; called by the router.
+    pub fn set_state(&mut self, state: Arc<dyn Any + Send + Sync>) {
+        self.state = Some(state);
     }
 
     /// Replaces the route parameters; called by the router.
@@ -173,7 +216,9 @@ impl BodyError {
 /// Reading it sends `100 Continue` first when the client asked (RFC 9110
 /// §10.1.1): a handler that never reads the body never invites it.
 pub struct Body<'a> {
-    stream: &'a TcpStream,
+    /// Where the rest of the body comes from: the client's socket, or
+    /// nothing for a request built in memory (all of it is in `buf`).
+    stream: Option<&'a TcpStream>,
     /// Bytes that arrived with or after the head: `buf[start..end]` unread.
     buf: &'a mut [u8],
     start: usize,
@@ -193,9 +238,10 @@ pub struct Body<'a> {
 
 impl<'a> Body<'a> {
     /// A body reader over `buf[..filled]` (bytes already read after the head)
-    /// and then the stream.
+    /// and then the stream (`None`: there is nothing more to read, as for a
+    /// request built in memory by [`crate::testing`]).
     pub fn new(
-        stream: &'a TcpStream,
+        stream: Option<&'a TcpStream>,
         buf: &'a mut [u8],
         filled: usize,
         head: &RequestHead<'_>,
@@ -334,8 +380,9 @@ impl<'a> Body<'a> {
     fn ask_for_body(&mut self) -> io::Result<()> {
         if self.continue_owed {
             self.continue_owed = false;
-            let mut stream = self.stream;
-            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            if let Some(mut stream) = self.stream {
+                stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            }
         }
         Ok(())
     }
@@ -357,12 +404,7 @@ impl<'a> Body<'a> {
             self.before_socket_read()?;
             // Read straight into the caller's buffer, never past the body, so
             // a pipelined request behind it stays in the socket.
-            let mut stream = self.stream;
-            let n = stream.read(&mut out[..want])?;
-            if n == 0 {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            n
+            read_more(self.stream, &mut out[..want])?
         };
         self.remaining -= n as u64;
         Ok(n)
@@ -405,8 +447,10 @@ impl<'a> Body<'a> {
         if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        self.stream
-            .set_read_timeout(Some(left.min(self.drain_wait)))
+        match self.stream {
+            Some(stream) => stream.set_read_timeout(Some(left.min(self.drain_wait))),
+            None => Ok(()),
+        }
     }
 
     /// Moves the unread bytes to the front and reads more after them.
@@ -422,14 +466,22 @@ impl<'a> Body<'a> {
         }
         self.ask_for_body()?;
         self.before_socket_read()?;
-        let mut stream = self.stream;
-        let n = stream.read(&mut self.buf[self.end..])?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.end += n;
+        self.end += read_more(self.stream, &mut self.buf[self.end..])?;
         Ok(())
     }
+}
+
+/// Reads more of a body from the socket; the client closing before the body
+/// ends (or, in memory, a body shorter than declared) is `UnexpectedEof`.
+fn read_more(stream: Option<&TcpStream>, into: &mut [u8]) -> io::Result<usize> {
+    let n = match stream {
+        Some(mut stream) => stream.read(into)?,
+        None => 0,
+    };
+    if n == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(n)
 }
 
 impl Read for Body<'_> {

@@ -54,6 +54,9 @@ pub enum ResponseBody {
     /// A body of unknown length: chunked to HTTP/1.1 clients, delimited by
     /// closing the connection for HTTP/1.0 ones.
     Stream(Box<dyn Read + Send>),
+    /// A body of unknown length that a function writes, framed as
+    /// [`ResponseBody::Stream`] is (see [`Response::stream_with`]).
+    Push(Box<dyn FnOnce(&mut BodyWriter<'_>) -> io::Result<()> + Send>),
     /// Bytes shared with a cache.
     Shared(Arc<[u8]>),
     /// A reader that yields exactly `len` bytes (a multipart range body).
@@ -91,8 +94,31 @@ impl fmt::Debug for ResponseBody {
             ResponseBody::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             ResponseBody::File { offset, len, .. } => write!(f, "File({offset}+{len})"),
             ResponseBody::Stream(_) => f.write_str("Stream"),
+            ResponseBody::Push(_) => f.write_str("Push"),
             ResponseBody::Sized { len, .. } => write!(f, "Sized({len})"),
             ResponseBody::Shared(b) => write!(f, "Shared({} bytes)", b.len()),
+        }
+    }
+}
+
+/// What a handler closure may return: a [`Response`], or a `Result` whose
+/// error is a response too, so that a handler can stop early with `?` (a
+/// malformed parameter, a body that is too large).
+pub trait IntoResponse {
+    /// The response to send.
+    fn into_response(self) -> Response;
+}
+
+impl IntoResponse for Response {
+    fn into_response(self) -> Response {
+        self
+    }
+}
+
+impl IntoResponse for Result<Response, Response> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(response) | Err(response) => response,
         }
     }
 }
@@ -147,10 +173,16 @@ impl Response {
         Response::typed(status, "application/json", json.into())
     }
 
-    /// Bytes with the given content type.
+    /// Bytes with the given content type (a `&'static str` or a `String`
+    /// built at run time, such as `image/png` from a file's name).
+    ///
+    /// # Panics
+    ///
+    /// If the content type holds CR, LF or another control byte, as
+    /// [`Response::with_header`].
     pub fn bytes(
         status: Status,
-        content_type: &'static str,
+        content_type: impl Into<Cow<'static, str>>,
         bytes: impl Into<Cow<'static, [u8]>>,
     ) -> Response {
         Response::new(status)
@@ -204,6 +236,38 @@ impl Response {
     /// A redirect to `location` (which the caller has encoded).
     pub fn redirect(status: Status, location: impl Into<Cow<'static, str>>) -> Response {
         Response::text(status, format!("{status}\n")).with_header("Location", location)
+    }
+
+    /// A body that `write` produces as it goes, for answers that come in
+    /// pieces (progress, live lines, a long export). Whatever it writes is
+    /// sent when it calls `flush` (or every 16 KiB, and at the end), as one
+    /// chunk to an HTTP/1.1 client; an HTTP/1.0 client gets the bytes as
+    /// they are and the connection closes after them. An error it returns
+    /// cuts the response off (the client sees an incomplete body), which
+    /// is the only honest end once the head is sent. The worker that runs
+    /// the handler runs `write` too, for as long as it takes.
+    ///
+    /// ```
+    /// use http_from_scratch::{Response, Status};
+    /// use std::io::Write;
+    ///
+    /// let response = Response::stream_with(Status::OK, "text/plain", |out| {
+    ///     for i in 1..=3 {
+    ///         writeln!(out, "line {i}")?;
+    ///         out.flush()?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = response;
+    /// ```
+    pub fn stream_with(
+        status: Status,
+        content_type: impl Into<Cow<'static, str>>,
+        write: impl FnOnce(&mut BodyWriter<'_>) -> io::Result<()> + Send + 'static,
+    ) -> Response {
+        Response::new(status)
+            .with_header("Content-Type", content_type)
+            .with_body(ResponseBody::Push(Box::new(write)))
     }
 
     /// A streaming body read to its end from `reader`.
@@ -293,13 +357,13 @@ impl Response {
             ResponseBody::Bytes(b) => b.len() as u64 <= INLINE_BODY_BYTES,
             ResponseBody::Shared(b) => b.len() as u64 <= INLINE_BODY_BYTES,
             ResponseBody::File { len, .. } => *len <= INLINE_BODY_BYTES,
-            ResponseBody::Stream(_) | ResponseBody::Sized { .. } => false,
+            ResponseBody::Stream(_) | ResponseBody::Push(_) | ResponseBody::Sized { .. } => false,
         }
     }
 
     /// Whether the body is a stream, produced as it is written.
     pub fn is_streamed(&self) -> bool {
-        matches!(self.body, ResponseBody::Stream(_))
+        matches!(self.body, ResponseBody::Stream(_) | ResponseBody::Push(_))
     }
 
     /// The status.
@@ -500,7 +564,7 @@ impl Framing {
             ResponseBody::Bytes(b) => Some(b.len() as u64),
             ResponseBody::Shared(b) => Some(b.len() as u64),
             ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
-            ResponseBody::Stream(_) => None,
+            ResponseBody::Stream(_) | ResponseBody::Push(_) => None,
         };
         // A stream to an HTTP/1.0 client has no chunked coding: the end of
         // its body is the end of the connection.
@@ -540,6 +604,17 @@ fn write_body<W: Write>(
             }
             write_file(out, scratch, file, len)
         }
+        ResponseBody::Push(write) => {
+            out.write_all(scratch)?;
+            let mut writer = BodyWriter {
+                out,
+                held: Vec::new(),
+                chunked,
+                total: 0,
+            };
+            write(&mut writer)?;
+            writer.finish()
+        }
         ResponseBody::Stream(reader) => {
             out.write_all(scratch)?;
             if chunked {
@@ -570,7 +645,7 @@ fn is_large(body: &ResponseBody) -> bool {
         ResponseBody::Bytes(b) => b.len() as u64 > INLINE_BODY_BYTES,
         ResponseBody::Shared(b) => b.len() as u64 > INLINE_BODY_BYTES,
         ResponseBody::Sized { len, .. } => *len > INLINE_BODY_BYTES,
-        ResponseBody::Empty | ResponseBody::Stream(_) => false,
+        ResponseBody::Empty | ResponseBody::Stream(_) | ResponseBody::Push(_) => false,
     }
 }
 
@@ -686,6 +761,63 @@ fn copy_file<W: Write>(file: &mut io::Take<File>, out: &mut W) -> io::Result<u64
         };
         out.write_all(&buf[..n])?;
         sent += n as u64;
+    }
+}
+
+/// What a [`Response::stream_with`] function writes to: it gathers what is
+/// written and sends it as one chunk on each `flush` (or every
+/// [`BodyWriter::PIECE`] bytes), so that a `writeln!` made of several small
+/// writes does not become several tiny chunks.
+pub struct BodyWriter<'o> {
+    out: &'o mut dyn Write,
+    held: Vec<u8>,
+    chunked: bool,
+    total: u64,
+}
+
+impl BodyWriter<'_> {
+    /// Bytes gathered before they are sent without waiting for a flush.
+    pub const PIECE: usize = 16 * 1024;
+
+    fn send_held(&mut self) -> io::Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        if self.chunked {
+            write!(self.out, "{:x}\r\n", self.held.len())?;
+            self.out.write_all(&self.held)?;
+            self.out.write_all(b"\r\n")?;
+        } else {
+            self.out.write_all(&self.held)?;
+        }
+        self.total += self.held.len() as u64;
+        self.held.clear();
+        Ok(())
+    }
+
+    /// Sends the rest and, when chunked, the last chunk. Returns the body
+    /// bytes sent.
+    fn finish(mut self) -> io::Result<u64> {
+        self.send_held()?;
+        if self.chunked {
+            self.out.write_all(b"0\r\n\r\n")?;
+        }
+        Ok(self.total)
+    }
+}
+
+impl Write for BodyWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.held.extend_from_slice(bytes);
+        if self.held.len() >= BodyWriter::PIECE {
+            self.send_held()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_held()?;
+        self.out.flush()
     }
 }
 

@@ -7,15 +7,23 @@
 //! [`Request::route_rest`]. What the router answers itself: 404 when nothing
 //! matches, 405 with an `Allow` listing the methods that would have matched,
 //! OPTIONS from the route table, and HEAD by running the GET route (the
-//! writer drops the body). Conflicting routes are refused when they are
-//! added, not discovered at request time.
+//! writer drops the body); a [`Router::fallback`] replaces the 404.
+//! Conflicting routes are refused when they are added, not discovered at
+//! request time.
+//!
+//! A router is a handler, so routers nest: `mount("/api", api)` hands
+//! `/api/...` to `api`, whose routes, 405s and mounts all see the path
+//! after `/api` (its [`Request::route_rest`]).
 
 pub use crate::handler::Handler;
+use crate::handler::HandlerFn;
 use crate::http::method::Method;
 use crate::http::status::Status;
 use crate::http::uri::percent_decode_str;
 use crate::request::Request;
-use crate::response::Response;
+use crate::response::{IntoResponse, Response};
+use std::any::Any;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -62,6 +70,8 @@ struct Mount {
 pub struct Router {
     routes: Vec<Route>,
     mounts: Vec<Mount>,
+    fallback: Option<Box<dyn Handler>>,
+    state: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Router {
@@ -107,24 +117,74 @@ impl Router {
         self
     }
 
-    /// Adds a GET route (HEAD is answered by it too).
-    pub fn get(self, pattern: &str, handler: impl Handler + 'static) -> Router {
-        self.route(Method::Get, pattern, handler)
+    /// Adds a GET route (HEAD is answered by it too). The handler is a
+    /// closure, `|req| ...`, returning a [`Response`] or a
+    /// `Result<Response, Response>`; for a handler type, use
+    /// [`Router::route`] or [`Router::mount`].
+    pub fn get<F, R>(self, pattern: &str, handler: F) -> Router
+    where
+        F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.route(Method::Get, pattern, HandlerFn(handler))
     }
 
-    /// Adds a POST route.
-    pub fn post(self, pattern: &str, handler: impl Handler + 'static) -> Router {
-        self.route(Method::Post, pattern, handler)
+    /// Adds a POST route; the handler as for [`Router::get`].
+    pub fn post<F, R>(self, pattern: &str, handler: F) -> Router
+    where
+        F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.route(Method::Post, pattern, HandlerFn(handler))
     }
 
-    /// Adds a PUT route.
-    pub fn put(self, pattern: &str, handler: impl Handler + 'static) -> Router {
-        self.route(Method::Put, pattern, handler)
+    /// Adds a PUT route; the handler as for [`Router::get`].
+    pub fn put<F, R>(self, pattern: &str, handler: F) -> Router
+    where
+        F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.route(Method::Put, pattern, HandlerFn(handler))
     }
 
-    /// Adds a DELETE route.
-    pub fn delete(self, pattern: &str, handler: impl Handler + 'static) -> Router {
-        self.route(Method::Delete, pattern, handler)
+    /// Adds a PATCH route; the handler as for [`Router::get`].
+    pub fn patch<F, R>(self, pattern: &str, handler: F) -> Router
+    where
+        F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.route(Method::Patch, pattern, HandlerFn(handler))
+    }
+
+    /// Adds a DELETE route; the handler as for [`Router::get`].
+    pub fn delete<F, R>(self, pattern: &str, handler: F) -> Router
+    where
+        F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.route(Method::Delete, pattern, HandlerFn(handler))
+    }
+
+    /// Answers what no route or mount matches with `handler` instead of a
+    /// plain 404: a custom not-found page, or a catch-all. It sees the
+    /// request as routes do, so it may answer 404 with its own body, or
+    /// anything else. (A path that routes match for other methods still
+    /// gets the router's 405 with `Allow`.)
+    pub fn fallback<F, R>(mut self, handler: F) -> Router
+    where
+        F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.fallback = Some(Box::new(HandlerFn(handler)));
+        self
+    }
+
+    /// Shares `state` with every handler behind this router (nested
+    /// routers included), which reach it with [`Request::state`]: one
+    /// `Arc` for the whole application instead of a clone per route.
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Router {
+        self.state = Some(Arc::new(state));
+        self
     }
 
     /// Hands every path under `prefix` (on a segment boundary), whatever the
@@ -190,7 +250,11 @@ impl Router {
 
 impl Handler for Router {
     fn handle(&self, request: &mut Request<'_>) -> Response {
-        let path = request.path();
+        if let Some(state) = &self.state {
+            request.set_state(Arc::clone(state));
+        }
+        // Under a mount, the part of the path after the mount's prefix.
+        let path = request.route_rest();
         if let Some((route, params)) = self.best_route(request.method(), path) {
             let Some(params) = params
                 .into_iter()
@@ -220,7 +284,10 @@ impl Handler for Router {
                 return mount.handler.handle(request);
             }
         }
-        Response::error(Status::NOT_FOUND)
+        match &self.fallback {
+            Some(fallback) => fallback.handle(request),
+            None => Response::error(Status::NOT_FOUND),
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 use crate::files::open::{Opened, Root};
 use crate::http::date;
 use crate::http::uri::percent_encode_segment;
+use crate::json;
 use std::fmt::Write as _;
 use std::io;
 
@@ -125,7 +126,7 @@ pub fn render_json(entries: &[Entry]) -> String {
             out.push(',');
         }
         out.push_str("{\"name\":");
-        push_json_string(&mut out, &entry.name);
+        json::push_string(&mut out, &entry.name);
         let kind = if entry.is_dir { "dir" } else { "file" };
         let _ = write!(
             out,
@@ -135,25 +136,6 @@ pub fn render_json(entries: &[Entry]) -> String {
     }
     out.push_str("]\n");
     out
-}
-
-/// Appends `text` as a JSON string literal (RFC 8259 §7).
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Escapes the five characters that matter in HTML text and attributes.

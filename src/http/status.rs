@@ -33,6 +33,8 @@ impl Status {
     pub const PERMANENT_REDIRECT: Status = Status(308);
     /// 400 Bad Request
     pub const BAD_REQUEST: Status = Status(400);
+    /// 401 Unauthorized (send `WWW-Authenticate` with it)
+    pub const UNAUTHORIZED: Status = Status(401);
     /// 403 Forbidden
     pub const FORBIDDEN: Status = Status(403);
     /// 404 Not Found
@@ -43,6 +45,8 @@ impl Status {
     pub const REQUEST_TIMEOUT: Status = Status(408);
     /// 411 Length Required
     pub const LENGTH_REQUIRED: Status = Status(411);
+    /// 409 Conflict
+    pub const CONFLICT: Status = Status(409);
     /// 412 Precondition Failed
     pub const PRECONDITION_FAILED: Status = Status(412);
     /// 413 Content Too Large
@@ -53,6 +57,10 @@ impl Status {
     pub const RANGE_NOT_SATISFIABLE: Status = Status(416);
     /// 417 Expectation Failed
     pub const EXPECTATION_FAILED: Status = Status(417);
+    /// 422 Unprocessable Content (well-formed, but the content is wrong)
+    pub const UNPROCESSABLE_CONTENT: Status = Status(422);
+    /// 429 Too Many Requests
+    pub const TOO_MANY_REQUESTS: Status = Status(429);
     /// 431 Request Header Fields Too Large
     pub const HEADER_FIELDS_TOO_LARGE: Status = Status(431);
     /// 500 Internal Server Error

@@ -756,7 +756,7 @@ impl Connection {
                 return After::Close;
             }
         }
-        let body = Body::new(&self.stream, rest, self.filled - len, &head, limits);
+        let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
         let (response, leftover) = handle(Request::new(head, self.peer, body), &shared);
         let ctx = WriteContext {
             version: head.version,
