@@ -1,7 +1,7 @@
 //! Serving a directory: redirects, index files, listings, hidden files, MIME
 //! types, and path safety against hostile targets and symlinks.
 
-use crate::support::*;
+use crate::common::*;
 
 #[test]
 fn directory_without_slash_redirects_and_keeps_the_query() {

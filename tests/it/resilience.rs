@@ -1,7 +1,7 @@
 //! Slow, idle, hostile and vanishing clients, overload, panicking handlers
 //! and graceful shutdown: the server keeps serving through all of them.
 
-use crate::support::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};

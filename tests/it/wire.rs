@@ -1,7 +1,7 @@
 //! The protocol on the wire: persistence, pipelining, HEAD, error statuses,
 //! and that every error closes the connection.
 
-use crate::support::*;
+use crate::common::*;
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::http::status::Status;
 use http_from_scratch::request::Request;

@@ -6,8 +6,8 @@
 //! Whether a directory is listed at all (`--no-listing`, index files,
 //! hidden entries) is in `options.rs`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 use std::collections::BTreeSet;
 use std::time::UNIX_EPOCH;
 

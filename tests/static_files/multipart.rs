@@ -6,8 +6,8 @@
 //!
 //! Single ranges and `If-Range` are in `ranges.rs`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 
 const LEN: usize = 2000;
 

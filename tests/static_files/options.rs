@@ -5,8 +5,8 @@
 //! CORS, `Cache-Control` and `-H` change headers, not what is served: they
 //! are in `cors.rs` and `headers.rs`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 
 #[test]
 fn custom_index_names_are_tried_in_order() {
