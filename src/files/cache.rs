@@ -3,13 +3,16 @@
 //!
 //! An entry is made only after the slow path has done every check (decode,
 //! normalise, contain, hidden files, negotiation), and it is keyed by the
-//! exact URL path that passed them. Each use re-reads the metadata of the
-//! file and of its directory: an edited file (size, modification time or
-//! inode changed) or a new precompressed sibling (the directory changed)
-//! makes the entry stale at once, and the request takes the slow path.
-//! Only URL paths already in clean form are cached (one entry per file,
-//! whatever aliases a client invents). Each use stats the path the URL
-//! names (following links afresh) and the file's directory.
+//! exact URL path that passed them. Only URL paths already in clean form
+//! are cached (one entry per file, whatever aliases a client invents).
+//!
+//! Each use stats the path the URL names, following links afresh: an edited
+//! or replaced file (see [`Stamp`]) makes the entry stale at once, and the
+//! request takes the slow path. The file's directory, where a new
+//! precompressed sibling or a higher-priority index shows, is re-checked at
+//! most once a second: such a change is served within a second, and most
+//! hits cost one `stat` instead of two.
+//!
 //! The cache holds at most [`MAX_FILE_BYTES`] per file and
 //! [`MAX_TOTAL_BYTES`] in all; when full it drops arbitrary entries.
 
@@ -35,7 +38,7 @@ pub const MAX_TOTAL_BYTES: usize = 32 * 1024 * 1024;
 pub struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
-    unix: (u64, u64, i64, i64, u32),
+    unix: UnixStamp,
 }
 
 impl Stamp {
@@ -44,26 +47,44 @@ impl Stamp {
         Stamp {
             len: metadata.len(),
             modified: metadata.modified().ok(),
-            unix: unix_identity(metadata),
+            unix: UnixStamp::of(metadata),
         }
     }
 }
 
-#[cfg(unix)]
-fn unix_identity(metadata: &Metadata) -> (u64, u64, i64, i64, u32) {
-    use std::os::unix::fs::MetadataExt;
-    (
-        metadata.dev(),
-        metadata.ino(),
-        metadata.ctime(),
-        metadata.ctime_nsec(),
-        metadata.mode(),
-    )
+/// The part of a [`Stamp`] that only Unix reports (all zero elsewhere).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct UnixStamp {
+    /// With `inode`: which file this is, so another one renamed into place
+    /// or a symlink pointed elsewhere differs even at the same size and time.
+    device: u64,
+    inode: u64,
+    /// The change time, seconds and nanoseconds: every write, rename or
+    /// `chmod` sets it, and unlike the modification time it cannot be set
+    /// back by hand.
+    changed_secs: i64,
+    changed_nanos: i64,
+    /// File type and permission bits: a `chmod` that should now give 403.
+    mode: u32,
 }
 
-#[cfg(not(unix))]
-fn unix_identity(_metadata: &Metadata) -> (u64, u64, i64, i64, u32) {
-    (0, 0, 0, 0, 0)
+impl UnixStamp {
+    #[cfg(unix)]
+    fn of(metadata: &Metadata) -> UnixStamp {
+        use std::os::unix::fs::MetadataExt;
+        UnixStamp {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            changed_secs: metadata.ctime(),
+            changed_nanos: metadata.ctime_nsec(),
+            mode: metadata.mode(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn of(_metadata: &Metadata) -> UnixStamp {
+        UnixStamp::default()
+    }
 }
 
 /// Whether a URL path is already in the form cleaning would give it: no
