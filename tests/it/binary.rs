@@ -1,7 +1,7 @@
 //! The binary as a user runs it: start it, read the URL it prints, fetch a
 //! file; and bad usage ends with one line on stderr and exit status 2.
 
-use crate::support::*;
+use crate::common::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};

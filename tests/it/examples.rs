@@ -1,7 +1,7 @@
 //! Each example's router, served in-process and exercised over sockets, so
 //! the examples a reader copies from are known to work.
 
-use crate::support::*;
+use crate::common::*;
 use std::io::Write;
 
 #[path = "../../examples/echo.rs"]

@@ -1,7 +1,7 @@
 //! The library API a handler author uses: what a `Request` exposes, the
 //! `Response` builders, and the framing the writer keeps to itself.
 
-use crate::support::*;
+use crate::common::*;
 use http_from_scratch::http::status::Status;
 use http_from_scratch::request::Request;
 use http_from_scratch::response::Response;

@@ -4,7 +4,7 @@
 //! busy. Run with `HFS_TEST_POLLER=poll` too (CI does), so the portable
 //! poller passes the same tests.
 
-use crate::support::*;
+use crate::common::*;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Concurrency: the pool grows so that many keep-alive clients are all
 //! served at once, not queued behind each other.
 
-use crate::support::*;
+use crate::common::*;
 use std::io::Write;
 use std::net::TcpStream;
 

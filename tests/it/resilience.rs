@@ -1,7 +1,7 @@
 //! Slow, idle, hostile and vanishing clients, overload, panicking handlers
 //! and graceful shutdown: the server keeps serving through all of them.
 
-use crate::support::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
@@ -147,8 +147,19 @@ fn past_the_cap_and_queue_new_clients_get_a_fast_503() {
     for s in &mut busy {
         assert_eq!(read_response(s, false).unwrap().status(), 200);
     }
+    // `queued` gets a whole answer either way, never silence or a reset. Which
+    // one depends on a race the test cannot control: 200 if it held the one
+    // place in the queue, 503 if a probe that arrived while it was still
+    // unseen took the place (when both are waiting, which one the server
+    // keeps follows the poller's order; poll(2) lists by slot) or if a
+    // loaded machine kept it past the queue wait. Both are the server's
+    // rules applied; each is checked for what it must carry.
     let r = read_response(&mut queued, false).unwrap();
-    assert!(r.status() == 200 || r.status() == 503, "{}", r.status_line);
+    match r.status() {
+        200 => assert_eq!(r.body, b"fast\n"),
+        503 => assert_eq!(r.header("retry-after"), Some("1")),
+        _ => panic!("the queued client: {}", r.status_line),
+    }
 }
 
 #[test]

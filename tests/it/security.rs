@@ -2,7 +2,7 @@
 //! swapped for symlinks to the outside while requests are in flight. The
 //! server must decide on what it opened, never on a name looked up again.
 
-use crate::support::{get, read_response, TempDir, TestServer};
+use crate::common::{get, read_response, TempDir, TestServer};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::symlink;

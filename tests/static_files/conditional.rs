@@ -5,8 +5,8 @@
 //!
 //! `If-Range` belongs with ranges (`ranges.rs`).
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 use std::io::Write;
 
 const BODY: &[u8] = b"conditional body\n";

@@ -3,8 +3,8 @@
 //! (OPTIONS with `Origin` and `Access-Control-Request-Method`), and plain
 //! OPTIONS on a file and on `*`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 use std::io::Write;
 
 fn site(origin: &str) -> (TempDir, TestServer) {

@@ -3,9 +3,9 @@
 //! request builder, and content that never repeats (so a wrong offset can
 //! never pass for the right one).
 //!
-//! Servers, sockets and the response reader live in `support`.
+//! Servers, sockets and the response reader live in `tests/common`.
 
-use crate::support::{RawResponse, TempDir};
+use crate::common::{RawResponse, TempDir};
 use std::fs::File;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -73,7 +73,7 @@ pub fn unique_bytes(len: usize) -> Vec<u8> {
 }
 
 /// The entity-tag of `target` as the server sends it.
-pub fn etag_of(server: &crate::support::TestServer, target: &str, headers: &[&str]) -> String {
+pub fn etag_of(server: &crate::common::TestServer, target: &str, headers: &[&str]) -> String {
     let r = server.exchange(&get_with(target, headers));
     r.header("etag").expect("an ETag").to_string()
 }

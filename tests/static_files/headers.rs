@@ -2,8 +2,8 @@
 //! `Cache-Control` from the config on file responses and 304s, the `-H`
 //! extra fields, and `X-Content-Type-Options: nosniff`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::router::Router;
 

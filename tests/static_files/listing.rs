@@ -1,13 +1,13 @@
 //! Directory listings: the HTML page (names escaped, links percent-encoded,
-//! `../` except at the root, directories first), the JSON form for clients
-//! that prefer `application/json`, `Vary: Accept` on both, and a directory
-//! of ten thousand entries.
+//! `../` except at the root, directories first, sizes and times), the JSON
+//! form for clients that prefer `application/json`, `Vary: Accept` on both,
+//! and a directory of ten thousand entries.
 //!
 //! Whether a directory is listed at all (`--no-listing`, index files,
 //! hidden entries) is in `options.rs`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 use std::collections::BTreeSet;
 use std::time::UNIX_EPOCH;
 
@@ -16,6 +16,7 @@ fn site() -> (TempDir, TestServer) {
     write_dated(&dir, "known.txt", b"12345");
     dir.write("a b&c.txt", b"x");
     dir.write("<i>\"q\"'s.txt", b"x");
+    dir.write("back\\slash(1).txt", b"x");
     dir.write("zeta/inner.txt", b"x");
     dir.write("alpha/inner.txt", b"x");
     dir.write("sub/deeper/leaf.txt", b"leaf");
@@ -44,6 +45,25 @@ fn html_listing_escapes_names_and_percent_encodes_links() {
     let links = hrefs(&page);
     assert!(links.contains(&"./%3Ci%3E%22q%22%27s.txt"), "{links:?}");
     assert!(links.contains(&"./a%20b%26c.txt"), "{links:?}");
+    // A backslash is a separator to some clients: encoded, never raw.
+    assert!(page.contains(">back\\slash(1).txt<"));
+    assert!(links.contains(&"./back%5Cslash(1).txt"), "{links:?}");
+}
+
+#[test]
+fn html_listing_shows_each_files_size_and_modification_time() {
+    let (_dir, server) = site();
+    let page = server.exchange(&get("/")).body_text();
+    let row = |href: &str| {
+        page.lines()
+            .find(|line| line.contains(&format!("href=\"{href}\"")))
+            .unwrap_or_else(|| panic!("no row for {href}: {page}"))
+            .to_string()
+    };
+    let known = row("./known.txt");
+    assert!(known.contains(">5 B<"), "{known}");
+    assert!(known.contains(">2023-11-14 22:13<"), "{known}");
+    assert!(row("./alpha/").contains(">-<"), "directories have no size");
 }
 
 #[test]
@@ -58,6 +78,7 @@ fn html_listing_puts_directories_first_then_sorts_by_name() {
             "./zeta/",
             "./%3Ci%3E%22q%22%27s.txt",
             "./a%20b%26c.txt",
+            "./back%5Cslash(1).txt",
             "./known.txt",
         ]
     );

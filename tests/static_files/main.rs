@@ -4,11 +4,13 @@
 //! One module per part of serving a file: validators and preconditions,
 //! single ranges, multipart ranges, precompressed siblings, listings, the
 //! serving options, CORS and OPTIONS, and the header fields every response
-//! carries. The server and socket helpers are shared with `tests/it`.
+//! carries. The server and socket helpers are in `tests/common`, shared
+//! with `tests/it`.
 
-#[allow(dead_code)]
-#[path = "../it/support.rs"]
-mod support;
+// A crate root in tests/static_files/ finds its modules beside it; the
+// shared helpers are one level up.
+#[path = "../common/mod.rs"]
+mod common;
 
 mod conditional;
 mod cors;

@@ -6,8 +6,8 @@
 //!
 //! The sibling contents are stand-ins: the server never decodes them.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 
 const JS: &[u8] = b"console.log('identity');\n";
 const BR: &[u8] = b"BROTLI-BYTES-0123456789";

@@ -5,8 +5,8 @@
 //! CORS, `Cache-Control` and `-H` change headers, not what is served: they
 //! are in `cors.rs` and `headers.rs`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 
 #[test]
 fn custom_index_names_are_tried_in_order() {
@@ -14,7 +14,14 @@ fn custom_index_names_are_tried_in_order() {
     dir.write("both/main.html", b"main");
     dir.write("both/home.htm", b"home");
     dir.write("only-home/home.htm", b"home");
-    dir.write("default-name/index.html", b"index");
+    dir.write("default-name/index.html", b"<h1>index</h1>");
+    // By default, index.html is the index, served with its own type.
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/default-name/"));
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.body, b"<h1>index</h1>");
+
     let names = ["main.html", "home.htm"].map(String::from).to_vec();
     let server = TestServer::files_with(dir.path(), |_| {}, |f| f.index = names);
     for (target, want) in [("/both/", "main"), ("/only-home/", "home")] {
@@ -63,7 +70,14 @@ fn dotfile_site() -> TempDir {
 fn dotfiles_are_hidden_by_default() {
     let dir = dotfile_site();
     let server = TestServer::files(dir.path());
-    for target in ["/.env", "/.well-known/security.txt", "/.well-known/"] {
+    // Percent-encoding the dot does not make a name visible.
+    for target in [
+        "/.env",
+        "/%2eenv",
+        "/%2Eenv",
+        "/.well-known/security.txt",
+        "/.well-known/",
+    ] {
         let r = server.exchange(&get(target));
         assert_eq!(r.status_line, "HTTP/1.1 404 Not Found", "{target}");
         assert!(!r.body_text().contains("SECRET"));
@@ -91,16 +105,27 @@ fn symlinks_leading_outside_are_served_only_with_follow_symlinks() {
     let outer = TempDir::new("options-symlinks");
     outer.write("outside/shared.txt", b"SHARED");
     let root = outer.0.join("root");
-    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(root.join("inside")).unwrap();
+    std::fs::write(root.join("inside/real.txt"), b"real").unwrap();
     std::os::unix::fs::symlink(outer.0.join("outside/shared.txt"), root.join("link.txt")).unwrap();
     std::os::unix::fs::symlink(outer.0.join("outside"), root.join("linked-dir")).unwrap();
+    std::os::unix::fs::symlink(root.join("inside/real.txt"), root.join("alias.txt")).unwrap();
 
     let strict = TestServer::files(&root);
-    for target in ["/link.txt", "/linked-dir/shared.txt"] {
+    for target in ["/link.txt", "/linked-dir/shared.txt", "/linked-dir/"] {
         let r = strict.exchange(&get(target));
         assert_eq!(r.status(), 404, "{target}");
         assert!(!r.body_text().contains("SHARED"));
     }
+    // A link that stays inside the root needs no option.
+    let r = strict.exchange(&get("/alias.txt"));
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"real"[..]));
+    let page = strict.exchange(&get("/")).body_text();
+    assert!(
+        !page.contains("link.txt") && !page.contains("linked-dir"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"./alias.txt\""), "{page}");
 
     let following = TestServer::files_with(&root, |_| {}, |f| f.follow_symlinks = true);
     for target in ["/link.txt", "/linked-dir/shared.txt"] {

@@ -5,8 +5,8 @@
 //!
 //! Several ranges in one request are in `multipart.rs`.
 
+use crate::common::*;
 use crate::fixtures::*;
-use crate::support::*;
 use std::io::Write;
 
 const LEN: usize = 1000;

@@ -1,6 +1,11 @@
-//! Test support: a server on 127.0.0.1:0 over a temporary directory, raw
-//! socket helpers, and a small response reader that frames responses by
-//! their own headers (so tests see exactly what went over the wire).
+//! Helpers shared by the test crates: a server on 127.0.0.1:0 over a
+//! temporary directory, raw socket helpers, and a small response reader
+//! that frames responses by their own headers (so tests see exactly what
+//! went over the wire).
+
+// Each test crate compiles its own copy of this module and uses a different
+// subset of it; the rest would warn as unused in that crate.
+#![allow(dead_code)]
 
 use http_from_scratch::config::{PollerKind, ServerConfig};
 use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
@@ -91,7 +96,6 @@ impl TestServer {
 
     /// Stops the server gracefully and returns its summary once every
     /// worker has been joined.
-    #[allow(dead_code)]
     pub fn stop(mut self) -> Summary {
         self.shutdown.shutdown();
         let thread = self.thread.take().expect("running");
@@ -99,7 +103,6 @@ impl TestServer {
     }
 
     /// A handle to stop the server from another thread.
-    #[allow(dead_code)]
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }
@@ -265,7 +268,6 @@ pub fn get(path: &str) -> Vec<u8> {
 /// then waits for a release (so a test knows a worker is busy without
 /// guessing with sleeps), `/fast` answers at once, `/panic` panics, and
 /// `POST /echo` answers with the request body.
-#[allow(dead_code)]
 pub fn blocking_router() -> (
     Router,
     std::sync::mpsc::Receiver<()>,
