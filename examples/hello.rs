@@ -10,31 +10,22 @@
 //! curl -X POST http://127.0.0.1:8080/hello/ada   # 405, with Allow
 //! ```
 
-use http_from_scratch::config::ServerConfig;
-use http_from_scratch::http::status::Status;
-use http_from_scratch::request::Request;
-use http_from_scratch::response::Response;
-use http_from_scratch::router::Router;
-use http_from_scratch::server::Server;
+use http_from_scratch::{Response, Router, Server, ServerConfig, Status};
 
 /// The routes, separate from `main` so tests can serve them in-process.
 pub fn router() -> Router {
     Router::new()
-        .get("/", |_: &mut Request<'_>| {
+        .get("/", |_req| {
             Response::text(Status::OK, "Hello from http-from-scratch!\n")
         })
         // `:name` matches one path segment, percent-decoded.
-        .get("/hello/:name", |req: &mut Request<'_>| {
+        .get("/hello/:name", |req| {
             let name = req.param("name").unwrap_or("stranger");
             Response::text(Status::OK, format!("Hello, {name}!\n"))
         })
-        // Query pairs are decoded too, `+` read as a space.
-        .get("/greet", |req: &mut Request<'_>| {
-            let name = req
-                .query_pairs()
-                .into_iter()
-                .find(|(key, _)| key == "name")
-                .map_or_else(|| "stranger".to_string(), |(_, value)| value);
+        // Query values are decoded too, `+` read as a space.
+        .get("/greet", |req| {
+            let name = req.query_value("name").unwrap_or_else(|| "stranger".into());
             Response::text(Status::OK, format!("Greetings, {name}!\n"))
         })
 }

@@ -29,28 +29,28 @@
 //! 12. [`server::registry`] and [`sys`]: counting open connections, and the
 //!     one module allowed foreign calls (signals, the descriptor limit,
 //!     `openat`, `epoll`/`poll`, `sendfile`).
+//! 13. [`testing`] and [`json`]: for library users, a handler run without a
+//!     socket, and JSON text escaped.
 //!
 //! ## Use as a library
 //!
 //! ```no_run
-//! use http_from_scratch::config::ServerConfig;
-//! use http_from_scratch::http::status::Status;
-//! use http_from_scratch::response::Response;
-//! use http_from_scratch::router::Router;
-//! use http_from_scratch::server::Server;
+//! use http_from_scratch::{Response, Router, Server, ServerConfig, Status};
 //!
 //! let router = Router::new()
-//!     .get("/", |_req: &mut http_from_scratch::request::Request<'_>| {
-//!         Response::text(Status::OK, "hello\n")
-//!     })
-//!     .get("/users/:id", |req: &mut http_from_scratch::request::Request<'_>| {
-//!         let id = req.param("id").unwrap_or("?").to_string();
-//!         Response::text(Status::OK, format!("user {id}\n"))
+//!     .get("/", |_req| Response::text(Status::OK, "hello\n"))
+//!     .get("/users/:id", |req| {
+//!         let id: u64 = req.param_as("id")?; // 400 if it is not a number
+//!         Ok(Response::text(Status::OK, format!("user {id}\n")))
 //!     });
 //! let config = ServerConfig { addr: "127.0.0.1:8080".parse().unwrap(), ..ServerConfig::default() };
-//! Server::bind(config, router)?.run()?;
+//! Server::bind(config, router)?.run_until_signal()?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! Handlers can be tested without a socket with [`testing::TestRequest`];
+//! README's "Use as a library" section tours the rest (nesting, state,
+//! streaming, wrappers, shutdown).
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -69,6 +69,7 @@ pub mod router;
 pub mod server;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod testing;
 
 // The names nearly every program using the library needs, at the crate
 // root, so that one `use` line brings them in.

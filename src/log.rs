@@ -79,6 +79,13 @@ impl Logger {
         let _ = std::io::stdout().lock().write_all(line.as_bytes());
     }
 
+    /// Says something an operator watching the server should see (that it
+    /// is stopping), on stdout with the access log, even when the access
+    /// log is off.
+    pub fn notice(&self, message: &str) {
+        let _ = writeln!(std::io::stdout().lock(), "{message}");
+    }
+
     /// Reports a server-side problem that does not stop the server.
     pub fn error(&self, message: &str) {
         let _ = writeln!(std::io::stderr().lock(), "http-from-scratch: {message}");

@@ -7,12 +7,11 @@ use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::config::ServerConfig;
 use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
 use http_from_scratch::router::Router;
-use http_from_scratch::server::{Server, Shutdown, Summary};
+use http_from_scratch::server::{self, Server, Summary};
 use http_from_scratch::sys;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 fn main() -> ExitCode {
     match run() {
@@ -43,7 +42,7 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     // First, so that a SIGINT or SIGTERM that comes while the server is
     // still starting is not fatal: it is noted, and the server stops
     // gracefully (exit status 0) as soon as it runs.
-    sys::install_signal_handlers();
+    server::handle_signals();
     let ServeOptions {
         root,
         server,
@@ -111,9 +110,9 @@ fn announce(shown_root: &str, bound: SocketAddr) {
 
 /// Serves until a signal asks the server to stop.
 fn serve_until_stopped(server: Server) -> Result<Summary, String> {
-    let shutdown = server.shutdown_handle();
-    std::thread::spawn(move || watch_for_signals(&shutdown));
-    server.run().map_err(|e| format!("server stopped: {e}"))
+    server
+        .run_until_signal()
+        .map_err(|e| format!("server stopped: {e}"))
 }
 
 fn print_summary(summary: &Summary) {
@@ -122,14 +121,4 @@ fn print_summary(summary: &Summary) {
          {} cut off at the drain timeout",
         summary.requests, summary.connections, summary.refused, summary.panics, summary.cut_off
     );
-}
-
-/// Signal handlers may only set a flag; this thread turns the flag into a
-/// graceful shutdown. A second signal exits at once (see `sys`).
-fn watch_for_signals(shutdown: &Shutdown) {
-    while !sys::termination_requested() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    println!("Shutting down: finishing requests in flight (signal again to exit now)");
-    shutdown.shutdown();
 }

@@ -36,6 +36,10 @@ const WRITER_OWNED: [&str; 5] = [
     "server",
 ];
 
+/// A function that writes a body as it is produced; see
+/// [`Response::stream_with`].
+pub type PushBody = Box<dyn FnOnce(&mut BodyWriter<'_>) -> io::Result<()> + Send>;
+
 /// What a response carries after its head.
 pub enum ResponseBody {
     /// No content (`Content-Length: 0` where the status allows content).
@@ -56,7 +60,7 @@ pub enum ResponseBody {
     Stream(Box<dyn Read + Send>),
     /// A body of unknown length that a function writes, framed as
     /// [`ResponseBody::Stream`] is (see [`Response::stream_with`]).
-    Push(Box<dyn FnOnce(&mut BodyWriter<'_>) -> io::Result<()> + Send>),
+    Push(PushBody),
     /// Bytes shared with a cache.
     Shared(Arc<[u8]>),
     /// A reader that yields exactly `len` bytes (a multipart range body).

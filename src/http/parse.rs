@@ -137,6 +137,25 @@ struct RequestLine {
     version: Version,
 }
 
+/// The request line at the start of `buf` (after any empty lines), if it
+/// is whole and valid: method, target and version. For the access log of a
+/// head refused for something after its first line (a field, the body's
+/// framing, a size limit), so the log can still say what was asked.
+pub fn valid_request_line<'b>(
+    buf: &'b [u8],
+    limits: &Limits,
+) -> Option<(&'b str, &'b str, Version)> {
+    let start = buf
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    let (line, _) = parse_request_line(buf, start, limits).ok()??;
+    // Both were checked to be tokens and visible ASCII.
+    let method = std::str::from_utf8(&buf[line.method]).ok()?;
+    let target = std::str::from_utf8(&buf[line.target]).ok()?;
+    Some((method, target, line.version))
+}
+
 /// A head whose syntax is known good: its request line, and its length up
 /// to and including the empty line.
 struct Syntax {

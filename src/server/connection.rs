@@ -24,7 +24,7 @@
 use crate::http::body::BodyFraming;
 use crate::http::headers::FieldSpan;
 use crate::http::method::Method;
-use crate::http::parse::{parse_request, Parsed, RequestHead, TargetForm};
+use crate::http::parse::{parse_request, valid_request_line, Parsed, RequestHead, TargetForm};
 use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::log::{AccessRecord, RequestLine};
@@ -740,7 +740,14 @@ impl Connection {
         let head = match parse_whole_head(head_bytes, limits, spans) {
             Ok(head) => head,
             Err(status) => {
-                self.reject(status);
+                // Owned copies: the log line outlives the borrow of `buf`.
+                let line = valid_request_line(head_bytes, limits)
+                    .map(|(m, t, v)| (m.to_string(), t.to_string(), v.as_str()));
+                self.put_error(status);
+                self.log_error(
+                    status,
+                    line.as_ref().map(|(m, t, v)| (m.as_str(), t.as_str(), *v)),
+                );
                 return After::Linger;
             }
         };
@@ -797,13 +804,23 @@ impl Connection {
     /// connection closes afterwards, since what follows cannot be trusted.
     fn reject(&mut self, status: Status) {
         self.put_error(status);
+        self.log_error(status, None);
+    }
+
+    /// Logs an error answer; `line` is the request line, when one was read
+    /// whole and valid (method, target, version).
+    fn log_error(&self, status: Status, line: Option<(&str, &str, &str)>) {
         self.shared
             .counters
             .requests
             .fetch_add(1, Ordering::Relaxed);
         self.shared.logger.access(&AccessRecord {
             peer: self.peer.ip(),
-            request_line: None,
+            request_line: line.map(|(method, target, version)| RequestLine {
+                method,
+                target,
+                version,
+            }),
             status: status.code(),
             bytes: 0,
         });

@@ -116,6 +116,25 @@ impl Server {
         }
     }
 
+    /// Like [`Server::run`], and also stops gracefully on SIGINT (Ctrl-C) or
+    /// SIGTERM, as the binary does; a second signal ends the process at
+    /// once, with status 128 + the signal's number. Installs the signal
+    /// handlers if [`handle_signals`] has not already (call that before
+    /// [`Server::bind`] so that a signal sent while starting counts too).
+    /// Does nothing about signals on systems without them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::run`].
+    pub fn run_until_signal(self) -> io::Result<Summary> {
+        handle_signals();
+        let shutdown = self.shutdown_handle();
+        std::thread::Builder::new()
+            .name("http-signals".into())
+            .spawn(move || stop_on_signal(&shutdown))?;
+        self.run()
+    }
+
     /// Serves until [`Shutdown::shutdown`] is called, then stops gracefully:
     /// the listener closes (new connections are refused), idle keep-alive
     /// connections close, requests in flight get up to the drain timeout to
@@ -165,6 +184,31 @@ impl Server {
             cut_off,
         })
     }
+}
+
+/// Routes SIGINT and SIGTERM to a flag that [`Server::run_until_signal`]
+/// watches, instead of their default of ending the process at once. Call it
+/// first thing, before binding: a signal that comes while the program is
+/// starting then stops the server as soon as it runs, gracefully.
+pub fn handle_signals() {
+    crate::sys::install_signal_handlers();
+}
+
+/// Signal handlers may only set a flag; this thread turns the flag into a
+/// graceful shutdown, and ends when the server stops for another reason.
+fn stop_on_signal(shutdown: &Shutdown) {
+    const LOOK: Duration = Duration::from_millis(50);
+    while !crate::sys::termination_requested() {
+        if shutdown.shared.is_stopping() {
+            return;
+        }
+        std::thread::sleep(LOOK);
+    }
+    shutdown
+        .shared
+        .logger
+        .notice("Shutting down: finishing requests in flight (signal again to exit now)");
+    shutdown.shutdown();
 }
 
 /// What a worker does with an event from the poller.

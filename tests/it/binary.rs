@@ -71,6 +71,29 @@ fn binary_serves_a_directory_and_logs_requests() {
     );
 }
 
+/// A head refused for what follows its request line (here a body over the
+/// server-wide limit) is logged with that line, not `-`, so the log says
+/// what was asked.
+#[test]
+fn a_refused_body_is_logged_with_its_request_line() {
+    let dir = TempDir::new("binary-413");
+    let (_running, mut stdout, _, port) = start_binary(&["--port", "0"], dir.path());
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream
+        .write_all(b"POST /upload?x=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 413);
+    let mut log = String::new();
+    stdout.read_line(&mut log).unwrap();
+    assert!(
+        log.trim_end()
+            .ends_with("\"POST /upload?x=1 HTTP/1.1\" 413 -"),
+        "{log}"
+    );
+}
+
 fn run_expecting_usage_error(args: &[&str]) -> String {
     let output = Command::new(BIN)
         .args(args)

@@ -1,5 +1,6 @@
-//! Each example's router, served in-process and exercised over sockets, so
-//! the examples a reader copies from are known to work.
+//! Each example's router, served in-process and exercised over sockets (or,
+//! for the todo service, with `testing::TestRequest` and no socket at all),
+//! so the examples a reader copies from are known to work.
 
 use crate::common::*;
 use std::io::Write;
@@ -12,6 +13,8 @@ mod hello;
 mod static_site;
 #[path = "../../examples/stream.rs"]
 mod stream;
+#[path = "../../examples/todo.rs"]
+mod todo;
 
 #[test]
 fn hello_routes_params_queries_and_405() {
@@ -178,4 +181,118 @@ fn a_100_continue_never_overtakes_an_earlier_pipelined_answer() {
     stream.write_all(b"ping").unwrap();
     let echoed = read_response(&mut stream, false).unwrap();
     assert_eq!(echoed.body, b"ping");
+}
+
+mod todo_service {
+    //! The todo example as its author would test it: requests built in
+    //! memory and run through the whole application, no socket.
+
+    use super::todo;
+    use http_from_scratch::testing::{TestRequest, TestResponse};
+    use http_from_scratch::{Handler, Method, Status};
+
+    fn static_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todo_static")
+    }
+
+    fn create(app: &impl Handler, title: &str) -> TestResponse {
+        TestRequest::post("/api/todos").body(title).send(app)
+    }
+
+    #[test]
+    fn create_read_update_delete() {
+        let app = todo::app(&static_dir()).unwrap();
+        let created = create(&app, "buy \"milk\"\n");
+        assert_eq!(created.status(), Status::CREATED);
+        assert_eq!(created.header("location"), Some("/api/todos/1"));
+        assert_eq!(
+            created.text(),
+            r#"{"id":1,"title":"buy \"milk\"","done":false}"#
+        );
+        create(&app, "walk");
+
+        let list = TestRequest::get("/api/todos").send(&app);
+        assert_eq!(list.header("content-type"), Some("application/json"));
+        assert!(list.text().starts_with(r#"[{"id":1,"#), "{}", list.text());
+        assert!(list
+            .text()
+            .contains(r#"{"id":2,"title":"walk","done":false}"#));
+
+        let patched = TestRequest::new(Method::Patch, "/api/todos/2?done=true").send(&app);
+        assert_eq!(patched.text(), r#"{"id":2,"title":"walk","done":true}"#);
+        let one = TestRequest::get("/api/todos/2").send(&app);
+        assert_eq!(one.text(), r#"{"id":2,"title":"walk","done":true}"#);
+
+        assert_eq!(
+            TestRequest::delete("/api/todos/1").send(&app).status(),
+            Status::NO_CONTENT
+        );
+        assert_eq!(
+            TestRequest::delete("/api/todos/1").send(&app).status(),
+            Status::NOT_FOUND
+        );
+        assert_eq!(
+            TestRequest::get("/api/todos/1").send(&app).status(),
+            Status::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn a_malformed_id_is_400_naming_the_parameter() {
+        let app = todo::app(&static_dir()).unwrap();
+        let r = TestRequest::get("/api/todos/seven").send(&app);
+        assert_eq!(r.status(), Status::BAD_REQUEST);
+        assert!(r.text().contains("'id'"), "{}", r.text());
+        let r = TestRequest::new(Method::Patch, "/api/todos/1?done=maybe").send(&app);
+        assert_eq!(r.status(), Status::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_title_over_the_limit_is_413() {
+        let app = todo::app(&static_dir()).unwrap();
+        let long = "x".repeat(todo::MAX_TITLE as usize + 1);
+        assert_eq!(create(&app, &long).status(), Status::CONTENT_TOO_LARGE);
+        let list = TestRequest::get("/api/todos").send(&app);
+        assert_eq!(list.text(), "[]\n");
+    }
+
+    #[test]
+    fn routes_are_relative_to_the_mount_with_405_and_allow() {
+        let app = todo::app(&static_dir()).unwrap();
+        let r = TestRequest::put("/api/todos/1").body("x").send(&app);
+        assert_eq!(r.status(), Status::METHOD_NOT_ALLOWED);
+        assert_eq!(r.header("allow"), Some("GET, HEAD, DELETE, PATCH, OPTIONS"));
+        // `/todos` exists only under `/api`: elsewhere the fallback answers.
+        let r = TestRequest::get("/todos").send(&app);
+        assert_eq!(r.status(), Status::NOT_FOUND);
+        assert_eq!(r.text(), "{\"error\":\"not found\"}\n");
+    }
+
+    #[test]
+    fn export_streams_one_line_per_item_in_chunks() {
+        let app = todo::app(&static_dir()).unwrap();
+        create(&app, "a");
+        create(&app, "b");
+        let r = TestRequest::get("/api/export").send(&app);
+        assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(
+            r.text(),
+            "{\"id\":1,\"title\":\"a\",\"done\":false}\n{\"id\":2,\"title\":\"b\",\"done\":false}\n"
+        );
+    }
+
+    #[test]
+    fn static_files_and_timing_ride_along() {
+        let app = todo::app(&static_dir()).unwrap();
+        let r = TestRequest::get("/static/").send(&app);
+        assert_eq!(r.status(), Status::OK);
+        assert!(r.text().contains("The todo example"), "{}", r.text());
+        let timing = r.header("server-timing").expect("Timed adds it");
+        assert!(timing.starts_with("handler;dur="), "{timing}");
+        // HEAD goes through the writer: the length of GET, no body.
+        let r = TestRequest::new(Method::Head, "/static/index.html").send(&app);
+        assert_eq!(r.status(), Status::OK);
+        assert!(r.body().is_empty());
+        assert!(r.header("content-length").is_some());
+    }
 }

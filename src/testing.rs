@@ -1,0 +1,247 @@
+//! Testing handlers without a socket: build a request, run it through any
+//! handler (a router, the file server, a wrapped closure) and look at the
+//! answer as a client would receive it.
+//!
+//! The request goes through the same parser as on a real connection, and
+//! the response through the same writer, so what a test sees is what goes
+//! on the wire: `Content-Length` or chunked framing, no body for HEAD, the
+//! writer's own fields. What it skips is the connection: no timeouts, no
+//! keep-alive, and none of the answers the server gives before a handler
+//! runs (501 for unknown methods, 503 when overloaded). For those, start a
+//! [`crate::Server`] on port 0 and talk to it.
+//!
+//! ```
+//! use http_from_scratch::testing::TestRequest;
+//! use http_from_scratch::{Response, Router, Status};
+//!
+//! let app = Router::new().get("/hello/:name", |req| {
+//!     Response::text(Status::OK, format!("hello {}\n", req.param("name").unwrap_or("?")))
+//! });
+//! let response = TestRequest::get("/hello/ada").send(&app);
+//! assert_eq!(response.status(), Status::OK);
+//! assert_eq!(response.text(), "hello ada\n");
+//! assert_eq!(response.header("content-type"), Some("text/plain; charset=utf-8"));
+//! ```
+
+use crate::config::Limits;
+use crate::handler::Handler;
+use crate::http::headers::FieldSpan;
+use crate::http::method::Method;
+use crate::http::parse::{parse_request, Parsed};
+use crate::http::status::Status;
+use crate::http::version::Version;
+use crate::request::{Body, Request};
+use crate::response::{write_response, Response, WriteContext};
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// A request to run through a handler: a method, a target, header fields
+/// and a body, or the exact bytes a client would send.
+#[derive(Debug, Clone)]
+pub struct TestRequest {
+    bytes: Vec<u8>,
+}
+
+impl TestRequest {
+    /// `METHOD target HTTP/1.1` with `Host: test`; add fields and a body
+    /// with [`TestRequest::header`] and [`TestRequest::body`].
+    pub fn new(method: Method, target: &str) -> TestRequest {
+        TestRequest {
+            bytes: format!("{method} {target} HTTP/1.1\r\nHost: test\r\n").into_bytes(),
+        }
+    }
+
+    /// A GET request.
+    pub fn get(target: &str) -> TestRequest {
+        TestRequest::new(Method::Get, target)
+    }
+
+    /// A POST request.
+    pub fn post(target: &str) -> TestRequest {
+        TestRequest::new(Method::Post, target)
+    }
+
+    /// A PUT request.
+    pub fn put(target: &str) -> TestRequest {
+        TestRequest::new(Method::Put, target)
+    }
+
+    /// A DELETE request.
+    pub fn delete(target: &str) -> TestRequest {
+        TestRequest::new(Method::Delete, target)
+    }
+
+    /// Exactly these bytes, head and body, as a client would send them.
+    pub fn from_bytes(bytes: &[u8]) -> TestRequest {
+        TestRequest {
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// Adds a header field.
+    pub fn header(mut self, name: &str, value: &str) -> TestRequest {
+        self.bytes
+            .extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        self
+    }
+
+    /// Ends the head with a `Content-Length` for `body`, then the body.
+    pub fn body(mut self, body: impl AsRef<[u8]>) -> TestRequest {
+        let body = body.as_ref();
+        self.bytes
+            .extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+        self.bytes.extend_from_slice(body);
+        self
+    }
+
+    /// Runs the request through `handler` and returns the answer as it
+    /// would arrive. A request the parser refuses gets the error the server
+    /// would send (400, 413, 431, ...) without reaching the handler.
+    ///
+    /// # Panics
+    ///
+    /// If the bytes are not a whole request head (a test mistake), or if the
+    /// handler panics (so that the test shows where).
+    pub fn send(self, handler: &impl Handler) -> TestResponse {
+        let mut bytes = self.bytes;
+        if !bytes.windows(4).any(|w| w == b"\r\n\r\n") {
+            bytes.extend_from_slice(b"\r\n");
+        }
+        let limits = Limits::default();
+        let head_len = match parse_request(&bytes, &limits, &mut Vec::new()) {
+            Ok(Parsed::Complete { len, .. }) => len,
+            Ok(_) => panic!(
+                "not a whole request head: {:?}",
+                String::from_utf8_lossy(&bytes)
+            ),
+            Err(e) => return TestResponse::of(Response::error(e.status()), refused()),
+        };
+        let (head_bytes, rest) = bytes.split_at_mut(head_len);
+        let mut spans: Vec<FieldSpan> = Vec::new();
+        let Ok(Parsed::Complete { head, .. }) = parse_request(head_bytes, &limits, &mut spans)
+        else {
+            unreachable!("the same bytes parsed a moment ago");
+        };
+        let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let filled = rest.len();
+        let body = Body::new(None, rest, filled, &head, &limits);
+        let mut request = Request::new(head, peer, body);
+        let response = handler.handle(&mut request);
+        let ctx = WriteContext {
+            version: head.version,
+            head_request: head.method == Method::Head,
+            keep_alive: head.keep_alive,
+            extra_headers: &[],
+        };
+        TestResponse::of(response, ctx)
+    }
+}
+
+/// An answer as a client received it: status, header fields and the body
+/// with its framing removed.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    status: Status,
+    fields: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl TestResponse {
+    /// Writes `response` as the server would and reads it back.
+    fn of(response: Response, ctx: WriteContext<'_>) -> TestResponse {
+        let mut wire = Vec::new();
+        write_response(&mut wire, &mut Vec::new(), response, ctx)
+            .unwrap_or_else(|e| panic!("the response could not be written: {e}"));
+        TestResponse::read(&wire)
+    }
+
+    /// Reads a response off `wire`: the status line, the fields, then the
+    /// body as its framing says.
+    fn read(wire: &[u8]) -> TestResponse {
+        let head_end = wire
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("the writer ends every head");
+        let head = String::from_utf8_lossy(&wire[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or_default();
+        let code = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("a status line");
+        let fields: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+            .collect();
+        let rest = &wire[head_end + 4..];
+        let chunked = fields
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v == "chunked");
+        let body = if chunked {
+            unchunk(rest)
+        } else {
+            rest.to_vec()
+        };
+        TestResponse {
+            status: Status(code),
+            fields,
+            body,
+        }
+    }
+
+    /// The status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The first value of field `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every field, in the order sent.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
+    /// The body, without chunk framing.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced, so a test can print it).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// How the server answers a request it refused to parse: HTTP/1.1, and
+/// the connection closes.
+fn refused() -> WriteContext<'static> {
+    WriteContext {
+        version: Version::Http11,
+        head_request: false,
+        keep_alive: false,
+        extra_headers: &[],
+    }
+}
+
+/// The data of a chunked body the writer produced (well-formed by
+/// construction, so this reader trusts it).
+fn unchunk(mut wire: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(line_end) = wire.windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&wire[..line_end]);
+        let size = usize::from_str_radix(size_text.trim(), 16).expect("a chunk size");
+        if size == 0 {
+            break;
+        }
+        let data = line_end + 2;
+        body.extend_from_slice(&wire[data..data + size]);
+        wire = &wire[data + size + 2..];
+    }
+    body
+}
