@@ -54,84 +54,95 @@ fn todos<'r>(req: &'r Request<'_>) -> &'r Todos {
         .expect("the router is built with Todos")
 }
 
-/// `/todos...`, as the API router sees it (mounted under `/api`).
+/// `/todos...`, as the API router sees it (mounted under `/api`). Each
+/// route names a plain function; closures work the same way.
 fn api() -> Router {
     Router::new()
-        .get("/todos", |req| {
-            let items = todos(req).items.lock().unwrap();
-            let list: Vec<String> = items.iter().map(Todo::to_json).collect();
-            Response::json(Status::OK, format!("[{}]\n", list.join(",")))
-        })
-        .post("/todos", |req| {
-            // The body is the title, as plain text, up to MAX_TITLE bytes.
-            let title = req.body().read_to_string(MAX_TITLE).map_err(|e| {
-                Response::text(
-                    e.status(),
-                    format!("{}: title too long or unreadable\n", e.status()),
-                )
-            })?;
-            let state = todos(req);
-            let mut next_id = state.next_id.lock().unwrap();
-            *next_id += 1;
-            let todo = Todo {
-                id: *next_id,
-                title: title.trim().to_string(),
-                done: false,
-            };
-            state.items.lock().unwrap().push(todo.clone());
-            Ok(Response::json(Status::CREATED, todo.to_json())
-                .with_header("Location", format!("/api/todos/{}", todo.id)))
-        })
-        .get("/todos/:id", |req| {
-            let id: u64 = req.param_as("id")?;
-            let items = todos(req).items.lock().unwrap();
-            match items.iter().find(|t| t.id == id) {
-                Some(todo) => Ok(Response::json(Status::OK, todo.to_json())),
-                None => Err(Response::error(Status::NOT_FOUND)),
-            }
-        })
-        .patch("/todos/:id", |req| {
-            let id: u64 = req.param_as("id")?;
-            let done = match req.query_value("done").as_deref() {
-                Some("true") => true,
-                Some("false") => false,
-                _ => {
-                    return Err(Response::text(
-                        Status::BAD_REQUEST,
-                        "400: ?done=true or ?done=false\n",
-                    ))
-                }
-            };
-            let mut items = todos(req).items.lock().unwrap();
-            let todo = items
-                .iter_mut()
-                .find(|t| t.id == id)
-                .ok_or_else(|| Response::error(Status::NOT_FOUND))?;
-            todo.done = done;
-            Ok(Response::json(Status::OK, todo.to_json()))
-        })
-        .delete("/todos/:id", |req| {
-            let id: u64 = req.param_as("id")?;
-            let mut items = todos(req).items.lock().unwrap();
-            let before = items.len();
-            items.retain(|t| t.id != id);
-            Ok(if items.len() < before {
-                Response::new(Status::NO_CONTENT)
-            } else {
-                Response::error(Status::NOT_FOUND)
-            })
-        })
-        // One line of JSON per item, written as it goes.
-        .get("/export", |req| {
-            let items = todos(req).items.lock().unwrap().clone();
-            Response::stream_with(Status::OK, "application/x-ndjson", move |out| {
-                for todo in &items {
-                    writeln!(out, "{}", todo.to_json())?;
-                    out.flush()?;
-                }
-                Ok(())
-            })
-        })
+        .get("/todos", list)
+        .post("/todos", create)
+        .get("/todos/:id", show)
+        .patch("/todos/:id", update)
+        .delete("/todos/:id", remove)
+        .get("/export", export)
+}
+
+fn list(req: &mut Request<'_>) -> Response {
+    let items = todos(req).items.lock().unwrap();
+    let list: Vec<String> = items.iter().map(Todo::to_json).collect();
+    Response::json(Status::OK, format!("[{}]\n", list.join(",")))
+}
+
+/// The body is the title, as plain text, up to `MAX_TITLE` bytes.
+fn create(req: &mut Request<'_>) -> Result<Response, Response> {
+    let title = req.body().read_to_string(MAX_TITLE).map_err(|e| {
+        let status = e.status();
+        Response::text(status, format!("{status}: title too long or unreadable\n"))
+    })?;
+    let state = todos(req);
+    let mut next_id = state.next_id.lock().unwrap();
+    *next_id += 1;
+    let todo = Todo {
+        id: *next_id,
+        title: title.trim().to_string(),
+        done: false,
+    };
+    state.items.lock().unwrap().push(todo.clone());
+    Ok(Response::json(Status::CREATED, todo.to_json())
+        .with_header("Location", format!("/api/todos/{}", todo.id)))
+}
+
+fn show(req: &mut Request<'_>) -> Result<Response, Response> {
+    let id: u64 = req.param_as("id")?;
+    let items = todos(req).items.lock().unwrap();
+    let todo = items.iter().find(|t| t.id == id).ok_or_else(not_found)?;
+    Ok(Response::json(Status::OK, todo.to_json()))
+}
+
+/// `?done=true` or `?done=false`.
+fn update(req: &mut Request<'_>) -> Result<Response, Response> {
+    let id: u64 = req.param_as("id")?;
+    let done = match req.query_value("done").as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => {
+            let hint = "400: ?done=true or ?done=false\n";
+            return Err(Response::text(Status::BAD_REQUEST, hint));
+        }
+    };
+    let mut items = todos(req).items.lock().unwrap();
+    let todo = items
+        .iter_mut()
+        .find(|t| t.id == id)
+        .ok_or_else(not_found)?;
+    todo.done = done;
+    Ok(Response::json(Status::OK, todo.to_json()))
+}
+
+fn remove(req: &mut Request<'_>) -> Result<Response, Response> {
+    let id: u64 = req.param_as("id")?;
+    let mut items = todos(req).items.lock().unwrap();
+    let before = items.len();
+    items.retain(|t| t.id != id);
+    if items.len() == before {
+        return Err(not_found());
+    }
+    Ok(Response::new(Status::NO_CONTENT))
+}
+
+/// One line of JSON per item, written as it goes.
+fn export(req: &mut Request<'_>) -> Response {
+    let items = todos(req).items.lock().unwrap().clone();
+    Response::stream_with(Status::OK, "application/x-ndjson", move |out| {
+        for todo in &items {
+            writeln!(out, "{}", todo.to_json())?;
+            out.flush()?;
+        }
+        Ok(())
+    })
+}
+
+fn not_found() -> Response {
+    Response::error(Status::NOT_FOUND)
 }
 
 /// The whole application: the API under `/api`, files from `static_dir`

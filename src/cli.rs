@@ -7,8 +7,9 @@
 
 use crate::config::{ServerConfig, DEFAULT_MAX_THREADS};
 use crate::files::FilesSettings;
-use crate::http::headers::{is_field_value_byte, is_token};
-use crate::response::is_writer_owned;
+use crate::http::headers::is_field_value_byte;
+use crate::http::number::parse_decimal;
+use crate::response::{check_header, HeaderProblem};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -239,8 +240,9 @@ impl Parsed {
     }
 }
 
-/// `-H 'Name: value'`, held to the same rules as request fields, so a CR,
-/// LF or bad name is refused at start-up instead of corrupting responses.
+/// `-H 'Name: value'`, held to the rules the writer holds every field to
+/// ([`check_header`]), so a CR, LF or bad name is refused at start-up
+/// instead of corrupting responses.
 fn parse_header(text: &str) -> Result<(String, String), UsageError> {
     let bad = || {
         UsageError(format!(
@@ -249,27 +251,30 @@ fn parse_header(text: &str) -> Result<(String, String), UsageError> {
         ))
     };
     let (name, value) = text.split_once(':').ok_or_else(bad)?;
-    if !is_token(name.as_bytes()) {
-        return Err(bad());
-    }
-    if is_writer_owned(name) {
-        return Err(UsageError(format!(
+    let value = value.trim_matches([' ', '\t']);
+    match check_header(name, value).map_err(|e| e.problem) {
+        Ok(()) => Ok((name.to_string(), value.to_string())),
+        Err(HeaderProblem::BadName) => Err(bad()),
+        Err(HeaderProblem::WriterOwned) => Err(UsageError(format!(
             "header '{name}' is set by the server and cannot be overridden"
-        )));
+        ))),
+        Err(HeaderProblem::BadValue) => Err(bad_value(value, "--header")),
     }
-    let value = parse_header_value(value.trim_matches([' ', '\t']), "--header")?;
-    Ok((name.to_string(), value))
 }
 
 fn parse_header_value(text: &str, option: &str) -> Result<String, UsageError> {
     if text.bytes().all(is_field_value_byte) {
         Ok(text.to_string())
     } else {
-        Err(UsageError(format!(
-            "invalid {option} value '{}': control characters are not allowed",
-            text.escape_debug()
-        )))
+        Err(bad_value(text, option))
     }
+}
+
+fn bad_value(text: &str, option: &str) -> UsageError {
+    UsageError(format!(
+        "invalid {option} value '{}': control characters are not allowed",
+        text.escape_debug()
+    ))
 }
 
 fn parse_file_name(text: &str, option: &str) -> Result<String, UsageError> {
@@ -285,7 +290,7 @@ fn parse_file_name(text: &str, option: &str) -> Result<String, UsageError> {
 
 /// `--max-age SECONDS` as the `Cache-Control` value it stands for.
 fn parse_max_age(text: &str) -> Result<String, UsageError> {
-    match crate::http::number::parse_decimal(text.as_bytes()) {
+    match parse_decimal(text.as_bytes()) {
         Some(seconds) => Ok(format!("max-age={seconds}")),
         None => Err(UsageError(format!(
             "invalid --max-age '{text}': expected whole seconds"
@@ -305,9 +310,8 @@ fn seconds(text: &str, option: &str) -> Result<Duration, UsageError> {
 }
 
 fn parse_port(text: &str) -> Result<u16, UsageError> {
-    text.parse::<u16>()
-        .ok()
-        .filter(|_| text.bytes().all(|b| b.is_ascii_digit()))
+    parse_decimal(text.as_bytes())
+        .and_then(|n| u16::try_from(n).ok())
         .ok_or_else(|| {
             UsageError(format!(
                 "invalid port '{text}': expected a number from 0 to 65535"
@@ -331,8 +335,8 @@ fn parse_ip(text: &str) -> Result<IpAddr, UsageError> {
 }
 
 fn parse_threads(text: &str) -> Result<usize, UsageError> {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=100_000).contains(&n) && text.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+    match parse_decimal(text.as_bytes()) {
+        Some(n) if (1..=100_000).contains(&n) => Ok(n as usize),
         _ => Err(UsageError(format!(
             "invalid thread count '{text}': expected 1 to 100000 (default {DEFAULT_MAX_THREADS})"
         ))),
@@ -340,7 +344,7 @@ fn parse_threads(text: &str) -> Result<usize, UsageError> {
 }
 
 fn parse_max_connections(text: &str) -> Result<usize, UsageError> {
-    match crate::http::number::parse_decimal(text.as_bytes()) {
+    match parse_decimal(text.as_bytes()) {
         Some(n) if (1..=10_000_000).contains(&n) => Ok(n as usize),
         _ => Err(UsageError(format!(
             "invalid --max-connections '{text}': expected 1 to 10000000"
@@ -354,6 +358,41 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Command, UsageError> {
         parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    /// `HELP` spells the defaults out for people; they live in `config`.
+    /// This keeps the two from drifting apart.
+    #[test]
+    fn help_states_the_defaults_config_holds() {
+        let defaults = ServerConfig::default();
+        let timeouts = &defaults.timeouts;
+        let line_of = |flag: &str| {
+            HELP.lines()
+                .find(|line| line.contains(flag))
+                .unwrap_or_else(|| panic!("{flag} in HELP"))
+                .to_string()
+        };
+        let stated = [
+            ("--port", defaults.addr.port().to_string()),
+            ("--bind", defaults.addr.ip().to_string()),
+            ("--threads", defaults.max_threads.to_string()),
+            ("--head-timeout", timeouts.head.as_secs().to_string()),
+            (
+                "--keep-alive-timeout",
+                timeouts.keep_alive.as_secs().to_string(),
+            ),
+            ("--body-timeout", timeouts.body_read.as_secs().to_string()),
+            ("--write-timeout", timeouts.write.as_secs().to_string()),
+            ("--drain-timeout", timeouts.drain.as_secs().to_string()),
+        ];
+        for (flag, value) in stated {
+            let line = line_of(flag);
+            assert!(line.ends_with(&format!("[default: {value}]")), "{line}");
+        }
+        assert!(line_of("--index").ends_with(&format!(
+            "[default: {}]",
+            FilesSettings::default().index.join(", ")
+        )));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! fatal start-up errors itself.
 
 use crate::http::date;
+use crate::http::parse::RequestLine;
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,17 +29,6 @@ pub struct AccessRecord<'a> {
     pub status: u16,
     /// Body bytes sent.
     pub bytes: u64,
-}
-
-/// The three parts of a request line, as the client sent them.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestLine<'a> {
-    /// The method token (`GET`).
-    pub method: &'a str,
-    /// The request target (`/index.html?x=1`).
-    pub target: &'a str,
-    /// The version (`HTTP/1.1`).
-    pub version: &'a str,
 }
 
 impl Logger {
@@ -72,7 +62,13 @@ impl Logger {
                 version,
             }) => format!(
                 "{} - - [{}] \"{} {} {}\" {} {}\n",
-                record.peer, when, method, target, version, record.status, bytes
+                record.peer,
+                when,
+                method,
+                target,
+                version.as_str(),
+                record.status,
+                bytes
             ),
         };
         // A closed stdout must not take the server down; the line is lost.

@@ -11,6 +11,7 @@
 
 use crate::http::date;
 use crate::http::headers::{is_field_value_byte, is_token};
+use crate::http::mime;
 use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::outgoing::Outgoing;
@@ -26,6 +27,10 @@ pub const SERVER_NAME: &str = concat!("http-from-scratch/", env!("CARGO_PKG_VERS
 /// Bodies up to this size travel in the same write as the head; a file this
 /// small is read into the output buffer instead of streamed.
 const INLINE_BODY_BYTES: u64 = 16 * 1024;
+
+/// What `Retry-After` asks of a client refused with 503: a second is long
+/// enough for a burst to pass and short enough that nobody notices.
+const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// Header fields only the writer may set (see [`is_writer_owned`]).
 const WRITER_OWNED: [&str; 5] = [
@@ -46,7 +51,9 @@ pub enum ResponseBody {
     Empty,
     /// Bytes held in memory.
     Bytes(Cow<'static, [u8]>),
-    /// `len` bytes of `file` from `offset`, streamed (zero-copy on Linux).
+    /// `len` bytes of `file` from `offset`: read into the head's write when
+    /// small, else sent by the connection as the socket takes it (with
+    /// `sendfile` on Linux).
     File {
         /// The open file.
         file: File,
@@ -73,6 +80,17 @@ pub enum ResponseBody {
 }
 
 impl ResponseBody {
+    /// The body's length, or `None` for a stream, whose length is known
+    /// only once it has all been produced.
+    pub fn known_len(&self) -> Option<u64> {
+        match self {
+            ResponseBody::Empty => Some(0),
+            ResponseBody::Bytes(b) => Some(b.len() as u64),
+            ResponseBody::Shared(b) => Some(b.len() as u64),
+            ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
+            ResponseBody::Stream(_) | ResponseBody::Push(_) => None,
+        }
+    }
     /// The body as an [`Outgoing`] that the connection sends without
     /// waiting, or back as it was if it is a stream (only a blocking writer
     /// can send a body whose length is unknown).
@@ -129,11 +147,32 @@ impl IntoResponse for Result<Response, Response> {
 
 /// A header a handler tried to add that the writer will not send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidHeader(pub String);
+pub struct InvalidHeader {
+    /// The field's name, as given.
+    pub name: String,
+    /// What is wrong with it.
+    pub problem: HeaderProblem,
+}
+
+/// Why a header field cannot be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderProblem {
+    /// The name is not a token.
+    BadName,
+    /// The writer sets this field itself (see [`is_writer_owned`]).
+    WriterOwned,
+    /// The value holds CR, LF or another control byte.
+    BadValue,
+}
 
 impl fmt::Display for InvalidHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid or reserved response header: {}", self.0)
+        let why = match self.problem {
+            HeaderProblem::BadName => "the name is not a token",
+            HeaderProblem::WriterOwned => "the writer sets it",
+            HeaderProblem::BadValue => "the value holds a control byte",
+        };
+        write!(f, "response header {} refused: {why}", self.name)
     }
 }
 
@@ -164,17 +203,37 @@ impl Response {
 
     /// `text/plain; charset=utf-8`.
     pub fn text(status: Status, text: impl Into<Cow<'static, str>>) -> Response {
-        Response::typed(status, "text/plain; charset=utf-8", text.into())
+        Response::typed(status, mime::TEXT, text.into())
     }
 
     /// `text/html; charset=utf-8`.
     pub fn html(status: Status, html: impl Into<Cow<'static, str>>) -> Response {
-        Response::typed(status, "text/html; charset=utf-8", html.into())
+        Response::typed(status, mime::HTML, html.into())
     }
 
-    /// `application/json`; the caller provides the JSON text.
+    /// `application/json`; the caller provides the JSON text (see
+    /// [`crate::json`] for escaping strings in it).
     pub fn json(status: Status, json: impl Into<Cow<'static, str>>) -> Response {
-        Response::typed(status, "application/json", json.into())
+        Response::typed(status, mime::JSON, json.into())
+    }
+
+    /// 503 Service Unavailable with `Retry-After`: the server is
+    /// overloaded, or a file changed under it, and a retry in a moment is
+    /// likely to work.
+    pub fn service_unavailable() -> Response {
+        Response::error(Status::SERVICE_UNAVAILABLE)
+            .with_header("Retry-After", RETRY_AFTER_SECONDS.to_string())
+    }
+
+    /// 405 Method Not Allowed, with `Allow` listing the methods the target
+    /// does take (RFC 9110 §15.5.6 requires it).
+    pub fn method_not_allowed(allow: impl Into<Cow<'static, str>>) -> Response {
+        Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", allow)
+    }
+
+    /// The answer to OPTIONS on a resource: 204 with `Allow`.
+    pub fn options(allow: impl Into<Cow<'static, str>>) -> Response {
+        Response::new(Status::NO_CONTENT).with_header("Allow", allow)
     }
 
     /// Bytes with the given content type (a `&'static str` or a `String`
@@ -224,7 +283,7 @@ impl Response {
         let metadata = file.metadata()?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let mut response = Response::new(Status::OK)
-            .with_header("Content-Type", crate::http::mime::content_type_for(name))
+            .with_header("Content-Type", mime::content_type_for(name))
             .with_body(ResponseBody::File {
                 file,
                 offset: 0,
@@ -356,13 +415,12 @@ impl Response {
     /// Whether the whole answer is small and in hand (no stream, no large
     /// file), so it can wait in a buffer with others.
     pub fn is_small(&self) -> bool {
-        match &self.body {
-            ResponseBody::Empty => true,
-            ResponseBody::Bytes(b) => b.len() as u64 <= INLINE_BODY_BYTES,
-            ResponseBody::Shared(b) => b.len() as u64 <= INLINE_BODY_BYTES,
-            ResponseBody::File { len, .. } => *len <= INLINE_BODY_BYTES,
-            ResponseBody::Stream(_) | ResponseBody::Push(_) | ResponseBody::Sized { .. } => false,
-        }
+        let in_hand = !matches!(self.body, ResponseBody::Sized { .. });
+        in_hand
+            && self
+                .body
+                .known_len()
+                .is_some_and(|len| len <= INLINE_BODY_BYTES)
     }
 
     /// Whether the body is a stream, produced as it is written.
@@ -437,13 +495,19 @@ pub fn render_extra_headers(headers: &[(String, String)]) -> Result<Vec<u8>, Inv
 ///
 /// [`InvalidHeader`] naming the field.
 pub fn check_header(name: &str, value: &str) -> Result<(), InvalidHeader> {
-    if is_writer_owned(name)
-        || !is_token(name.as_bytes())
-        || !value.bytes().all(is_field_value_byte)
-    {
-        return Err(InvalidHeader(name.to_string()));
-    }
-    Ok(())
+    let problem = if !is_token(name.as_bytes()) {
+        HeaderProblem::BadName
+    } else if is_writer_owned(name) {
+        HeaderProblem::WriterOwned
+    } else if !value.bytes().all(is_field_value_byte) {
+        HeaderProblem::BadValue
+    } else {
+        return Ok(());
+    };
+    Err(InvalidHeader {
+        name: name.to_string(),
+        problem,
+    })
 }
 
 /// Whether `name` is a field only the writer sets: the framing
@@ -563,13 +627,7 @@ struct Framing {
 impl Framing {
     fn choose(status: Status, body: &ResponseBody, close: bool, ctx: &WriteContext<'_>) -> Framing {
         let send_body = !ctx.head_request && !status.forbids_body();
-        let length = match body {
-            ResponseBody::Empty => Some(0),
-            ResponseBody::Bytes(b) => Some(b.len() as u64),
-            ResponseBody::Shared(b) => Some(b.len() as u64),
-            ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
-            ResponseBody::Stream(_) | ResponseBody::Push(_) => None,
-        };
+        let length = body.known_len();
         // A stream to an HTTP/1.0 client has no chunked coding: the end of
         // its body is the end of the connection.
         let chunked = length.is_none() && ctx.version == Version::Http11;
@@ -610,22 +668,15 @@ fn write_body<W: Write>(
         }
         ResponseBody::Push(write) => {
             out.write_all(scratch)?;
-            let mut writer = BodyWriter {
-                out,
-                held: Vec::new(),
-                chunked,
-                total: 0,
-            };
+            let mut writer = BodyWriter::new(out, chunked);
             write(&mut writer)?;
             writer.finish()
         }
-        ResponseBody::Stream(reader) => {
+        ResponseBody::Stream(mut reader) => {
             out.write_all(scratch)?;
-            if chunked {
-                write_chunked(out, reader)
-            } else {
-                io::copy(&mut { reader }, out)
-            }
+            let mut writer = BodyWriter::new(out, chunked);
+            copy_flushing(&mut reader, &mut writer)?;
+            writer.finish()
         }
         ResponseBody::Sized { reader, len } => {
             out.write_all(scratch)?;
@@ -644,17 +695,12 @@ fn write_body<W: Write>(
 /// Whether the body is one the connection sends itself: a file, bytes or a
 /// multipart body larger than what travels with the head.
 fn is_large(body: &ResponseBody) -> bool {
-    match body {
-        ResponseBody::File { len, .. } => *len > INLINE_BODY_BYTES,
-        ResponseBody::Bytes(b) => b.len() as u64 > INLINE_BODY_BYTES,
-        ResponseBody::Shared(b) => b.len() as u64 > INLINE_BODY_BYTES,
-        ResponseBody::Sized { len, .. } => *len > INLINE_BODY_BYTES,
-        ResponseBody::Empty | ResponseBody::Stream(_) | ResponseBody::Push(_) => false,
-    }
+    body.known_len().is_some_and(|len| len > INLINE_BODY_BYTES)
 }
 
-/// Renders the head: status line, `Date`, `Server`, the handler's fields,
-/// the server-wide ones, then the framing fields the writer owns.
+/// Renders the head: status line, `Date`, `Server`, `nosniff`, the
+/// handler's fields, the server-wide ones, the framing fields the writer
+/// owns, and last the lines a cached file had rendered ahead of time.
 fn write_head(
     scratch: &mut Vec<u8>,
     status: Status,
@@ -768,10 +814,12 @@ fn copy_file<W: Write>(file: &mut io::Take<File>, out: &mut W) -> io::Result<u64
     }
 }
 
-/// What a [`Response::stream_with`] function writes to: it gathers what is
-/// written and sends it as one chunk on each `flush` (or every
-/// [`BodyWriter::PIECE`] bytes), so that a `writeln!` made of several small
-/// writes does not become several tiny chunks.
+/// Where a body of unknown length goes: it gathers what is written and
+/// sends it as one chunk on each `flush` (or every [`BodyWriter::PIECE`]
+/// bytes), so that a `writeln!` made of several small writes does not
+/// become several tiny chunks. Without chunked coding (an HTTP/1.0 client)
+/// the bytes go as they are. A [`Response::stream_with`] function writes
+/// to one; a [`Response::stream`] reader is copied into one.
 pub struct BodyWriter<'o> {
     out: &'o mut dyn Write,
     held: Vec<u8>,
@@ -779,9 +827,18 @@ pub struct BodyWriter<'o> {
     total: u64,
 }
 
-impl BodyWriter<'_> {
+impl<'o> BodyWriter<'o> {
     /// Bytes gathered before they are sent without waiting for a flush.
     pub const PIECE: usize = 16 * 1024;
+
+    fn new(out: &'o mut dyn Write, chunked: bool) -> BodyWriter<'o> {
+        BodyWriter {
+            out,
+            held: Vec::new(),
+            chunked,
+            total: 0,
+        }
+    }
 
     fn send_held(&mut self) -> io::Result<()> {
         if self.held.is_empty() {
@@ -825,24 +882,19 @@ impl Write for BodyWriter<'_> {
     }
 }
 
-fn write_chunked<W: Write>(out: &mut W, mut reader: Box<dyn Read + Send>) -> io::Result<u64> {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut total = 0u64;
+/// Copies a stream body into `writer`, flushing after every read: each
+/// piece goes out as soon as it is produced, since streams are often live
+/// (logs, clocks) and the client should see them as they come.
+fn copy_flushing(reader: &mut dyn Read, writer: &mut BodyWriter<'_>) -> io::Result<()> {
+    let mut buf = vec![0u8; BodyWriter::PIECE];
     loop {
         let n = match reader.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        write!(out, "{n:x}\r\n")?;
-        out.write_all(&buf[..n])?;
-        out.write_all(b"\r\n")?;
-        // Each chunk goes out as soon as it is produced: streams are often
-        // live (logs, clocks), and the client should see them as they come.
-        out.flush()?;
-        total += n as u64;
+        writer.write_all(&buf[..n])?;
+        writer.flush()?;
     }
-    out.write_all(b"0\r\n\r\n")?;
-    Ok(total)
 }

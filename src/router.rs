@@ -15,8 +15,7 @@
 //! `/api/...` to `api`, whose routes, 405s and mounts all see the path
 //! after `/api` (its [`Request::route_rest`]).
 
-pub use crate::handler::Handler;
-use crate::handler::HandlerFn;
+use crate::handler::{Handler, HandlerFn};
 use crate::http::method::Method;
 use crate::http::status::Status;
 use crate::http::uri::percent_decode_str;
@@ -274,9 +273,9 @@ impl Handler for Router {
                 .collect::<Vec<_>>()
                 .join(", ");
             if request.method() == Method::Options {
-                return Response::new(Status::NO_CONTENT).with_header("Allow", allow);
+                return Response::options(allow);
             }
-            return Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", allow);
+            return Response::method_not_allowed(allow);
         }
         for mount in &self.mounts {
             if let Some(rest) = strip_mount(&mount.prefix, path) {

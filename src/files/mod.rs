@@ -22,7 +22,7 @@ pub mod shared_listing;
 
 use crate::handler::Handler;
 use crate::http::date;
-use crate::http::headers::Fields;
+use crate::http::headers::{is_token, list_elements, Fields};
 use crate::http::method::Method;
 use crate::http::mime;
 use crate::http::status::Status;
@@ -211,18 +211,15 @@ impl FileServer {
             && request.header("origin").is_some()
             && request.header("access-control-request-method").is_some();
         if !preflight {
-            return Response::new(Status::NO_CONTENT).with_header("Allow", ALLOW);
+            return Response::options(ALLOW);
         }
-        let mut response = Response::new(Status::NO_CONTENT)
-            .with_header("Allow", ALLOW)
+        let mut response = Response::options(ALLOW)
             .with_header("Access-Control-Allow-Methods", ALLOW)
             .with_header("Access-Control-Max-Age", "86400");
         let requested_headers = request.fields().get_str("access-control-request-headers");
         if let Some(headers) = requested_headers {
             // Echo the list only if it is a plain list of tokens.
-            let plain = headers
-                .split(',')
-                .all(|h| crate::http::headers::is_token(h.trim().as_bytes()));
+            let plain = list_elements(headers.as_bytes()).all(is_token);
             if plain {
                 response =
                     response.with_header("Access-Control-Allow-Headers", headers.to_string());
@@ -263,11 +260,7 @@ impl FileServer {
         let Ok(body) = body else {
             return Response::error(Status::FORBIDDEN);
         };
-        let content_type = if json {
-            "application/json"
-        } else {
-            "text/html; charset=utf-8"
-        };
+        let content_type = if json { mime::JSON } else { mime::HTML };
         Response::new(Status::OK)
             .with_header("Content-Type", content_type)
             .with_header("Vary", "Accept")
@@ -521,7 +514,7 @@ impl Handler for FileServer {
         let response = match request.method() {
             Method::Get | Method::Head => self.get(request),
             Method::Options => self.options(request),
-            _ => Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", ALLOW),
+            _ => Response::method_not_allowed(ALLOW),
         };
         self.with_cors(response)
     }

@@ -5,6 +5,7 @@
 //! merged, and a set of more than [`MAX_RANGES`] is answered with the whole
 //! file, so the response is never much larger than the file itself.
 
+use crate::response::push_field_line;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -172,11 +173,14 @@ impl Multipart {
     ) -> (Multipart, u64) {
         let mut pieces = Vec::with_capacity(ranges.len() * 2 + 1);
         for &(start, end) in ranges {
-            let head = format!(
-                "\r\n--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {start}-{}/{len}\r\n\r\n",
-                end - 1
-            );
-            pieces.push(Piece::Text(head.into_bytes()));
+            // RFC 9110 §14.6: each part is a boundary, its own fields, an
+            // empty line, then the bytes.
+            let mut head = format!("\r\n--{boundary}\r\n").into_bytes();
+            push_field_line(&mut head, "Content-Type", content_type);
+            let range = format!("bytes {start}-{}/{len}", end - 1);
+            push_field_line(&mut head, "Content-Range", &range);
+            head.extend_from_slice(b"\r\n");
+            pieces.push(Piece::Text(head));
             pieces.push(Piece::File {
                 start,
                 len: end - start,

@@ -30,14 +30,23 @@ pub fn content_type_for(name: &str) -> &'static str {
 /// The type of bytes we cannot name.
 pub const DEFAULT: &str = "application/octet-stream";
 
+/// Plain text, as the server's own messages are.
+pub const TEXT: &str = "text/plain; charset=utf-8";
+
+/// An HTML page.
+pub const HTML: &str = "text/html; charset=utf-8";
+
+/// JSON text (UTF-8 by definition, so no charset).
+pub const JSON: &str = "application/json";
+
 fn lookup(extension: &[u8]) -> &'static str {
     match extension {
-        b"html" | b"htm" => "text/html; charset=utf-8",
+        b"html" | b"htm" => HTML,
         b"css" => "text/css; charset=utf-8",
         b"js" | b"mjs" => "text/javascript; charset=utf-8",
-        b"json" | b"map" => "application/json",
+        b"json" | b"map" => JSON,
         b"webmanifest" => "application/manifest+json",
-        b"txt" | b"text" | b"log" => "text/plain; charset=utf-8",
+        b"txt" | b"text" | b"log" => TEXT,
         b"md" | b"markdown" => "text/markdown; charset=utf-8",
         b"csv" => "text/csv; charset=utf-8",
         b"xml" => "text/xml; charset=utf-8",

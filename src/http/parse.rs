@@ -131,35 +131,57 @@ pub fn parse_request<'b>(
 }
 
 /// Positions of the request line's parts, once its syntax is known good.
-struct RequestLine {
+struct LineSpans {
     method: Range<usize>,
     target: Range<usize>,
     version: Version,
 }
 
+/// A request line's three parts, as the client sent them.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLine<'b> {
+    /// The method token (`GET`).
+    pub method: &'b str,
+    /// The request target (`/index.html?x=1`).
+    pub target: &'b str,
+    /// The version.
+    pub version: Version,
+}
+
 /// The request line at the start of `buf` (after any empty lines), if it
-/// is whole and valid: method, target and version. For the access log of a
-/// head refused for something after its first line (a field, the body's
-/// framing, a size limit), so the log can still say what was asked.
-pub fn valid_request_line<'b>(
-    buf: &'b [u8],
-    limits: &Limits,
-) -> Option<(&'b str, &'b str, Version)> {
-    let start = buf
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count();
+/// is whole and valid. For the access log of a head refused for something
+/// after its first line (a field, the body's framing, a size limit), so the
+/// log can still say what was asked.
+pub fn valid_request_line<'b>(buf: &'b [u8], limits: &Limits) -> Option<RequestLine<'b>> {
+    let start = skip_empty_lines(buf).ok()??;
     let (line, _) = parse_request_line(buf, start, limits).ok()??;
     // Both were checked to be tokens and visible ASCII.
-    let method = std::str::from_utf8(&buf[line.method]).ok()?;
-    let target = std::str::from_utf8(&buf[line.target]).ok()?;
-    Some((method, target, line.version))
+    Some(RequestLine {
+        method: std::str::from_utf8(&buf[line.method]).ok()?,
+        target: std::str::from_utf8(&buf[line.target]).ok()?,
+        version: line.version,
+    })
+}
+
+/// RFC 9112 §2.2: at least one empty line (CRLF) before a request line is
+/// ignored. Returns where the request line starts, `None` if the bytes so
+/// far could still be an empty line, or an error for a bare CR or LF.
+pub fn skip_empty_lines(buf: &[u8]) -> Result<Option<usize>, ParseError> {
+    let mut start = 0;
+    loop {
+        match &buf[start..] {
+            [b'\r', b'\n', ..] => start += 2,
+            [b'\r'] => return Ok(None),
+            [b'\r', ..] | [b'\n', ..] => return Err(ParseError::LineEnding),
+            _ => return Ok(Some(start)),
+        }
+    }
 }
 
 /// A head whose syntax is known good: its request line, and its length up
 /// to and including the empty line.
 struct Syntax {
-    line: RequestLine,
+    line: LineSpans,
     len: usize,
 }
 
@@ -171,16 +193,9 @@ fn parse_syntax(
     limits: &Limits,
     spans: &mut Vec<FieldSpan>,
 ) -> Result<Option<Syntax>, ParseError> {
-    let mut start = 0;
-    // RFC 9112 §2.2: ignore at least one empty line before the request line.
-    loop {
-        match &buf[start..] {
-            [b'\r', b'\n', ..] => start += 2,
-            [b'\r'] => return Ok(None),
-            [b'\r', ..] | [b'\n', ..] => return Err(ParseError::LineEnding),
-            _ => break,
-        }
-    }
+    let Some(start) = skip_empty_lines(buf)? else {
+        return Ok(None);
+    };
     let Some((line, line_end)) = parse_request_line(buf, start, limits)? else {
         return Ok(None);
     };
@@ -199,7 +214,7 @@ fn parse_request_line(
     buf: &[u8],
     start: usize,
     limits: &Limits,
-) -> Result<Option<(RequestLine, usize)>, ParseError> {
+) -> Result<Option<(LineSpans, usize)>, ParseError> {
     let Some((line, line_end)) = scan_request_line(buf, start)? else {
         // An unfinished line is cut off at the limit, not when it ends.
         return if unterminated_len(&buf[start..]) > limits.max_request_line {
@@ -216,7 +231,7 @@ fn parse_request_line(
 
 /// The request line's three parts in order, without its length limit.
 /// `None` means every byte so far is valid but the line has not ended.
-fn scan_request_line(buf: &[u8], start: usize) -> Result<Option<(RequestLine, usize)>, ParseError> {
+fn scan_request_line(buf: &[u8], start: usize) -> Result<Option<(LineSpans, usize)>, ParseError> {
     let Some(method) = scan_method(buf, start)? else {
         return Ok(None);
     };
@@ -228,7 +243,7 @@ fn scan_request_line(buf: &[u8], start: usize) -> Result<Option<(RequestLine, us
         return Ok(None);
     };
     let line_end = version_start + b"HTTP/1.1\r\n".len();
-    let line = RequestLine {
+    let line = LineSpans {
         method,
         target,
         version,
@@ -329,7 +344,7 @@ const fn is_target_byte(b: u8) -> bool {
 /// Host, body framing, persistence and expectations.
 fn interpret<'b>(
     buf: &'b [u8],
-    line: RequestLine,
+    line: LineSpans,
     fields: Fields<'b>,
     limits: &Limits,
 ) -> Result<RequestHead<'b>, ParseError> {

@@ -24,10 +24,12 @@
 use crate::http::body::BodyFraming;
 use crate::http::headers::FieldSpan;
 use crate::http::method::Method;
-use crate::http::parse::{parse_request, valid_request_line, Parsed, RequestHead, TargetForm};
+use crate::http::parse::{
+    parse_request, valid_request_line, Parsed, RequestHead, RequestLine, TargetForm,
+};
 use crate::http::status::Status;
 use crate::http::version::Version;
-use crate::log::{AccessRecord, RequestLine};
+use crate::log::AccessRecord;
 use crate::outgoing::{Outgoing, Progress};
 use crate::request::{Body, Request};
 use crate::response::{
@@ -89,7 +91,6 @@ pub struct Connection {
     pending_sent: usize,
     /// What to do once the output parked for room is all sent.
     after_output: After,
-    read_timeout: Option<Duration>,
     /// When the first byte of the head being read arrived.
     head_started: Option<Instant>,
     /// What it waits for when parked.
@@ -154,7 +155,7 @@ struct Sending {
     /// The request line and status, logged when the body is done.
     method: Box<str>,
     target: Box<str>,
-    version: &'static str,
+    version: Version,
     status: u16,
 }
 
@@ -171,7 +172,7 @@ impl Sending {
             piece: Vec::new(),
             method: head.method_token.into(),
             target: head.target.into(),
-            version: head.version.as_str(),
+            version: head.version,
             status,
         }
     }
@@ -237,7 +238,6 @@ impl Connection {
             pending: Vec::new(),
             pending_sent: 0,
             after_output: After::KeepAlive,
-            read_timeout: None,
             head_started: None,
             waiting: Waiting::Idle,
             slot: Some(poller.reserve()),
@@ -476,7 +476,7 @@ impl Connection {
     /// more comes or the head's deadline, counted from `started`. `None` to
     /// look again at what was read.
     fn wait_for_rest_of_head(&mut self, started: Instant) -> Option<Next> {
-        let refuse = |this: &mut Connection, status| {
+        let reject_and_close = |this: &mut Connection, status| {
             this.reject(status);
             Some(this.finish_output(After::Linger).unwrap_or(Next::Close))
         };
@@ -489,12 +489,12 @@ impl Connection {
             &mut self.buffers.spans,
         );
         if let Err(e) = parsed {
-            return refuse(self, e.status());
+            return reject_and_close(self, e.status());
         }
         if self.filled == self.buffers.buf.len() {
             // A full buffer may have left bytes in the socket.
             if !self.grow_buffer() {
-                return refuse(self, Status::HEADER_FIELDS_TOO_LARGE);
+                return reject_and_close(self, Status::HEADER_FIELDS_TOO_LARGE);
             }
             let before = self.filled;
             if self.read_now().is_err() {
@@ -510,7 +510,7 @@ impl Connection {
         }
         let deadline = started + self.head_limit();
         if Instant::now() >= deadline {
-            return refuse(self, Status::REQUEST_TIMEOUT);
+            return reject_and_close(self, Status::REQUEST_TIMEOUT);
         }
         Some(self.output_then(Next::Park(Waiting::Head, deadline)))
     }
@@ -725,9 +725,10 @@ impl Connection {
         true
     }
 
-    /// Answers the head in `buf[..len]`, in named steps: parse it, get ready
-    /// for its body, run the handler (draining what it leaves of the body),
-    /// put the answer in the output, keep the bytes of the next request.
+    /// Answers the head in `buf[..len]`, in named steps: make room for chunk
+    /// lines, parse it, get ready for its body, run the handler (draining
+    /// what it leaves of the body), put the answer in the output, keep the
+    /// bytes of the next request.
     /// Returns what the connection does next.
     fn serve_one(&mut self, len: usize) -> After {
         let shared = Arc::clone(&self.shared);
@@ -740,14 +741,9 @@ impl Connection {
         let head = match parse_whole_head(head_bytes, limits, spans) {
             Ok(head) => head,
             Err(status) => {
-                // Owned copies: the log line outlives the borrow of `buf`.
-                let line = valid_request_line(head_bytes, limits)
-                    .map(|(m, t, v)| (m.to_string(), t.to_string(), v.as_str()));
+                let line = valid_request_line(head_bytes, limits);
+                log_error(&shared, self.peer, status, line);
                 self.put_error(status);
-                self.log_error(
-                    status,
-                    line.as_ref().map(|(m, t, v)| (m.as_str(), t.as_str(), *v)),
-                );
                 return After::Linger;
             }
         };
@@ -759,12 +755,15 @@ impl Connection {
         };
         if head.body != BodyFraming::None {
             let timeout = shared.config.timeouts.body_read;
-            if ready_for_body(&self.stream, &mut self.read_timeout, timeout, &mut output).is_err() {
+            if ready_for_body(&self.stream, timeout, &mut output).is_err() {
                 return After::Close;
             }
         }
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
-        let (response, leftover) = handle(Request::new(head, self.peer, body), &shared);
+        let Handled {
+            response,
+            next_request: leftover,
+        } = handle(Request::new(head, self.peer, body), &shared);
         let ctx = WriteContext {
             version: head.version,
             head_request: head.method == Method::Head,
@@ -804,26 +803,7 @@ impl Connection {
     /// connection closes afterwards, since what follows cannot be trusted.
     fn reject(&mut self, status: Status) {
         self.put_error(status);
-        self.log_error(status, None);
-    }
-
-    /// Logs an error answer; `line` is the request line, when one was read
-    /// whole and valid (method, target, version).
-    fn log_error(&self, status: Status, line: Option<(&str, &str, &str)>) {
-        self.shared
-            .counters
-            .requests
-            .fetch_add(1, Ordering::Relaxed);
-        self.shared.logger.access(&AccessRecord {
-            peer: self.peer.ip(),
-            request_line: line.map(|(method, target, version)| RequestLine {
-                method,
-                target,
-                version,
-            }),
-            status: status.code(),
-            bytes: 0,
-        });
+        log_error(&self.shared, self.peer, status, None);
     }
 
     /// Adds the server's own error answer for `status` to the output, with
@@ -836,10 +816,11 @@ impl Connection {
             keep_alive: false,
             extra_headers: &self.shared.extra_headers,
         };
-        let mut error = Response::error(status);
-        if status == Status::SERVICE_UNAVAILABLE {
-            error = error.with_header("Retry-After", "1");
-        }
+        let error = if status == Status::SERVICE_UNAVAILABLE {
+            Response::service_unavailable()
+        } else {
+            Response::error(status)
+        };
         let _ = write_response(&mut self.pending, &mut self.buffers.out, error, ctx);
     }
 }
@@ -870,19 +851,15 @@ fn parse_whole_head<'b>(
 }
 
 /// Before a body is read (or `100 Continue` sent): the body's read timeout
-/// on the socket, and the answers to earlier pipelined requests sent first,
-/// since reading the body talks to the client.
+/// on the socket (set each time: draining a body shortens it), and the
+/// answers to earlier pipelined requests sent first, since reading the body
+/// talks to the client.
 fn ready_for_body(
     stream: &TcpStream,
-    read_timeout: &mut Option<Duration>,
     body_timeout: Duration,
     output: &mut Output<'_>,
 ) -> io::Result<()> {
-    if *read_timeout != Some(body_timeout) {
-        let _ = stream.set_read_timeout(Some(body_timeout));
-    }
-    // Reading the body may change the read timeout again.
-    *read_timeout = None;
+    let _ = stream.set_read_timeout(Some(body_timeout));
     output.flush()
 }
 
@@ -955,7 +932,7 @@ impl Output<'_> {
             Err(e) => {
                 self.pending.truncate(mark);
                 let instead = if e.kind() == io::ErrorKind::UnexpectedEof {
-                    Response::error(Status::SERVICE_UNAVAILABLE).with_header("Retry-After", "1")
+                    Response::service_unavailable()
                 } else {
                     Response::error(Status::INTERNAL_SERVER_ERROR)
                 };
@@ -977,16 +954,26 @@ impl Output<'_> {
     }
 }
 
+/// What running a handler left: its answer, and where the bytes after the
+/// request's body (the next pipelined request) sit in the buffer, or `None`
+/// when the body was not all read and the connection must close.
+struct Handled {
+    response: Response,
+    next_request: Option<Range<usize>>,
+}
+
 /// Runs the handler on `request`, then reads and throws away what it left
-/// of the body. Returns the answer and where the next request starts in the
-/// buffer (`None`: the connection must close, the body was not all read).
-fn handle(mut request: Request<'_>, shared: &ServerShared) -> (Response, Option<Range<usize>>) {
+/// of the body.
+fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
     let response = answer(&mut request, shared);
     let config = &shared.config;
-    let leftover = request
+    let next_request = request
         .into_body()
         .finish(config.limits.max_drain_bytes, config.timeouts.unread_body);
-    (response, leftover)
+    Handled {
+        response,
+        next_request,
+    }
 }
 
 /// Runs the handler, turning what it cannot do into a status: unknown
@@ -1018,6 +1005,18 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
     }
 }
 
+/// Logs an error answer the server gave itself; `line` is the request line
+/// when one was read whole and valid.
+fn log_error(shared: &ServerShared, peer: SocketAddr, status: Status, line: Option<RequestLine>) {
+    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+    shared.logger.access(&AccessRecord {
+        peer: peer.ip(),
+        request_line: line,
+        status: status.code(),
+        bytes: 0,
+    });
+}
+
 fn log_request(
     shared: &ServerShared,
     peer: SocketAddr,
@@ -1031,7 +1030,7 @@ fn log_request(
         request_line: Some(RequestLine {
             method: head.method_token,
             target: head.target,
-            version: head.version.as_str(),
+            version: head.version,
         }),
         status,
         bytes: written.map_or(0, |w| w.body_bytes),

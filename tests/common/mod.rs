@@ -9,7 +9,8 @@
 
 use http_from_scratch::config::{PollerKind, ServerConfig};
 use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
-use http_from_scratch::router::{Handler, Router};
+use http_from_scratch::handler::Handler;
+use http_from_scratch::router::Router;
 use http_from_scratch::server::{Server, Shutdown, Summary};
 use std::fs;
 use std::io::{self, Read, Write};

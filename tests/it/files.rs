@@ -246,8 +246,7 @@ fn a_file_named_as_a_directory_is_not_found() {
 #[test]
 fn a_small_file_rewritten_while_requested_never_gives_an_empty_reply() {
     use std::io::Write;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
     let dir = TempDir::new("rewrite");
     let versions: [Vec<u8>; 2] = [vec![b'a'; 5000], vec![b'b'; 7000]];
@@ -259,21 +258,7 @@ fn a_small_file_rewritten_while_requested_never_gives_an_empty_reply() {
         |c| c.timeouts.queue_wait = Duration::from_secs(120),
         |_| {},
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (path, versions, stop) = (
-            dir.path().join("page.txt"),
-            versions.clone(),
-            Arc::clone(&stop),
-        );
-        std::thread::spawn(move || {
-            let mut i = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let _ = std::fs::write(&path, &versions[i % 2]);
-                i += 1;
-            }
-        })
-    };
+    let (stop, writer) = keep_rewriting(dir.path().join("page.txt"), versions);
     // Ranges and conditionals skip the small-file cache.
     let plain = get("/page.txt");
     let ranged = b"GET /page.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-\r\n\r\n".to_vec();
@@ -285,32 +270,57 @@ fn a_small_file_rewritten_while_requested_never_gives_an_empty_reply() {
         stream.write_all(raw).unwrap();
         let answer =
             read_response(&mut stream, false).expect("a status line, never an empty reply");
-        // The writer races every read, so which answer comes is not the
-        // test's to choose; each is right for the file as the read found it.
-        // The reader framed each body by its Content-Length, so a 200 or 206
-        // carried every byte it declared (which bytes a read racing a
-        // rewrite sees is the file system's business).
-        let is_range = raw == &ranged;
-        match answer.status() {
-            200 if !is_range => {}
-            206 if is_range => {
-                let len = answer.body.len();
-                let whole = format!("bytes 0-{}/{len}", len.saturating_sub(1));
-                assert_eq!(answer.header("content-range"), Some(whole.as_str()));
-            }
-            // Caught empty, between the truncation and the write: every
-            // range of an empty file is unsatisfiable.
-            416 if is_range => assert_eq!(answer.header("content-range"), Some("bytes */0")),
-            // Shrunk after its length was read: the declared length cannot
-            // be sent, so the answer says to try again instead.
-            503 => assert_eq!(answer.header("retry-after"), Some("1")),
-            _ => panic!(
-                "{} for {:?}",
-                answer.status_line,
-                String::from_utf8_lossy(raw)
-            ),
-        }
+        check_answer_to_a_racing_read(&answer, raw, raw == &ranged);
     }
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
+}
+
+/// Rewrites `path` with each version in turn, as fast as it can, until the
+/// returned flag is set.
+fn keep_rewriting(
+    path: std::path::PathBuf,
+    versions: [Vec<u8>; 2],
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let stop_seen = std::sync::Arc::clone(&stop);
+    let writer = std::thread::spawn(move || {
+        let mut i = 0;
+        while !stop_seen.load(Ordering::Relaxed) {
+            let _ = std::fs::write(&path, &versions[i % 2]);
+            i += 1;
+        }
+    });
+    (stop, writer)
+}
+
+/// The writer races every read, so which answer comes is not the test's to
+/// choose; each is right for the file as the read found it. The reader
+/// framed each body by its Content-Length, so a 200 or 206 carried every
+/// byte it declared (which bytes a read racing a rewrite sees is the file
+/// system's business).
+fn check_answer_to_a_racing_read(answer: &RawResponse, raw: &[u8], is_range: bool) {
+    match answer.status() {
+        200 if !is_range => {}
+        206 if is_range => {
+            let len = answer.body.len();
+            let whole = format!("bytes 0-{}/{len}", len.saturating_sub(1));
+            assert_eq!(answer.header("content-range"), Some(whole.as_str()));
+        }
+        // Caught empty, between the truncation and the write: every range
+        // of an empty file is unsatisfiable.
+        416 if is_range => assert_eq!(answer.header("content-range"), Some("bytes */0")),
+        // Shrunk after its length was read: the declared length cannot be
+        // sent, so the answer says to try again instead.
+        503 => assert_eq!(answer.header("retry-after"), Some("1")),
+        _ => panic!(
+            "{} for {:?}",
+            answer.status_line,
+            String::from_utf8_lossy(raw)
+        ),
+    }
 }

@@ -201,25 +201,19 @@ fn siblings_indexes_and_listings_swapped_for_outside_symlinks_never_leak() {
         ),
     ];
     let server = TestServer::files(&root);
-    let requests = vec![
-        request("/app.js", "Accept-Encoding: gzip\r\n"),
-        request("/site/", ""),
-        request("/list/", ""),
-    ];
     // Each client counts as "inside" the answer that carries its own
-    // marker; the gz answer is checked for the marker of all three.
-    let tallies: Vec<Tally> = thread::scope(|scope| {
-        let markers: [&'static [u8]; 3] = [b"inside gz", b"inside index", b"inside-entry"];
-        let clients: Vec<_> = requests
-            .into_iter()
-            .zip(markers)
-            .map(|(request, marker)| {
-                let server = &server;
-                scope.spawn(move || hammer(server, request, marker))
-            })
-            .collect();
-        clients.into_iter().map(|c| c.join().unwrap()).collect()
-    });
+    // marker.
+    let tallies = hammer_together(
+        &server,
+        vec![
+            (
+                request("/app.js", "Accept-Encoding: gzip\r\n"),
+                b"inside gz",
+            ),
+            (request("/site/", ""), b"inside index"),
+            (request("/list/", ""), b"inside-entry"),
+        ],
+    );
     stop.store(true, Ordering::Relaxed);
     for swapper in swappers {
         assert!(swapper.join().unwrap() > 0);
@@ -228,6 +222,17 @@ fn siblings_indexes_and_listings_swapped_for_outside_symlinks_never_leak() {
         assert_eq!(tally.leaked, 0, "outside bytes were served: {tallies:?}");
         assert!(tally.served_inside > 0, "never served: {tallies:?}");
     }
+}
+
+/// Runs one `hammer` client per request at once; returns their tallies.
+fn hammer_together(server: &TestServer, requests: Vec<(Vec<u8>, &'static [u8])>) -> Vec<Tally> {
+    thread::scope(|scope| {
+        let clients: Vec<_> = requests
+            .into_iter()
+            .map(|(request, marker)| scope.spawn(move || hammer(server, request, marker)))
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    })
 }
 
 /// The plain (non-racing) forms, each of which must answer 404.
