@@ -11,6 +11,8 @@
 //! - **The open-file limit.** Each connection is a file descriptor, and the
 //!   usual soft limit of 1,024 would cap the server below its thread cap. At
 //!   start the soft limit is raised to the hard limit, as Go's runtime does.
+//!   std has no error kind for running out of descriptors, so
+//!   [`is_fd_exhaustion`] knows the error numbers.
 //! - **Opening relative to a directory without following a link.** The file
 //!   server walks a path one name at a time from an open directory
 //!   (`openat` with `O_NOFOLLOW`) and reads a link itself (`readlinkat`)
@@ -70,6 +72,12 @@ mod unix {
     pub const MSG_DONTWAIT: c_int = 0x40;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     pub const MSG_DONTWAIT: c_int = 0x80;
+
+    /// `ENFILE` (the system's table of open files is full) and `EMFILE`
+    /// (this process is at its limit): the same numbers on Linux, macOS and
+    /// the BSDs.
+    pub const ENFILE: i32 = 23;
+    pub const EMFILE: i32 = 24;
 
     /// `SIG_UNBLOCK` for `sigprocmask`: 1 on Linux, 2 on the BSDs and macOS.
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -181,6 +189,20 @@ pub fn open_file_limit() -> Option<u64> {
 #[cfg(not(unix))]
 pub fn raise_fd_limit() -> Option<u64> {
     None
+}
+
+/// Whether `err` says the process (`EMFILE`) or the whole system
+/// (`ENFILE`) is out of file descriptors: the listener waits that out, and
+/// the file server answers 503 rather than a false 404.
+#[cfg(unix)]
+pub fn is_fd_exhaustion(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(unix::EMFILE | unix::ENFILE))
+}
+
+/// The error numbers are written out for Unix only.
+#[cfg(not(unix))]
+pub fn is_fd_exhaustion(_err: &std::io::Error) -> bool {
+    false
 }
 
 /// What [`open_at`] must find.

@@ -20,6 +20,13 @@ pub enum PathError {
     NotFound,
 }
 
+/// Whether a file name is hidden: it starts with a dot, as `.git` and
+/// `.env` do. Such names are neither served nor listed unless the user asks
+/// for hidden files.
+pub fn is_hidden_name(name: &str) -> bool {
+    name.starts_with('.')
+}
+
 /// A URL path cleaned into segments relative to the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CleanPath {
@@ -54,7 +61,7 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
             ".." => {
                 segments.pop().ok_or(PathError::BadRequest)?;
             }
-            name if name.starts_with('.') && !hidden => return Err(PathError::NotFound),
+            name if !hidden && is_hidden_name(name) => return Err(PathError::NotFound),
             _ => segments.push(segment),
         }
     }

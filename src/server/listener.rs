@@ -9,7 +9,7 @@
 //! close will free some.
 
 use crate::log::Logger;
-use std::io;
+use crate::sys;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -31,7 +31,7 @@ pub fn accept_loop(
         }
         match accepted {
             Ok((stream, peer)) => dispatch(stream, peer),
-            Err(e) if is_fd_exhaustion(&e) => {
+            Err(e) if sys::is_fd_exhaustion(&e) => {
                 logger.fd_exhausted(&format!(
                     "accept: {e}; pausing briefly (raise the open-file limit with ulimit -n)"
                 ));
@@ -41,9 +41,4 @@ pub fn accept_loop(
             Err(_) => {}
         }
     }
-}
-
-/// EMFILE (per process) or ENFILE (system wide).
-fn is_fd_exhaustion(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24))
 }
