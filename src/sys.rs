@@ -30,9 +30,15 @@
 //! SIGPIPE needs nothing here: Rust's runtime already ignores it, so a write
 //! to a vanished client returns `EPIPE` instead of killing the process.
 //!
-//! On non-Unix targets the signal and limit functions are no-ops, the
-//! directory-relative calls answer `Unsupported`, and there is no poller
-//! (the server then waits for each connection with a blocking read).
+//! The crate builds only on Unix: the poller and the connections use Unix
+//! sockets and descriptors. Within Unix, what a system lacks has a
+//! fallback: where the `openat` flag values are not written out here (any
+//! system but Linux, Android, macOS, iOS and FreeBSD) the directory-relative
+//! calls answer `Unsupported` and the file server opens by name; without
+//! `epoll` the poller uses `poll(2)`; without `sendfile` a body is read and
+//! sent. The `not(unix)` versions below (signal and limit functions that do
+//! nothing, reads and writes that switch the socket's mode) are where a port
+//! would start; no build of the crate uses them today.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,5 +1,6 @@
 //! Directory listings: an HTML page a person can read, with every name
-//! escaped for HTML and every link percent-encoded.
+//! escaped for HTML and every link percent-encoded, or the same entries as
+//! JSON for a program.
 //!
 //! Directories come first, then files, each group sorted by name, so the
 //! order is stable. Hidden entries are left out unless asked for, and so are

@@ -16,7 +16,9 @@ pub enum PathError {
     /// A malformed escape, an encoded `/` or `\`, NUL, invalid UTF-8, or `..`
     /// past the root: 400.
     BadRequest,
-    /// Hidden (a dot-segment name) or not there: 404.
+    /// A hidden name (see [`is_hidden_name`]) while hidden files are not
+    /// served: 404, as if it were not there. Whether a path that passes is
+    /// there is only known when it is opened.
     NotFound,
 }
 

@@ -1,5 +1,7 @@
-//! The accept loop: take connections off the listening socket and hand each
-//! to the pool, until the stop flag is set.
+//! The accept loop: take connections off the listening socket and pass each
+//! to the server, until the stop flag is set. (The server parks a new
+//! connection in the poller until its first request arrives; a worker takes
+//! it from there.)
 //!
 //! `accept` blocks, and std offers no way to interrupt it. To stop, the
 //! shutdown handle sets the flag and then connects to the listener itself,

@@ -1,24 +1,29 @@
 //! Where waiting connections park, and where idle workers wait for the
 //! next one that is ready.
 //!
-//! A worker that would wait (for a next request, for the rest of a head
-//! that is trickling in, for a lingering close to end) parks its connection
-//! here with a deadline and goes back to the pool. Idle workers ask
-//! [`Poller::next`] for something to do: a parked item whose socket became
-//! ready, or one whose deadline passed. One of them at a time, the leader,
-//! waits on the system (`epoll` on Linux, `poll(2)` on any Unix, both in
-//! `sys`) for everyone; what it finds goes on a short list, it keeps the
-//! first event for itself, and the others are taken by the next idle
-//! workers (or by itself and its peers once they finish) without another
-//! system call. This is the leader/follower pattern: no hand-off thread
-//! between the system and the worker that serves.
+//! A worker that would wait (for a next request, for the rest of a head that is
+//! trickling in, for room to write the rest of a response, for a lingering
+//! close to end) parks its connection here with a deadline and goes back to the
+//! pool. Idle workers ask [`Poller::next`] for something to do: a parked item
+//! whose socket became ready, or one whose deadline passed. One of them at a
+//! time, the leader, waits on the system (`epoll` on Linux, `poll(2)` on any
+//! Unix, both in `sys`) for everyone; what it finds goes on a short list, it
+//! keeps the first event for itself, and the others are taken by the next idle
+//! workers (or by itself and its peers once they finish) without another system
+//! call. This is the leader/follower pattern: no hand-off thread between the
+//! system and the worker that serves.
 //!
 //! Ownership is the rule everything rests on: a parked item is in exactly
 //! one slot, and whoever takes it out of the slot (under the lock) owns it.
 //! A slot's token carries a generation, so an event for a slot that has
-//! since been reused is recognised and dropped. With `epoll` every
-//! registration is one-shot: after one event the socket is disarmed until
-//! it is parked again, so no two workers ever get the same connection.
+//! since been reused is recognised and dropped. With `epoll` a
+//! connection's socket is registered once, at its first park, edge
+//! triggered, and stays registered while it is open: an event takes the
+//! item out of its slot if it is parked, or, if it is out being served,
+//! is noted so that its next park hands it straight back. So no two
+//! workers ever get the same connection, and no event is lost while it is
+//! out. Only the wake-up socket is one-shot, armed again each time it is
+//! drained.
 //!
 //! The poller owns parked items, their deadlines and the list of events
 //! found; it knows nothing of HTTP. What a ready or expired item means is
@@ -58,7 +63,7 @@ struct Parked<T> {
     deadline: Instant,
 }
 
-/// One connection's place, from [`Poller::register`] to [`Poller::release`].
+/// One connection's place, from [`Poller::reserve`] to [`Poller::release`].
 struct Slot<T> {
     generation: u32,
     /// Whether a connection holds this slot.
@@ -428,7 +433,8 @@ impl<T> Poller<T> {
         Park::Parked
     }
 
-    /// Makes the poller thread's current or next wait return at once.
+    /// Makes the leader's wait on the system return at once; if no thread
+    /// is waiting now, the next wait or look finds the wake-up instead.
     pub fn wake(&self) {
         // A full socket buffer means a wake-up is already pending.
         let _ = (&self.wake_tx).write(&[1]);
