@@ -131,10 +131,6 @@ pub const CONNECTION_FD_RESERVE: usize = 64;
 /// Default bound on connections waiting for a worker.
 pub const DEFAULT_MAX_QUEUED: usize = 64;
 
-/// Stack size of each worker thread. Workers keep their buffers on the heap,
-/// so a small stack is enough and keeps 1,024 threads cheap.
-pub const WORKER_STACK_BYTES: usize = 256 * 1024;
-
 /// Which system interface parked connections wait in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PollerKind {

@@ -25,7 +25,7 @@ pub mod pool;
 pub mod registry;
 pub mod shared;
 
-use crate::config::{ServerConfig, CONNECTION_FD_RESERVE, WORKER_STACK_BYTES};
+use crate::config::{ServerConfig, CONNECTION_FD_RESERVE};
 use crate::handler::Handler;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
@@ -157,7 +157,7 @@ impl Server {
         } = self;
         let config = &shared.config;
         let jobs: Arc<dyn pool::Jobs<Event<Box<Connection>>>> = poller.clone();
-        let pool = Pool::new(config.max_threads, WORKER_STACK_BYTES, jobs, work)?;
+        let pool = Pool::new(config.max_threads, pool::WORKER_STACK_BYTES, jobs, work)?;
         let watch_done = AtomicBool::new(false);
         let cut_off = std::thread::scope(|scope| {
             let watchman = std::thread::Builder::new()
