@@ -31,7 +31,7 @@
 
 use crate::config::PollerKind;
 use crate::log::Logger;
-use crate::sys::{self, Interest, Token};
+use crate::sys::{self, Interest, Readiness, Token};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, Read, Write};
@@ -85,8 +85,13 @@ pub enum Park<T> {
     /// It waits in its slot.
     Parked,
     /// Its socket became ready while it was out: it is handed back, to go
-    /// on at once (`true`: the peer closed its side meanwhile).
-    Ready(T, bool),
+    /// on at once.
+    Ready {
+        /// The item, still the caller's.
+        item: T,
+        /// Whether the peer closed its side meanwhile.
+        hangup: bool,
+    },
     /// The system would not watch its socket: it is handed back to close.
     Refused(T),
 }
@@ -170,7 +175,8 @@ struct Lead {
 /// A waiter's reusable buffers, so that waiting allocates nothing.
 #[derive(Default)]
 struct Found {
-    tokens: Vec<(Token, bool)>,
+    /// What the last wait found.
+    ready: Vec<Readiness>,
     /// For `poll(2)`: the list waited on, and the token of each entry.
     poll_fds: Vec<sys::poll::PollFd>,
     poll_tokens: Vec<Token>,
@@ -399,7 +405,8 @@ impl<T> Poller<T> {
             return Park::Refused(item);
         };
         if std::mem::take(&mut slot.missed) {
-            return Park::Ready(item, std::mem::take(&mut slot.missed_hangup));
+            let hangup = std::mem::take(&mut slot.missed_hangup);
+            return Park::Ready { item, hangup };
         }
         if slot.watched != Some(interest) {
             // Registering, or changing what is watched, reports the socket
@@ -637,7 +644,7 @@ impl<T> Poller<T> {
     /// the leader (`leading`) waits for long, and says until when, so that
     /// a park with an earlier deadline can wake it.
     fn look(&self, found: &mut Found, until: Instant, leading: bool) -> io::Result<()> {
-        found.tokens.clear();
+        found.ready.clear();
         let now = Instant::now();
         let wake_at = {
             let mut state = self.lock();
@@ -654,7 +661,7 @@ impl<T> Poller<T> {
         let timeout = wake_at.saturating_duration_since(now);
         let waited = match &self.backend {
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            Backend::Epoll(epoll) => epoll.wait(&mut found.tokens, Some(timeout)),
+            Backend::Epoll(epoll) => epoll.wait(&mut found.ready, Some(timeout)),
             Backend::Poll => wait_poll(found, timeout),
         };
         let mut state = self.lock();
@@ -664,7 +671,7 @@ impl<T> Poller<T> {
         waited?;
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        for &(token, hangup) in &found.tokens {
+        for &Readiness { token, hangup } in &found.ready {
             if token == WAKE {
                 self.drain_wake_ups()?;
                 if !leading && state.sleeping_until.is_some() {
@@ -756,7 +763,10 @@ fn wait_poll(found: &mut Found, timeout: Duration) -> io::Result<()> {
     for (entry, &token) in found.poll_fds.iter().zip(&found.poll_tokens) {
         if entry.is_ready() {
             // Level triggered: a pending close is still readable next time.
-            found.tokens.push((token, false));
+            found.ready.push(Readiness {
+                token,
+                hangup: false,
+            });
         }
     }
     Ok(())
@@ -877,7 +887,7 @@ mod tests {
         assert!(looked.is_none(), "nothing parked to hand out");
         assert!(matches!(
             poller.park(server, slot, fd, Interest::Read, far),
-            Park::Ready(_, false)
+            Park::Ready { hangup: false, .. }
         ));
         poller.release(slot);
     }
