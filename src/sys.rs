@@ -599,6 +599,16 @@ pub mod epoll {
     /// Most events taken per wait.
     const BATCH: usize = 256;
 
+    /// The events that mean `interest` is met, and the peer's close: the
+    /// part of a registration that one-shot and edge-triggered ones share.
+    fn mask(interest: Interest) -> u32 {
+        EPOLLRDHUP
+            | match interest {
+                Interest::Read => EPOLLIN,
+                Interest::Write => EPOLLOUT,
+            }
+    }
+
     impl Epoll {
         /// A new epoll instance.
         ///
@@ -626,14 +636,8 @@ pub mod epoll {
         ///
         /// The system's error.
         pub fn arm(&self, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
-            let events = EPOLLONESHOT
-                | EPOLLRDHUP
-                | match interest {
-                    Interest::Read => EPOLLIN,
-                    Interest::Write => EPOLLOUT,
-                };
             let mut event = Event {
-                events,
+                events: EPOLLONESHOT | mask(interest),
                 data: token,
             };
             // SAFETY: `event` is a valid `epoll_event` for the call; the
@@ -669,14 +673,8 @@ pub mod epoll {
             interest: Interest,
             first: bool,
         ) -> io::Result<()> {
-            let events = EPOLLET
-                | EPOLLRDHUP
-                | match interest {
-                    Interest::Read => EPOLLIN,
-                    Interest::Write => EPOLLOUT,
-                };
             let mut event = Event {
-                events,
+                events: EPOLLET | mask(interest),
                 data: token,
             };
             let op = if first { EPOLL_CTL_ADD } else { EPOLL_CTL_MOD };
