@@ -2,11 +2,15 @@
 //! with its default and the status a client sees when it is crossed.
 //!
 //! This module only holds values. The command line is turned into these
-//! values by `cli`; the parser, the connection and the pool read them. Keeping
-//! every such number in one place is what lets README's limits table stay
-//! true. Sizes that only tune the machinery (buffer sizes, how many answers
-//! are batched, how often a thread looks) stay beside the code they tune,
-//! as named constants: no client can tell them apart from outside.
+//! values by `cli`. The [`Limits`] are checked by the parser (`http::parse`,
+//! `http::headers`, `http::body`), the request body reader and the
+//! connection; the [`Timeouts`] are kept by the connection and the server,
+//! which also reads the caps on threads, queued requests and connections.
+//! Keeping every such number in one place is what lets README's limits
+//! table stay true. Sizes that only tune the machinery (buffer sizes, how
+//! many answers are batched, how often a thread looks) stay beside the code
+//! they tune, as named constants: no client can tell them apart from
+//! outside.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -126,10 +130,6 @@ pub const CONNECTION_FD_RESERVE: usize = 64;
 
 /// Default bound on connections waiting for a worker.
 pub const DEFAULT_MAX_QUEUED: usize = 64;
-
-/// Stack size of each worker thread. Workers keep their buffers on the heap,
-/// so a small stack is enough and keeps 1,024 threads cheap.
-pub const WORKER_STACK_BYTES: usize = 256 * 1024;
 
 /// Which system interface parked connections wait in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -11,6 +11,8 @@
 //! - **The open-file limit.** Each connection is a file descriptor, and the
 //!   usual soft limit of 1,024 would cap the server below its thread cap. At
 //!   start the soft limit is raised to the hard limit, as Go's runtime does.
+//!   std has no error kind for running out of descriptors, so
+//!   [`is_fd_exhaustion`] knows the error numbers.
 //! - **Opening relative to a directory without following a link.** The file
 //!   server walks a path one name at a time from an open directory
 //!   (`openat` with `O_NOFOLLOW`) and reads a link itself (`readlinkat`)
@@ -28,9 +30,15 @@
 //! SIGPIPE needs nothing here: Rust's runtime already ignores it, so a write
 //! to a vanished client returns `EPIPE` instead of killing the process.
 //!
-//! On non-Unix targets the signal and limit functions are no-ops, the
-//! directory-relative calls answer `Unsupported`, and there is no poller
-//! (the server then waits for each connection with a blocking read).
+//! The crate builds only on Unix: the poller and the connections use Unix
+//! sockets and descriptors. Within Unix, what a system lacks has a
+//! fallback: where the `openat` flag values are not written out here (any
+//! system but Linux, Android, macOS, iOS and FreeBSD) the directory-relative
+//! calls answer `Unsupported` and the file server opens by name; without
+//! `epoll` the poller uses `poll(2)`; without `sendfile` a body is read and
+//! sent. The `not(unix)` versions below (signal and limit functions that do
+//! nothing, reads and writes that switch the socket's mode) are where a port
+//! would start; no build of the crate uses them today.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -70,6 +78,12 @@ mod unix {
     pub const MSG_DONTWAIT: c_int = 0x40;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     pub const MSG_DONTWAIT: c_int = 0x80;
+
+    /// `ENFILE` (the system's table of open files is full) and `EMFILE`
+    /// (this process is at its limit): the same numbers on Linux, macOS and
+    /// the BSDs.
+    pub const ENFILE: i32 = 23;
+    pub const EMFILE: i32 = 24;
 
     /// `SIG_UNBLOCK` for `sigprocmask`: 1 on Linux, 2 on the BSDs and macOS.
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -183,6 +197,20 @@ pub fn raise_fd_limit() -> Option<u64> {
     None
 }
 
+/// Whether `err` says the process (`EMFILE`) or the whole system
+/// (`ENFILE`) is out of file descriptors: the listener waits that out, and
+/// the file server answers 503 rather than a false 404.
+#[cfg(unix)]
+pub fn is_fd_exhaustion(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(unix::EMFILE | unix::ENFILE))
+}
+
+/// The error numbers are written out for Unix only.
+#[cfg(not(unix))]
+pub fn is_fd_exhaustion(_err: &std::io::Error) -> bool {
+    false
+}
+
 /// What [`open_at`] must find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenKind {
@@ -235,6 +263,8 @@ mod at {
         fn readlinkat(dirfd: c_int, path: *const c_char, buf: *mut c_char, len: usize) -> isize;
     }
 
+    use flags::{O_CLOEXEC, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
+
     // Flag values differ between systems and, on Linux, between
     // architectures; each is written out per target, and the file
     // server's tests would serve a swapped-in symlink if one were wrong.
@@ -242,33 +272,53 @@ mod at {
         any(target_os = "linux", target_os = "android"),
         not(any(target_arch = "aarch64", target_arch = "arm"))
     ))]
-    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0o200000, 0o400000);
+    mod flags {
+        use std::os::raw::c_int;
+        pub const O_DIRECTORY: c_int = 0o200000;
+        pub const O_NOFOLLOW: c_int = 0o400000;
+        pub const O_NONBLOCK: c_int = 0o4000;
+        pub const O_NOCTTY: c_int = 0o400;
+        pub const O_CLOEXEC: c_int = 0o2000000;
+    }
+
     #[cfg(all(
         any(target_os = "linux", target_os = "android"),
         any(target_arch = "aarch64", target_arch = "arm")
     ))]
-    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0o40000, 0o100000);
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    const O_NONBLOCK_NOCTTY_CLOEXEC: (c_int, c_int, c_int) = (0o4000, 0o400, 0o2000000);
+    mod flags {
+        use std::os::raw::c_int;
+        pub const O_DIRECTORY: c_int = 0o40000;
+        pub const O_NOFOLLOW: c_int = 0o100000;
+        pub const O_NONBLOCK: c_int = 0o4000;
+        pub const O_NOCTTY: c_int = 0o400;
+        pub const O_CLOEXEC: c_int = 0o2000000;
+    }
 
     #[cfg(any(target_os = "macos", target_os = "ios"))]
-    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0x100000, 0x100);
-    #[cfg(any(target_os = "macos", target_os = "ios"))]
-    const O_NONBLOCK_NOCTTY_CLOEXEC: (c_int, c_int, c_int) = (0x4, 0x20000, 0x1000000);
+    mod flags {
+        use std::os::raw::c_int;
+        pub const O_DIRECTORY: c_int = 0x100000;
+        pub const O_NOFOLLOW: c_int = 0x100;
+        pub const O_NONBLOCK: c_int = 0x4;
+        pub const O_NOCTTY: c_int = 0x20000;
+        pub const O_CLOEXEC: c_int = 0x1000000;
+    }
 
     #[cfg(target_os = "freebsd")]
-    const O_DIRECTORY_NOFOLLOW: (c_int, c_int) = (0x20000, 0x100);
-    #[cfg(target_os = "freebsd")]
-    const O_NONBLOCK_NOCTTY_CLOEXEC: (c_int, c_int, c_int) = (0x4, 0x8000, 0x100000);
+    mod flags {
+        use std::os::raw::c_int;
+        pub const O_DIRECTORY: c_int = 0x20000;
+        pub const O_NOFOLLOW: c_int = 0x100;
+        pub const O_NONBLOCK: c_int = 0x4;
+        pub const O_NOCTTY: c_int = 0x8000;
+        pub const O_CLOEXEC: c_int = 0x100000;
+    }
 
     /// Read-only (`O_RDONLY` is 0 everywhere), never through a symlink in
     /// the name, never a controlling terminal, closed on exec.
     /// `O_NONBLOCK` makes opening a FIFO return at once instead of
     /// waiting for a writer; it changes nothing for files or directories.
-    const BASE: c_int = O_DIRECTORY_NOFOLLOW.1
-        | O_NONBLOCK_NOCTTY_CLOEXEC.0
-        | O_NONBLOCK_NOCTTY_CLOEXEC.1
-        | O_NONBLOCK_NOCTTY_CLOEXEC.2;
+    const BASE: c_int = O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 
     /// Opens `path`, following symlinks anywhere (the user asked for it
     /// with `--follow-symlinks`), without blocking on a FIFO or taking a
@@ -280,7 +330,7 @@ mod at {
     pub fn open_following(path: &Path) -> io::Result<File> {
         OpenOptions::new()
             .read(true)
-            .custom_flags(O_NONBLOCK_NOCTTY_CLOEXEC.0 | O_NONBLOCK_NOCTTY_CLOEXEC.1)
+            .custom_flags(O_NONBLOCK | O_NOCTTY)
             .open(path)
     }
 
@@ -299,7 +349,7 @@ mod at {
     pub fn open_at(dir: &File, name: &OsStr, kind: OpenKind) -> io::Result<File> {
         let name = c_name(name)?;
         let flags = match kind {
-            OpenKind::Directory => BASE | O_DIRECTORY_NOFOLLOW.0,
+            OpenKind::Directory => BASE | O_DIRECTORY,
             OpenKind::Any => BASE,
         };
         // SAFETY: `dir` is an open descriptor for the whole call, `name`
@@ -486,15 +536,26 @@ pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usi
     result
 }
 
-/// One readiness event: the token a socket was armed with.
+/// What the poller knows a parked socket by: it gives one when it
+/// registers the socket, and gets it back with each event.
 pub type Token = u64;
+
+/// One readiness event, as a wait reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    /// The token the socket was registered with.
+    pub token: Token,
+    /// Whether the peer has closed its side (or the socket failed): what is
+    /// still to read is all there will be.
+    pub hangup: bool,
+}
 
 /// Linux's `epoll`: sockets registered once, edge triggered, for as long as
 /// they are open; and one-shot registrations (after one event disarmed until
 /// armed again) for the poller's own wake-up socket.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod epoll {
-    use super::{Interest, Token};
+    use super::{Interest, Readiness, Token};
     use std::io;
     use std::os::raw::c_int;
     use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -538,6 +599,16 @@ pub mod epoll {
     /// Most events taken per wait.
     const BATCH: usize = 256;
 
+    /// The events that mean `interest` is met, and the peer's close: the
+    /// part of a registration that one-shot and edge-triggered ones share.
+    fn mask(interest: Interest) -> u32 {
+        EPOLLRDHUP
+            | match interest {
+                Interest::Read => EPOLLIN,
+                Interest::Write => EPOLLOUT,
+            }
+    }
+
     impl Epoll {
         /// A new epoll instance.
         ///
@@ -565,14 +636,8 @@ pub mod epoll {
         ///
         /// The system's error.
         pub fn arm(&self, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
-            let events = EPOLLONESHOT
-                | EPOLLRDHUP
-                | match interest {
-                    Interest::Read => EPOLLIN,
-                    Interest::Write => EPOLLOUT,
-                };
             let mut event = Event {
-                events,
+                events: EPOLLONESHOT | mask(interest),
                 data: token,
             };
             // SAFETY: `event` is a valid `epoll_event` for the call; the
@@ -608,14 +673,8 @@ pub mod epoll {
             interest: Interest,
             first: bool,
         ) -> io::Result<()> {
-            let events = EPOLLET
-                | EPOLLRDHUP
-                | match interest {
-                    Interest::Read => EPOLLIN,
-                    Interest::Write => EPOLLOUT,
-                };
             let mut event = Event {
-                events,
+                events: EPOLLET | mask(interest),
                 data: token,
             };
             let op = if first { EPOLL_CTL_ADD } else { EPOLL_CTL_MOD };
@@ -627,10 +686,10 @@ pub mod epoll {
             Ok(())
         }
 
-        /// Waits up to `timeout` (forever if `None`) and appends the tokens
-        /// of ready descriptors to `ready`, each with whether the peer has
-        /// closed its side (or the socket failed): with edge triggering, a
-        /// close that came with the last bytes brings no event of its own.
+        /// Waits up to `timeout` (forever if `None`) and appends what it
+        /// finds to `ready`. Each event says whether the peer has closed its
+        /// side: with edge triggering, a close that came with the last bytes
+        /// brings no event of its own.
         ///
         /// # Errors
         ///
@@ -638,7 +697,7 @@ pub mod epoll {
         /// with nothing ready.
         pub fn wait(
             &self,
-            ready: &mut Vec<(Token, bool)>,
+            ready: &mut Vec<Readiness>,
             timeout: Option<Duration>,
         ) -> io::Result<()> {
             let mut events = [Event { events: 0, data: 0 }; BATCH];
@@ -663,7 +722,10 @@ pub mod epoll {
             }
             for event in &events[..n as usize] {
                 let (token, flags) = (event.data, event.events);
-                ready.push((token, flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0));
+                ready.push(Readiness {
+                    token,
+                    hangup: flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0,
+                });
             }
             Ok(())
         }

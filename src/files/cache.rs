@@ -111,9 +111,10 @@ pub struct CachedFile {
     pub lookup: PathBuf,
     /// The file's stamp when it was read.
     pub stamp: Stamp,
-    /// The directory holding it, and its stamp then.
+    /// The directory holding it.
     pub dir: PathBuf,
-    /// The directory's stamp when the file was read.
+    /// The directory's stamp, taken before its precompressed siblings were
+    /// looked for: a sibling that appears after that makes the entry stale.
     pub dir_stamp: Stamp,
     /// The second (Unix time) the directory was last found unchanged.
     pub dir_checked_at: AtomicI64,

@@ -1,11 +1,13 @@
 //! Directory listings: an HTML page a person can read, with every name
-//! escaped for HTML and every link percent-encoded.
+//! escaped for HTML and every link percent-encoded, or the same entries as
+//! JSON for a program.
 //!
 //! Directories come first, then files, each group sorted by name, so the
 //! order is stable. Hidden entries are left out unless asked for, and so are
 //! symlinks that lead outside the root. No scripts, no external assets.
 
 use crate::files::open::{Opened, Root};
+use crate::files::path::is_hidden_name;
 use crate::http::date;
 use crate::http::uri::percent_encode_segment;
 use crate::json;
@@ -41,7 +43,7 @@ pub fn read_entries(root: &Root, dir: &Opened, hidden: bool) -> io::Result<Vec<E
         let Ok(name) = item.file_name().into_string() else {
             continue;
         };
-        if name.starts_with('.') && !hidden {
+        if !hidden && is_hidden_name(&name) {
             continue;
         }
         let Ok(file_type) = item.file_type() else {

@@ -48,8 +48,7 @@ pub enum OpenError {
 
 impl OpenError {
     fn from_io(err: &io::Error) -> OpenError {
-        // EMFILE and ENFILE: the same numbers on every Unix.
-        if matches!(err.raw_os_error(), Some(23 | 24)) {
+        if sys::is_fd_exhaustion(err) {
             return OpenError::Busy;
         }
         match err.kind() {

@@ -16,8 +16,17 @@ pub enum PathError {
     /// A malformed escape, an encoded `/` or `\`, NUL, invalid UTF-8, or `..`
     /// past the root: 400.
     BadRequest,
-    /// Hidden (a dot-segment name) or not there: 404.
+    /// A hidden name (see [`is_hidden_name`]) while hidden files are not
+    /// served: 404, as if it were not there. Whether a path that passes is
+    /// there is only known when it is opened.
     NotFound,
+}
+
+/// Whether a file name is hidden: it starts with a dot, as `.git` and
+/// `.env` do. Such names are neither served nor listed unless the user asks
+/// for hidden files.
+pub fn is_hidden_name(name: &str) -> bool {
+    name.starts_with('.')
 }
 
 /// A URL path cleaned into segments relative to the root.
@@ -54,7 +63,7 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
             ".." => {
                 segments.pop().ok_or(PathError::BadRequest)?;
             }
-            name if name.starts_with('.') && !hidden => return Err(PathError::NotFound),
+            name if !hidden && is_hidden_name(name) => return Err(PathError::NotFound),
             _ => segments.push(segment),
         }
     }

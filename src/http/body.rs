@@ -15,9 +15,10 @@
 use crate::config::Limits;
 use crate::http::error::ParseError;
 use crate::http::headers::{
-    is_tchar, is_token, parse_fields, trim_ows, unterminated_len, FieldSpan, Fields,
+    is_field_value_byte, is_tchar, is_token, parse_fields, trim_ows, unterminated_len, FieldSpan,
+    Fields,
 };
-use crate::http::number::parse_decimal;
+use crate::http::number::{hex_digit, parse_decimal};
 use crate::http::status::Status;
 use crate::http::version::Version;
 
@@ -285,7 +286,7 @@ impl ChunkedDecoder {
         };
         check_extensions(&line[digits..], false)?;
         let size = line[..digits].iter().try_fold(0u64, |acc, &b| {
-            let digit = (b as char).to_digit(16)? as u64;
+            let digit = u64::from(hex_digit(b)?);
             acc.checked_mul(16)?.checked_add(digit)
         });
         let size = size.ok_or(ChunkError::Size)?;
@@ -427,7 +428,8 @@ impl Ext {
             Ext::Quoted if b == b'"' => Ext::End,
             Ext::Quoted if b == b'\\' => Ext::QuotedPair,
             Ext::Quoted if is_qdtext(b) => Ext::Quoted,
-            Ext::QuotedPair if b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7f) => Ext::Quoted,
+            // HTAB / SP / VCHAR / obs-text: exactly the field-value bytes.
+            Ext::QuotedPair if is_field_value_byte(b) => Ext::Quoted,
             _ => return None,
         };
         Some(next)
@@ -443,7 +445,7 @@ impl Ext {
 /// `qdtext` (RFC 9110 §5.6.4): any byte a quoted-string holds as it is,
 /// which is every field-value byte but `"` and `\`.
 const fn is_qdtext(b: u8) -> bool {
-    b == b'\t' || b == b' ' || (b >= 0x21 && b != b'"' && b != b'\\' && b != 0x7f)
+    is_field_value_byte(b) && b != b'"' && b != b'\\'
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 //! Everything in here works on bytes and values, never on sockets: the
 //! request-head parser ([`parse`]), body framing and decoding ([`body`]),
 //! field-line syntax and access ([`headers`]), the reasons a head is refused
-//! ([`error`]), and the small types they all speak in (methods, versions,
-//! status codes, HTTP dates, decimal numbers, media types). The connection
-//! in `server::connection` is the only place that feeds these from a
-//! socket.
+//! ([`error`]), and the small types and encodings they all speak in:
+//! methods ([`method`]), versions ([`version`]), status codes ([`status`]),
+//! HTTP dates ([`date`]), numbers ([`number`]), media types ([`mime`]), and
+//! percent-encoding and query strings ([`uri`]). Two places outside feed
+//! these from a socket: the connection in `server::connection` reads heads,
+//! and `request::Body` reads bodies through [`body`]'s decoder.
 //!
 //! Imports run one way: `parse` uses `body`, both use `headers` and
 //! `error`, and nothing here uses `parse`. So field lines and their errors

@@ -1,11 +1,14 @@
-//! Decimal numbers as HTTP writes them: `1*DIGIT`, nothing else.
+//! Numbers as HTTP writes them: decimals (`1*DIGIT`, nothing else) and hex
+//! digits.
 //!
-//! One parser for every place a number arrives as text: Content-Length
-//! (`body`), byte ranges (`files::range`) and the command line (`cli`). It
-//! sits in its own module rather than in `body`, where Content-Length first
-//! needed it, or in `headers`, because two of its callers are not reading
-//! fields at all, and a command-line flag should not depend on body framing
-//! to read a number. It owns the digits only: what a number means, and the
+//! One decimal parser for every place a number arrives as text:
+//! Content-Length (`body`), byte ranges (`files::range`) and the command
+//! line (`cli`). It sits in its own module rather than in `body`, where
+//! Content-Length first needed it, or in `headers`, because two of its
+//! callers are not reading fields at all, and a command-line flag should not
+//! depend on body framing to read a number. Hex digits come in chunk sizes
+//! (`body`) and percent escapes (`uri`), neither of which should import the
+//! other. This module owns the digits only: what a number means, and the
 //! bounds it must fall in, are the caller's.
 
 /// Digits only, checked arithmetic: `str::parse` would accept `+5`.
@@ -22,6 +25,12 @@ pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// The value of one hex digit (`HEXDIG`, either case), or `None` for any
+/// other byte.
+pub fn hex_digit(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,6 +43,17 @@ mod tests {
         assert_eq!(parse_decimal(b"18446744073709551616"), None);
         for bad in [&b""[..], b"+5", b"-5", b" 5", b"5 ", b"5a", b"0x5"] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hex_digits_in_either_case() {
+        assert_eq!(hex_digit(b'0'), Some(0));
+        assert_eq!(hex_digit(b'9'), Some(9));
+        assert_eq!(hex_digit(b'a'), Some(10));
+        assert_eq!(hex_digit(b'F'), Some(15));
+        for bad in [b'g', b'G', b' ', b'x', 0xff] {
+            assert_eq!(hex_digit(bad), None, "{bad:?}");
         }
     }
 }

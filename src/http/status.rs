@@ -43,10 +43,10 @@ impl Status {
     pub const METHOD_NOT_ALLOWED: Status = Status(405);
     /// 408 Request Timeout
     pub const REQUEST_TIMEOUT: Status = Status(408);
-    /// 411 Length Required
-    pub const LENGTH_REQUIRED: Status = Status(411);
     /// 409 Conflict
     pub const CONFLICT: Status = Status(409);
+    /// 411 Length Required
+    pub const LENGTH_REQUIRED: Status = Status(411);
     /// 412 Precondition Failed
     pub const PRECONDITION_FAILED: Status = Status(412);
     /// 413 Content Too Large

@@ -5,14 +5,16 @@
 //! server refuses all three). Encoding is for building links and `Location`
 //! values from file names.
 
+use crate::http::number::hex_digit;
+
 /// Decodes `%XX` escapes. Returns `None` for a malformed escape.
 pub fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
         if input[i] == b'%' {
-            let hi = hex_value(*input.get(i + 1)?)?;
-            let lo = hex_value(*input.get(i + 2)?)?;
+            let hi = hex_digit(*input.get(i + 1)?)?;
+            let lo = hex_digit(*input.get(i + 2)?)?;
             out.push(hi << 4 | lo);
             i += 3;
         } else {
@@ -21,10 +23,6 @@ pub fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 /// Decodes to a `String`, or `None` for a bad escape or invalid UTF-8.

@@ -408,7 +408,10 @@ impl Connection {
             };
             parked = match poller.park(connection, slot, fd, interest, deadline) {
                 Park::Parked | Park::Refused(_) => None,
-                Park::Ready(mut connection, hung_up) => {
+                Park::Ready {
+                    item: mut connection,
+                    hangup: hung_up,
+                } => {
                     connection.peer_hung_up(hung_up);
                     match connection.waiting {
                         Waiting::Linger { .. } => connection.linger(),

@@ -1,5 +1,7 @@
-//! The accept loop: take connections off the listening socket and hand each
-//! to the pool, until the stop flag is set.
+//! The accept loop: take connections off the listening socket and pass each
+//! to the server, until the stop flag is set. (The server parks a new
+//! connection in the poller until its first request arrives; a worker takes
+//! it from there.)
 //!
 //! `accept` blocks, and std offers no way to interrupt it. To stop, the
 //! shutdown handle sets the flag and then connects to the listener itself,
@@ -9,7 +11,7 @@
 //! close will free some.
 
 use crate::log::Logger;
-use std::io;
+use crate::sys;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -31,7 +33,7 @@ pub fn accept_loop(
         }
         match accepted {
             Ok((stream, peer)) => dispatch(stream, peer),
-            Err(e) if is_fd_exhaustion(&e) => {
+            Err(e) if sys::is_fd_exhaustion(&e) => {
                 logger.fd_exhausted(&format!(
                     "accept: {e}; pausing briefly (raise the open-file limit with ulimit -n)"
                 ));
@@ -41,9 +43,4 @@ pub fn accept_loop(
             Err(_) => {}
         }
     }
-}
-
-/// EMFILE (per process) or ENFILE (system wide).
-fn is_fd_exhaustion(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(23 | 24))
 }

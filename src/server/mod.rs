@@ -1,10 +1,15 @@
 //! The server: a listening socket, an accept loop, a growing worker pool for
 //! requests in progress, and a poller where waiting connections park.
 //!
-//! Data flows one way: [`listener`] accepts, [`pool`] finds a thread,
-//! [`connection`] reads, parses, calls the handler and writes, and parks in
-//! [`poller`] whenever it would wait; the poller thread hands it back to the
-//! pool when its socket is ready, or ends it when its deadline passes.
+//! Data flows one way: [`listener`] accepts, and the new connection parks
+//! in [`poller`] until its first bytes come. The idle workers of [`pool`]
+//! take turns waiting on the poller (one leads and waits on the system for
+//! all, the others follow); the one that takes a ready connection runs
+//! [`connection`], which reads, parses, calls the handler and writes, and
+//! parks again whenever it would wait. A connection whose deadline passes
+//! is ended by whoever takes it from the poller. While every worker is
+//! busy, a watchman thread looks at the poller in their place, so that
+//! deadlines, the queue wait and the queue's bound still hold.
 //! [`registry`] counts open connections and can shut them all down;
 //! [`shared`] is what every connection holds (settings, handler, log,
 //! counters) and [`buffers`] the memory each works in. This module ties
@@ -20,7 +25,7 @@ pub mod pool;
 pub mod registry;
 pub mod shared;
 
-use crate::config::{ServerConfig, CONNECTION_FD_RESERVE, WORKER_STACK_BYTES};
+use crate::config::{ServerConfig, CONNECTION_FD_RESERVE};
 use crate::handler::Handler;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
@@ -152,7 +157,7 @@ impl Server {
         } = self;
         let config = &shared.config;
         let jobs: Arc<dyn pool::Jobs<Event<Box<Connection>>>> = poller.clone();
-        let pool = Pool::new(config.max_threads, WORKER_STACK_BYTES, jobs, work)?;
+        let pool = Pool::new(config.max_threads, pool::WORKER_STACK_BYTES, jobs, work)?;
         let watch_done = AtomicBool::new(false);
         let cut_off = std::thread::scope(|scope| {
             let watchman = std::thread::Builder::new()

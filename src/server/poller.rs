@@ -1,24 +1,29 @@
 //! Where waiting connections park, and where idle workers wait for the
 //! next one that is ready.
 //!
-//! A worker that would wait (for a next request, for the rest of a head
-//! that is trickling in, for a lingering close to end) parks its connection
-//! here with a deadline and goes back to the pool. Idle workers ask
-//! [`Poller::next`] for something to do: a parked item whose socket became
-//! ready, or one whose deadline passed. One of them at a time, the leader,
-//! waits on the system (`epoll` on Linux, `poll(2)` on any Unix, both in
-//! `sys`) for everyone; what it finds goes on a short list, it keeps the
-//! first event for itself, and the others are taken by the next idle
-//! workers (or by itself and its peers once they finish) without another
-//! system call. This is the leader/follower pattern: no hand-off thread
-//! between the system and the worker that serves.
+//! A worker that would wait (for a next request, for the rest of a head that is
+//! trickling in, for room to write the rest of a response, for a lingering
+//! close to end) parks its connection here with a deadline and goes back to the
+//! pool. Idle workers ask [`Poller::next`] for something to do: a parked item
+//! whose socket became ready, or one whose deadline passed. One of them at a
+//! time, the leader, waits on the system (`epoll` on Linux, `poll(2)` on any
+//! Unix, both in `sys`) for everyone; what it finds goes on a short list, it
+//! keeps the first event for itself, and the others are taken by the next idle
+//! workers (or by itself and its peers once they finish) without another system
+//! call. This is the leader/follower pattern: no hand-off thread between the
+//! system and the worker that serves.
 //!
 //! Ownership is the rule everything rests on: a parked item is in exactly
 //! one slot, and whoever takes it out of the slot (under the lock) owns it.
 //! A slot's token carries a generation, so an event for a slot that has
-//! since been reused is recognised and dropped. With `epoll` every
-//! registration is one-shot: after one event the socket is disarmed until
-//! it is parked again, so no two workers ever get the same connection.
+//! since been reused is recognised and dropped. With `epoll` a
+//! connection's socket is registered once, at its first park, edge
+//! triggered, and stays registered while it is open: an event takes the
+//! item out of its slot if it is parked, or, if it is out being served,
+//! is noted so that its next park hands it straight back. So no two
+//! workers ever get the same connection, and no event is lost while it is
+//! out. Only the wake-up socket is one-shot, armed again each time it is
+//! drained.
 //!
 //! The poller owns parked items, their deadlines and the list of events
 //! found; it knows nothing of HTTP. What a ready or expired item means is
@@ -26,7 +31,7 @@
 
 use crate::config::PollerKind;
 use crate::log::Logger;
-use crate::sys::{self, Interest, Token};
+use crate::sys::{self, Interest, Readiness, Token};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, Read, Write};
@@ -58,7 +63,7 @@ struct Parked<T> {
     deadline: Instant,
 }
 
-/// One connection's place, from [`Poller::register`] to [`Poller::release`].
+/// One connection's place, from [`Poller::reserve`] to [`Poller::release`].
 struct Slot<T> {
     generation: u32,
     /// Whether a connection holds this slot.
@@ -80,8 +85,13 @@ pub enum Park<T> {
     /// It waits in its slot.
     Parked,
     /// Its socket became ready while it was out: it is handed back, to go
-    /// on at once (`true`: the peer closed its side meanwhile).
-    Ready(T, bool),
+    /// on at once.
+    Ready {
+        /// The item, still the caller's.
+        item: T,
+        /// Whether the peer closed its side meanwhile.
+        hangup: bool,
+    },
     /// The system would not watch its socket: it is handed back to close.
     Refused(T),
 }
@@ -165,7 +175,8 @@ struct Lead {
 /// A waiter's reusable buffers, so that waiting allocates nothing.
 #[derive(Default)]
 struct Found {
-    tokens: Vec<(Token, bool)>,
+    /// What the last wait found.
+    ready: Vec<Readiness>,
     /// For `poll(2)`: the list waited on, and the token of each entry.
     poll_fds: Vec<sys::poll::PollFd>,
     poll_tokens: Vec<Token>,
@@ -394,7 +405,8 @@ impl<T> Poller<T> {
             return Park::Refused(item);
         };
         if std::mem::take(&mut slot.missed) {
-            return Park::Ready(item, std::mem::take(&mut slot.missed_hangup));
+            let hangup = std::mem::take(&mut slot.missed_hangup);
+            return Park::Ready { item, hangup };
         }
         if slot.watched != Some(interest) {
             // Registering, or changing what is watched, reports the socket
@@ -428,7 +440,8 @@ impl<T> Poller<T> {
         Park::Parked
     }
 
-    /// Makes the poller thread's current or next wait return at once.
+    /// Makes the leader's wait on the system return at once; if no thread
+    /// is waiting now, the next wait or look finds the wake-up instead.
     pub fn wake(&self) {
         // A full socket buffer means a wake-up is already pending.
         let _ = (&self.wake_tx).write(&[1]);
@@ -631,7 +644,7 @@ impl<T> Poller<T> {
     /// the leader (`leading`) waits for long, and says until when, so that
     /// a park with an earlier deadline can wake it.
     fn look(&self, found: &mut Found, until: Instant, leading: bool) -> io::Result<()> {
-        found.tokens.clear();
+        found.ready.clear();
         let now = Instant::now();
         let wake_at = {
             let mut state = self.lock();
@@ -648,7 +661,7 @@ impl<T> Poller<T> {
         let timeout = wake_at.saturating_duration_since(now);
         let waited = match &self.backend {
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            Backend::Epoll(epoll) => epoll.wait(&mut found.tokens, Some(timeout)),
+            Backend::Epoll(epoll) => epoll.wait(&mut found.ready, Some(timeout)),
             Backend::Poll => wait_poll(found, timeout),
         };
         let mut state = self.lock();
@@ -658,7 +671,7 @@ impl<T> Poller<T> {
         waited?;
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-        for &(token, hangup) in &found.tokens {
+        for &Readiness { token, hangup } in &found.ready {
             if token == WAKE {
                 self.drain_wake_ups()?;
                 if !leading && state.sleeping_until.is_some() {
@@ -750,7 +763,10 @@ fn wait_poll(found: &mut Found, timeout: Duration) -> io::Result<()> {
     for (entry, &token) in found.poll_fds.iter().zip(&found.poll_tokens) {
         if entry.is_ready() {
             // Level triggered: a pending close is still readable next time.
-            found.tokens.push((token, false));
+            found.ready.push(Readiness {
+                token,
+                hangup: false,
+            });
         }
     }
     Ok(())
@@ -871,7 +887,7 @@ mod tests {
         assert!(looked.is_none(), "nothing parked to hand out");
         assert!(matches!(
             poller.park(server, slot, fd, Interest::Read, far),
-            Park::Ready(_, false)
+            Park::Ready { hangup: false, .. }
         ));
         poller.release(slot);
     }

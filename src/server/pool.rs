@@ -21,6 +21,11 @@ use std::time::Duration;
 /// How long a worker waits for a job before it exits.
 pub const IDLE_RETIRE: Duration = Duration::from_secs(30);
 
+/// Stack size of each worker thread the server starts. Workers keep their
+/// buffers on the heap, so a small stack is enough and keeps 1,024 threads
+/// cheap.
+pub const WORKER_STACK_BYTES: usize = 256 * 1024;
+
 /// Where workers get their jobs.
 pub trait Jobs<T>: Send + Sync {
     /// The next job, waiting at most `timeout`; `None` if none came or the
