@@ -5,6 +5,7 @@
 //! merged, and a set of more than [`MAX_RANGES`] is answered with the whole
 //! file, so the response is never much larger than the file itself.
 
+use crate::http::number::parse_decimal_saturating;
 use crate::response::push_field_line;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -90,11 +91,7 @@ fn parse_spec(spec: &str, len: u64) -> Spec {
     // §14.1.1: `1*DIGIT`), past the end of any file: it saturates, so a
     // last position is clamped to the end and a first position is
     // unsatisfiable, as §14.1.2 says.
-    let number = |s: &str| {
-        let digits = s.as_bytes();
-        let all_digits = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-        all_digits.then(|| crate::http::number::parse_decimal(digits).unwrap_or(u64::MAX))
-    };
+    let number = |s: &str| parse_decimal_saturating(s.as_bytes());
     match (first.is_empty(), last.is_empty()) {
         (true, true) => Spec::Invalid,
         (true, false) => match number(last) {

@@ -31,6 +31,16 @@ pub fn hex_digit(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
+/// Like [`parse_decimal`], but a value too large for `u64` is `u64::MAX`
+/// instead of refused: for numbers that only need to be "past anything
+/// real", such as a byte position beyond the end of any file.
+pub fn parse_decimal_saturating(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(parse_decimal(digits).unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +53,18 @@ mod tests {
         assert_eq!(parse_decimal(b"18446744073709551616"), None);
         for bad in [&b""[..], b"+5", b"-5", b" 5", b"5 ", b"5a", b"0x5"] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn saturating_keeps_digits_only_and_caps_the_value() {
+        assert_eq!(parse_decimal_saturating(b"42"), Some(42));
+        assert_eq!(
+            parse_decimal_saturating(b"99999999999999999999999"),
+            Some(u64::MAX)
+        );
+        for bad in [&b""[..], b"+5", b"5a", b" 5"] {
+            assert_eq!(parse_decimal_saturating(bad), None, "{bad:?}");
         }
     }
 
