@@ -12,6 +12,7 @@
 //! `error`, and nothing here uses `parse`. So field lines and their errors
 //! can be read, and tested, without the request line.
 
+pub mod base64;
 pub mod body;
 pub mod date;
 pub mod error;
