@@ -14,6 +14,7 @@
 
 pub mod base64;
 pub mod body;
+pub mod credentials;
 pub mod date;
 pub mod error;
 pub mod headers;
