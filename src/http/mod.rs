@@ -16,6 +16,7 @@ pub mod base64;
 pub mod body;
 pub mod credentials;
 pub mod date;
+pub mod disposition;
 pub mod error;
 pub mod headers;
 pub mod method;
