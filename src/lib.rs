@@ -67,6 +67,7 @@ pub mod request;
 pub mod response;
 pub mod router;
 pub mod server;
+pub mod sha256;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod testing;

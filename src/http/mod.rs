@@ -14,8 +14,11 @@
 //! `error`, and nothing here uses `parse`. So field lines and their errors
 //! can be read, and tested, without the request line.
 
+pub mod base64;
 pub mod body;
+pub mod credentials;
 pub mod date;
+pub mod disposition;
 pub mod error;
 pub mod headers;
 pub mod method;
