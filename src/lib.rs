@@ -31,6 +31,7 @@
 //!     `openat`, `epoll`/`poll`, `sendfile`).
 //! 13. [`testing`] and [`json`]: for library users, a handler run without a
 //!     socket, and JSON text escaped.
+//! 14. [`sha256`]: a hash for passwords kept off the command line.
 //!
 //! ## Use as a library
 //!

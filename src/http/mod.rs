@@ -5,8 +5,10 @@
 //! field-line syntax and access ([`headers`]), the reasons a head is refused
 //! ([`error`]), and the small types and encodings they all speak in:
 //! methods ([`method`]), versions ([`version`]), status codes ([`status`]),
-//! HTTP dates ([`date`]), numbers ([`number`]), media types ([`mime`]), and
-//! percent-encoding and query strings ([`uri`]). Two places outside feed
+//! HTTP dates ([`date`]), numbers ([`number`]), media types ([`mime`]),
+//! percent-encoding and query strings ([`uri`]), base64 ([`base64`]), Basic
+//! credentials ([`credentials`]) and download file names
+//! ([`disposition`]). Two places outside feed
 //! these from a socket: the connection in `server::connection` reads heads,
 //! and `request::Body` reads bodies through [`body`]'s decoder.
 //!
