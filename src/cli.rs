@@ -5,6 +5,7 @@
 //! binds). Options take their value as the next argument or after `=`
 //! (`--port 80`, `--port=80`); `--` ends the options.
 
+use crate::auth::User;
 use crate::config::{ServerConfig, DEFAULT_MAX_THREADS};
 use crate::files::FilesSettings;
 use crate::http::headers::is_field_value_byte;
@@ -35,6 +36,8 @@ pub struct ServeOptions {
     pub server: ServerConfig,
     /// How to serve files, as the file server takes them.
     pub files: FilesSettings,
+    /// Who may pass `--auth`; empty: no password asked.
+    pub users: Vec<User>,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -74,6 +77,8 @@ Options:
       --max-age SECONDS        Send Cache-Control: max-age=SECONDS with files
       --cache-control VALUE    Send Cache-Control: VALUE with files
   -H, --header 'NAME: VALUE'   Add a header to every response; repeatable
+      --auth USER:PASSWORD     Ask for this name and password (HTTP Basic); repeatable;
+                               USER:sha256:HEX takes the password's SHA-256 instead
       --head-timeout SECS      The whole request head must arrive within this [default: 15]
       --keep-alive-timeout SECS  Close keep-alive connections idle this long [default: 10]
       --body-timeout SECS      Longest wait for request body bytes [default: 30]
@@ -119,6 +124,7 @@ struct Parsed {
     index: Vec<String>,
     server: ServerConfig,
     files: FilesSettings,
+    users: Vec<User>,
 }
 
 /// What reading one option led to.
@@ -222,6 +228,7 @@ impl Parsed {
             "--write-timeout" => server.timeouts.write = seconds(&value.take(flag)?, flag)?,
             "--drain-timeout" => server.timeouts.drain = seconds(&value.take(flag)?, flag)?,
             "-q" | "--quiet" => server.access_log = false,
+            "--auth" => self.users.push(parse_user(&value.take(flag)?)?),
             _ => return Ok(Applied::Unknown),
         }
         Ok(Applied::Set)
@@ -236,6 +243,7 @@ impl Parsed {
             root: self.root.unwrap_or_else(|| PathBuf::from(".")),
             server: self.server,
             files,
+            users: self.users,
         }
     }
 }
@@ -260,6 +268,15 @@ fn parse_header(text: &str) -> Result<(String, String), UsageError> {
         ))),
         Err(HeaderProblem::BadValue) => Err(bad_value(value, "--header")),
     }
+}
+
+/// `--auth USER:PASSWORD` or `USER:sha256:HEX`.
+fn parse_user(text: &str) -> Result<User, UsageError> {
+    User::parse(text).ok_or_else(|| {
+        UsageError(
+            "invalid --auth: expected USER:PASSWORD or USER:sha256:HEX (64 hex digits)".to_string(),
+        )
+    })
 }
 
 fn parse_header_value(text: &str, option: &str) -> Result<String, UsageError> {

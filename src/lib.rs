@@ -56,6 +56,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod files;

@@ -25,6 +25,8 @@ pub struct AccessRecord<'a> {
     /// The request line, or `None` when none was read whole (the log shows
     /// `-`, as for a connection refused before its request).
     pub request_line: Option<RequestLine<'a>>,
+    /// The user who authenticated (`--auth`), if any.
+    pub user: Option<&'a str>,
     /// The status sent.
     pub status: u16,
     /// Body bytes sent.
@@ -51,26 +53,19 @@ impl Logger {
             0 => "-".to_string(),
             n => n.to_string(),
         };
-        let line = match record.request_line {
-            None => format!(
-                "{} - - [{}] \"-\" {} {}\n",
-                record.peer, when, record.status, bytes
-            ),
+        let user = record.user.map_or_else(|| "-".to_string(), escape_field);
+        let request = match record.request_line {
+            None => "-".to_string(),
             Some(RequestLine {
                 method,
                 target,
                 version,
-            }) => format!(
-                "{} - - [{}] \"{} {} {}\" {} {}\n",
-                record.peer,
-                when,
-                method,
-                target,
-                version.as_str(),
-                record.status,
-                bytes
-            ),
+            }) => format!("{method} {target} {}", version.as_str()),
         };
+        let line = format!(
+            "{} - {user} [{when}] \"{request}\" {} {bytes}\n",
+            record.peer, record.status
+        );
         // A closed stdout must not take the server down; the line is lost.
         let _ = std::io::stdout().lock().write_all(line.as_bytes());
     }
@@ -93,5 +88,34 @@ impl Logger {
         if !self.warned_fd_limit.swap(true, Ordering::Relaxed) {
             self.error(message);
         }
+    }
+}
+
+/// A value from the client (a user name) made safe for an unquoted log
+/// field: anything but visible ASCII, and `"` and `\`, becomes `\xHH`, as
+/// nginx writes them, so a space or a newline cannot forge a field or a
+/// line.
+fn escape_field(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_graphic() && b != b'"' && b != b'\\' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_field;
+
+    #[test]
+    fn user_names_cannot_break_the_line() {
+        assert_eq!(escape_field("ada"), "ada");
+        assert_eq!(escape_field("a b"), "a\\x20b");
+        assert_eq!(escape_field("x\n1.2.3.4 - -"), "x\\x0A1.2.3.4\\x20-\\x20-");
+        assert_eq!(escape_field("zoë\"\\"), "zo\\xC3\\xAB\\x22\\x5C");
     }
 }

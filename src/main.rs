@@ -3,9 +3,11 @@
 //! `main` -> `run` -> `ExitCode` (as ripgrep does): every fatal problem comes
 //! back here as an error and is printed once, as one line, with exit status 2.
 
+use http_from_scratch::auth::BasicAuth;
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::config::ServerConfig;
 use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
+use http_from_scratch::handler::Handler;
 use http_from_scratch::router::Router;
 use http_from_scratch::server::{self, Server, Summary};
 use http_from_scratch::sys;
@@ -47,11 +49,18 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         root,
         server,
         files,
+        users,
     } = options;
     check_root(&root)?;
     let files = open_files(&root, files)?;
     let shown_root = files.root.display().to_string();
-    let server = bind(server, Router::new().mount("/", FileServer::new(files)))?;
+    let router = Router::new().mount("/", FileServer::new(files));
+    let server = if users.is_empty() {
+        bind(server, router)?
+    } else {
+        warn_if_passwords_cross_the_network(server.addr);
+        bind(server, BasicAuth::new(router, users))?
+    };
     announce(&shown_root, server.local_addr());
     let summary = serve_until_stopped(server)?;
     print_summary(&summary);
@@ -92,12 +101,24 @@ fn open_files(root: &Path, settings: FilesSettings) -> Result<FilesConfig, Strin
     Ok(files)
 }
 
-fn bind(config: ServerConfig, router: Router) -> Result<Server, String> {
+fn bind(config: ServerConfig, handler: impl Handler + 'static) -> Result<Server, String> {
     // Each connection is a descriptor: let the soft limit go as high as the
     // hard one before the first accept.
     sys::raise_fd_limit();
     let addr = config.addr;
-    Server::bind(config, router).map_err(|e| format!("cannot listen on {addr}: {e}"))
+    Server::bind(config, handler).map_err(|e| format!("cannot listen on {addr}: {e}"))
+}
+
+/// Basic credentials are only encoded, not encrypted: off this machine,
+/// anyone on the path can read them unless TLS carries them.
+fn warn_if_passwords_cross_the_network(addr: SocketAddr) {
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "http-from-scratch: warning: --auth on {} sends passwords readable by anyone \
+             on the network; put a TLS proxy in front (README: Behind a proxy)",
+            addr.ip()
+        );
+    }
 }
 
 fn announce(shown_root: &str, bound: SocketAddr) {

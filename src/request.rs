@@ -31,6 +31,7 @@ pub struct Request<'a> {
     route_rest: &'a str,
     params: Vec<(String, String)>,
     state: Option<Arc<dyn Any + Send + Sync>>,
+    user: Option<String>,
     peer: SocketAddr,
     body: Body<'a>,
 }
@@ -51,6 +52,7 @@ impl<'a> Request<'a> {
             route_rest: path,
             params: Vec::new(),
             state: None,
+            user: None,
             peer,
             body,
         }
@@ -169,6 +171,22 @@ impl<'a> Request<'a> {
     /// Gives handlers shared state; called by the router.
     pub fn set_state(&mut self, state: Arc<dyn Any + Send + Sync>) {
         self.state = Some(state);
+    }
+
+    /// The user who authenticated, if a [`crate::auth::BasicAuth`] let the
+    /// request through; the access log shows it.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Takes the user out, for the log once the handler is done.
+    pub fn take_user(&mut self) -> Option<String> {
+        self.user.take()
+    }
+
+    /// Records who authenticated; called by [`crate::auth::BasicAuth`].
+    pub fn set_user(&mut self, user: String) {
+        self.user = Some(user);
     }
 
     /// Replaces the route parameters; called by the router.

@@ -152,10 +152,11 @@ struct Sending {
     nonblocking: bool,
     /// A read buffer, where files are not sent by the kernel.
     piece: Vec<u8>,
-    /// The request line and status, logged when the body is done.
+    /// The request line, user and status, logged when the body is done.
     method: Box<str>,
     target: Box<str>,
     version: Version,
+    user: Option<Box<str>>,
     status: u16,
 }
 
@@ -163,7 +164,7 @@ impl Sending {
     /// A body to send for the request `head`, answered with `status`. The
     /// request line is copied: the buffer the head borrows from moves on to
     /// the next request before the body is done.
-    fn new(body: Outgoing, head: &RequestHead<'_>, status: u16) -> Sending {
+    fn new(body: Outgoing, head: &RequestHead<'_>, user: Option<&str>, status: u16) -> Sending {
         Sending {
             total: body.remaining(),
             body,
@@ -173,6 +174,7 @@ impl Sending {
             method: head.method_token.into(),
             target: head.target.into(),
             version: head.version,
+            user: user.map(Box::from),
             status,
         }
     }
@@ -186,6 +188,7 @@ impl Sending {
                 target: &self.target,
                 version: self.version,
             }),
+            user: self.user.as_deref(),
             status: self.status,
             bytes: body_bytes,
         });
@@ -765,8 +768,10 @@ impl Connection {
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
         let Handled {
             response,
+            user,
             next_request: leftover,
         } = handle(Request::new(head, self.peer, body), &shared);
+        let user = user.as_deref();
         let ctx = WriteContext {
             version: head.version,
             head_request: head.method == Method::Head,
@@ -778,14 +783,21 @@ impl Connection {
             Answer::Written(written, deferred) => (written, deferred),
             Answer::Replaced(written, instead) => {
                 let written = written.as_ref().ok();
-                log_request(&shared, self.peer, &head, instead.code(), written);
+                log_request(&shared, self.peer, &head, user, instead.code(), written);
                 return After::Linger;
             }
         };
         match deferred {
-            None => log_request(&shared, self.peer, &head, status, written.as_ref().ok()),
+            None => log_request(
+                &shared,
+                self.peer,
+                &head,
+                user,
+                status,
+                written.as_ref().ok(),
+            ),
             // Logged when the body is all sent.
-            Some(body) => self.sending = Some(Sending::new(body, &head, status)),
+            Some(body) => self.sending = Some(Sending::new(body, &head, user, status)),
         }
         keep_the_rest(buf, len, &mut self.filled, leftover, written)
     }
@@ -962,6 +974,8 @@ impl Output<'_> {
 /// when the body was not all read and the connection must close.
 struct Handled {
     response: Response,
+    /// Who authenticated, for the log.
+    user: Option<String>,
     next_request: Option<Range<usize>>,
 }
 
@@ -969,12 +983,14 @@ struct Handled {
 /// of the body.
 fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
     let response = answer(&mut request, shared);
+    let user = request.take_user();
     let config = &shared.config;
     let next_request = request
         .into_body()
         .finish(config.limits.max_drain_bytes, config.timeouts.unread_body);
     Handled {
         response,
+        user,
         next_request,
     }
 }
@@ -1015,15 +1031,18 @@ fn log_error(shared: &ServerShared, peer: SocketAddr, status: Status, line: Opti
     shared.logger.access(&AccessRecord {
         peer: peer.ip(),
         request_line: line,
+        user: None,
         status: status.code(),
         bytes: 0,
     });
 }
 
+/// Logs an answer a handler gave (`user`: who authenticated, if anyone).
 fn log_request(
     shared: &ServerShared,
     peer: SocketAddr,
     head: &RequestHead<'_>,
+    user: Option<&str>,
     status: u16,
     written: Option<&Written>,
 ) {
@@ -1035,6 +1054,7 @@ fn log_request(
             target: head.target,
             version: head.version,
         }),
+        user,
         status,
         bytes: written.map_or(0, |w| w.body_bytes),
     });
