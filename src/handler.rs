@@ -47,6 +47,18 @@ where
     }
 }
 
+/// A closure as a handler, anywhere one is taken ([`crate::Server::bind`],
+/// [`crate::Router::mount`], [`crate::testing::TestRequest::send`],
+/// [`around`]): the bound lets Rust infer the closure's argument type, so
+/// `from_fn(|req| ...)` needs no annotation.
+pub fn from_fn<F, R>(handler: F) -> HandlerFn<F>
+where
+    F: Fn(&mut Request<'_>) -> R + Send + Sync,
+    R: IntoResponse,
+{
+    HandlerFn(handler)
+}
+
 /// Wraps `inner` so that every request goes through `wrapper` first, which
 /// decides whether and how to call `inner` and may change what it answers:
 /// logging, timing, adding fields, refusing early.
@@ -87,7 +99,9 @@ where
 
 /// Adds how long the inner handler took to every response, as a
 /// `Server-Timing: handler;dur=MILLISECONDS` field (W3C Server Timing),
-/// which browsers' developer tools show beside the request.
+/// which browsers' developer tools show beside the request. For a streamed
+/// body that is the time to build the response, not to produce the stream
+/// (the field leaves with the head, before the body is written).
 pub struct Timed<H>(pub H);
 
 impl<H: Handler> Handler for Timed<H> {

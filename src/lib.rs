@@ -77,6 +77,7 @@ pub mod testing;
 // The names nearly every program using the library needs, at the crate
 // root, so that one `use` line brings them in.
 pub use config::ServerConfig;
+pub use files::{FileServer, FilesConfig};
 pub use handler::Handler;
 pub use http::method::Method;
 pub use http::status::Status;

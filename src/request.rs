@@ -30,7 +30,7 @@ pub struct Request<'a> {
     query: Option<&'a str>,
     route_rest: &'a str,
     params: Vec<(String, String)>,
-    state: Option<Arc<dyn Any + Send + Sync>>,
+    states: Vec<Arc<dyn Any + Send + Sync>>,
     user: Option<String>,
     peer: SocketAddr,
     body: Body<'a>,
@@ -51,7 +51,7 @@ impl<'a> Request<'a> {
             query,
             route_rest: path,
             params: Vec::new(),
-            state: None,
+            states: Vec::new(),
             user: None,
             peer,
             body,
@@ -96,6 +96,9 @@ impl<'a> Request<'a> {
     }
 
     /// The query's `name=value` pairs, percent-decoded, `+` read as space.
+    /// A pair whose text does not decode to UTF-8 (`%FF`) is left out. (A
+    /// malformed escape such as `%zz` never gets this far: the parser
+    /// answers 400 for the whole request.)
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         self.query
             .map(crate::http::uri::query_pairs)
@@ -103,7 +106,8 @@ impl<'a> Request<'a> {
     }
 
     /// The first value of query parameter `name`, percent-decoded (`+` read
-    /// as space); `None` if absent.
+    /// as space); `None` if absent (or not UTF-8, as for
+    /// [`Request::query_pairs`]).
     pub fn query_value(&self, name: &str) -> Option<String> {
         self.query_pairs()
             .into_iter()
@@ -145,32 +149,44 @@ impl<'a> Request<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A route parameter parsed as `T`: `req.param_as::<u64>("id")?` in a
+    /// A route parameter parsed as `T` with `T`'s `FromStr` (so for a
+    /// number, `+5` and `05` read as 5): `req.param_as::<u64>("id")?` in a
     /// handler that returns `Result<Response, Response>`.
     ///
     /// # Errors
     ///
-    /// A 400 response saying which parameter is missing or malformed, ready
-    /// to send.
+    /// A 400 response saying which parameter is malformed, ready to send.
+    ///
+    /// # Panics
+    ///
+    /// If the route has no parameter of that name: a mistake in the code,
+    /// not in the request (the server answers 500 and logs it).
     pub fn param_as<T: FromStr>(&self, name: &str) -> Result<T, Response> {
-        let bad = || {
+        let value = self
+            .param(name)
+            .unwrap_or_else(|| panic!("the route has no parameter named {name:?}"));
+        value.parse().map_err(|_| {
             Response::text(
                 Status::BAD_REQUEST,
                 format!("400: bad '{name}' in the path\n"),
             )
-        };
-        self.param(name).ok_or_else(bad)?.parse().map_err(|_| bad())
+        })
     }
 
-    /// The state shared by [`crate::router::Router::with_state`], if it is
-    /// a `T`.
+    /// The state of type `T` shared by
+    /// [`crate::router::Router::with_state`] (the innermost router's, if
+    /// several gave one of this type), or `None` if no router on the way
+    /// gave a `T`.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.state.as_deref()?.downcast_ref()
+        self.states
+            .iter()
+            .rev()
+            .find_map(|state| state.downcast_ref::<T>())
     }
 
     /// Gives handlers shared state; called by the router.
-    pub fn set_state(&mut self, state: Arc<dyn Any + Send + Sync>) {
-        self.state = Some(state);
+    pub fn add_state(&mut self, state: Arc<dyn Any + Send + Sync>) {
+        self.states.push(state);
     }
 
     /// The user who authenticated, if a [`crate::auth::BasicAuth`] let the
@@ -219,11 +235,22 @@ pub enum BodyError {
 }
 
 impl BodyError {
-    /// The status to answer with, if the response has not started.
+    /// The status to answer with, if the response has not started: 413
+    /// past a limit, 408 when the client stopped sending before the body
+    /// ended (the body timeout passed), 400 for anything malformed.
     pub fn status(&self) -> Status {
         match self {
             BodyError::Chunk(e) => e.status(),
             BodyError::TooLarge => Status::CONTENT_TOO_LARGE,
+            // A socket read timeout shows as WouldBlock on Unix.
+            BodyError::Io(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Status::REQUEST_TIMEOUT
+            }
             BodyError::Io(_) | BodyError::NotUtf8 => Status::BAD_REQUEST,
         }
     }

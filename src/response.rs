@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The product name and version sent in `Server`.
@@ -187,6 +188,8 @@ pub struct Response {
     header_lines: Option<Arc<[u8]>>,
     body: ResponseBody,
     close: bool,
+    /// A router's own 404: nothing matched (see [`Response::unmatched`]).
+    unmatched: bool,
 }
 
 impl Response {
@@ -198,7 +201,21 @@ impl Response {
             header_lines: None,
             body: ResponseBody::Empty,
             close: false,
+            unmatched: false,
         }
+    }
+
+    /// The 404 a router gives when nothing matched, marked so that a router
+    /// it is mounted under knows to try its own fallback.
+    pub(crate) fn unmatched() -> Response {
+        let mut response = Response::error(Status::NOT_FOUND);
+        response.unmatched = true;
+        response
+    }
+
+    /// Whether this is a router's "nothing matched" 404.
+    pub(crate) fn is_unmatched(&self) -> bool {
+        self.unmatched
     }
 
     /// `text/plain; charset=utf-8`.
@@ -305,10 +322,14 @@ impl Response {
     /// pieces (progress, live lines, a long export). Whatever it writes is
     /// sent when it calls `flush` (or every 16 KiB, and at the end), as one
     /// chunk to an HTTP/1.1 client; an HTTP/1.0 client gets the bytes as
-    /// they are and the connection closes after them. An error it returns
-    /// cuts the response off (the client sees an incomplete body), which
-    /// is the only honest end once the head is sent. The worker that runs
-    /// the handler runs `write` too, for as long as it takes.
+    /// they are and the connection closes after them. The head (status 200
+    /// or whatever was given) leaves before `write` runs, so an error it
+    /// returns, or a panic, can only cut the response off: an HTTP/1.1
+    /// client then sees a chunked body without its last chunk, an HTTP/1.0
+    /// client a close that it cannot tell from the end; check what can fail
+    /// before returning the response. The worker that runs the handler runs
+    /// `write` too, for as long as it takes; once the server's drain
+    /// timeout has passed, its next write fails.
     ///
     /// ```
     /// use http_from_scratch::{Response, Status};
@@ -333,10 +354,11 @@ impl Response {
             .with_body(ResponseBody::Push(Box::new(write)))
     }
 
-    /// A streaming body read to its end from `reader`.
+    /// A streaming body read to its end from `reader`; each read is sent
+    /// as it comes (framed as for [`Response::stream_with`]).
     pub fn stream(
         status: Status,
-        content_type: &'static str,
+        content_type: impl Into<Cow<'static, str>>,
         reader: impl Read + Send + 'static,
     ) -> Response {
         Response::new(status)
@@ -459,6 +481,10 @@ pub struct WriteContext<'a> {
     /// Header lines added to every response, already rendered as
     /// `Name: value\r\n` (the binary's `-H`); empty for none.
     pub extra_headers: &'a [u8],
+    /// Once set, a streamed body's next write fails: the server is cutting
+    /// connections off at the end of its drain, and a stream that holds its
+    /// bytes, or writes slowly, must not keep it waiting.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// What was written, for the access log and the connection loop.
@@ -574,6 +600,7 @@ fn write<W: Write>(
         header_lines,
         body,
         close,
+        ..
     } = response;
     let framing = Framing::choose(status, &body, close, &ctx);
     scratch.clear();
@@ -606,7 +633,7 @@ fn write<W: Write>(
     } else {
         body
     };
-    let body_bytes = write_body(out, scratch, body, framing.chunked)?;
+    let body_bytes = write_body(out, scratch, body, framing.chunked, ctx.stop)?;
     out.flush()?;
     Ok((written(body_bytes), None))
 }
@@ -648,6 +675,7 @@ fn write_body<W: Write>(
     scratch: &mut Vec<u8>,
     body: ResponseBody,
     chunked: bool,
+    stop: Option<&AtomicBool>,
 ) -> io::Result<u64> {
     match body {
         ResponseBody::Empty => {
@@ -668,13 +696,13 @@ fn write_body<W: Write>(
         }
         ResponseBody::Push(write) => {
             out.write_all(scratch)?;
-            let mut writer = BodyWriter::new(out, chunked);
+            let mut writer = BodyWriter::new(out, chunked, stop);
             write(&mut writer)?;
             writer.finish()
         }
         ResponseBody::Stream(mut reader) => {
             out.write_all(scratch)?;
-            let mut writer = BodyWriter::new(out, chunked);
+            let mut writer = BodyWriter::new(out, chunked, stop);
             copy_flushing(&mut reader, &mut writer)?;
             writer.finish()
         }
@@ -825,18 +853,31 @@ pub struct BodyWriter<'o> {
     held: Vec<u8>,
     chunked: bool,
     total: u64,
+    stop: Option<&'o AtomicBool>,
 }
 
 impl<'o> BodyWriter<'o> {
     /// Bytes gathered before they are sent without waiting for a flush.
     pub const PIECE: usize = 16 * 1024;
 
-    fn new(out: &'o mut dyn Write, chunked: bool) -> BodyWriter<'o> {
+    fn new(out: &'o mut dyn Write, chunked: bool, stop: Option<&'o AtomicBool>) -> BodyWriter<'o> {
         BodyWriter {
             out,
             held: Vec::new(),
             chunked,
             total: 0,
+            stop,
+        }
+    }
+
+    /// An error once the server has asked streams to stop.
+    fn check_stop(&self) -> io::Result<()> {
+        match self.stop {
+            Some(stop) if stop.load(Ordering::Relaxed) => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the server stopped waiting for this response",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -869,6 +910,7 @@ impl<'o> BodyWriter<'o> {
 
 impl Write for BodyWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.check_stop()?;
         self.held.extend_from_slice(bytes);
         if self.held.len() >= BodyWriter::PIECE {
             self.send_held()?;
@@ -877,6 +919,7 @@ impl Write for BodyWriter<'_> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.check_stop()?;
         self.send_held()?;
         self.out.flush()
     }

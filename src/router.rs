@@ -58,6 +58,12 @@ struct Route {
     handler: Box<dyn Handler>,
 }
 
+impl Route {
+    fn ends_in_wildcard(&self) -> bool {
+        matches!(self.segments.last(), Some(Segment::Rest(_)))
+    }
+}
+
 struct Mount {
     /// Without a trailing slash; empty for the root.
     prefix: String,
@@ -70,7 +76,7 @@ pub struct Router {
     routes: Vec<Route>,
     mounts: Vec<Mount>,
     fallback: Option<Box<dyn Handler>>,
-    state: Option<Arc<dyn Any + Send + Sync>>,
+    states: Vec<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Router {
@@ -167,8 +173,9 @@ impl Router {
     /// Answers what no route or mount matches with `handler` instead of a
     /// plain 404: a custom not-found page, or a catch-all. It sees the
     /// request as routes do, so it may answer 404 with its own body, or
-    /// anything else. (A path that routes match for other methods still
-    /// gets the router's 405 with `Allow`.)
+    /// anything else. It also answers for routers mounted beneath this one
+    /// that have no fallback of their own. (A path that routes match for
+    /// other methods still gets the router's 405 with `Allow`.)
     pub fn fallback<F, R>(mut self, handler: F) -> Router
     where
         F: Fn(&mut Request<'_>) -> R + Send + Sync + 'static,
@@ -179,23 +186,36 @@ impl Router {
     }
 
     /// Shares `state` with every handler behind this router (nested
-    /// routers included), which reach it with [`Request::state`]: one
-    /// `Arc` for the whole application instead of a clone per route.
+    /// routers included), which reach it with [`Request::state`]`::<T>()`
+    /// for the very type given here (`with_state(Arc<A>)` is found as
+    /// `Arc<A>`, not `A`): one value for the whole application instead of a
+    /// clone per route. Several states of different types may be given,
+    /// here and by nested routers; for two of the same type, the innermost
+    /// router's wins.
     pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Router {
-        self.state = Some(Arc::new(state));
+        self.states.push(Arc::new(state));
         self
     }
 
     /// Hands every path under `prefix` (on a segment boundary), whatever the
-    /// method, to `handler`, after the routes have had their chance.
+    /// method, to `handler`, which sees the rest of the path in
+    /// [`Request::route_rest`]. A route for the same path and method wins,
+    /// unless it matched only through its `*wildcard`.
     ///
     /// # Panics
     ///
-    /// If `prefix` does not start with `/` or is already mounted.
+    /// If `prefix` does not start with `/`, holds a `:param` or `*wildcard`
+    /// (a prefix is literal text), or is already mounted.
     pub fn mount(mut self, prefix: &str, handler: impl Handler + 'static) -> Router {
         assert!(
             prefix.starts_with('/'),
             "mount prefix {prefix:?} must start with /"
+        );
+        assert!(
+            !prefix
+                .split('/')
+                .any(|s| s.starts_with(':') || s.starts_with('*')),
+            "mount prefix {prefix:?} is literal: it cannot hold :params or *wildcards"
         );
         let prefix = prefix.trim_end_matches('/').to_string();
         assert!(
@@ -248,22 +268,37 @@ impl Router {
 }
 
 impl Handler for Router {
+    /// Routes in this order: a route for the method (HEAD runs GET's);
+    /// else a mount whose prefix the path is under (a mount also beats a
+    /// route that matched only through its `*wildcard`: it claims that
+    /// sub-tree explicitly); else 405 or OPTIONS when routes match for other
+    /// methods; else the fallback, or 404.
     fn handle(&self, request: &mut Request<'_>) -> Response {
-        if let Some(state) = &self.state {
-            request.set_state(Arc::clone(state));
+        for state in &self.states {
+            request.add_state(Arc::clone(state));
         }
         // Under a mount, the part of the path after the mount's prefix.
         let path = request.route_rest();
-        if let Some((route, params)) = self.best_route(request.method(), path) {
-            let Some(params) = params
-                .into_iter()
-                .map(decode_param)
-                .collect::<Option<Vec<_>>>()
-            else {
-                return Response::error(Status::BAD_REQUEST);
-            };
-            request.set_params(params);
-            return route.handler.handle(request);
+        let route = self.best_route(request.method(), path);
+        let mount = self
+            .mounts
+            .iter()
+            .find_map(|mount| Some((mount, strip_mount(&mount.prefix, path)?)));
+        match (route, mount) {
+            (Some((route, params)), mount) if mount.is_none() || !route.ends_in_wildcard() => {
+                return run_route(route, params, request);
+            }
+            (_, Some((mount, rest))) => {
+                request.set_route_rest(rest);
+                let response = mount.handler.handle(request);
+                return match &self.fallback {
+                    // A router mounted here found nothing: this router's
+                    // fallback answers, as if the mount were not there.
+                    Some(fallback) if response.is_unmatched() => fallback.handle(request),
+                    _ => response,
+                };
+            }
+            _ => {}
         }
         let allowed = self.allowed_methods(path);
         if !allowed.is_empty() {
@@ -277,21 +312,37 @@ impl Handler for Router {
             }
             return Response::method_not_allowed(allow);
         }
-        for mount in &self.mounts {
-            if let Some(rest) = strip_mount(&mount.prefix, path) {
-                request.set_route_rest(rest);
-                return mount.handler.handle(request);
-            }
-        }
         match &self.fallback {
             Some(fallback) => fallback.handle(request),
-            None => Response::error(Status::NOT_FOUND),
+            None => Response::unmatched(),
         }
     }
 }
 
+fn run_route(route: &Route, params: Vec<(String, String)>, request: &mut Request<'_>) -> Response {
+    let Some(params) = params
+        .into_iter()
+        .map(decode_param)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Response::error(Status::BAD_REQUEST);
+    };
+    request.set_params(params);
+    route.handler.handle(request)
+}
+
+/// A parameter percent-decoded, or `None` (400) if it does not decode or
+/// if it holds a `.` or `..` segment: `/files/..%2F..%2Fetc` must not give
+/// a handler `../../etc` to join onto a directory.
 fn decode_param((name, raw): (String, String)) -> Option<(String, String)> {
-    Some((name, percent_decode_str(&raw)?))
+    let value = percent_decode_str(&raw)?;
+    if value
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return None;
+    }
+    Some((name, value))
 }
 
 /// `/static` mounted: `/static` -> `/`, `/static/a` -> `/a`, `/staticky` -> no.

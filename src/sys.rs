@@ -40,10 +40,19 @@
 //! nothing, reads and writes that switch the socket's mode) are where a port
 //! would start; no build of the crate uses them today.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// How many termination signals have arrived.
 static SIGNALS_RECEIVED: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether [`install_signal_handlers`] has run: the process then expects
+/// someone to watch [`termination_requested`].
+static HANDLERS_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`install_signal_handlers`] has run.
+pub fn signal_handlers_installed() -> bool {
+    HANDLERS_INSTALLED.load(Ordering::SeqCst)
+}
 
 /// Whether SIGINT or SIGTERM has arrived since [`install_signal_handlers`].
 pub fn termination_requested() -> bool {
@@ -142,6 +151,7 @@ pub fn install_signal_handlers() {
         }
         unix::sigprocmask(unix::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
+    HANDLERS_INSTALLED.store(true, Ordering::SeqCst);
 }
 
 /// No signals to handle on this platform.

@@ -38,21 +38,45 @@ use std::net::{Ipv4Addr, SocketAddr};
 /// and a body, or the exact bytes a client would send.
 #[derive(Debug, Clone)]
 pub struct TestRequest {
-    bytes: Vec<u8>,
+    shape: Shape,
+}
+
+#[derive(Debug, Clone)]
+enum Shape {
+    /// Put together by the builder methods, rendered when sent.
+    Parts {
+        method: Method,
+        target: String,
+        fields: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    },
+    /// Sent exactly as given.
+    Bytes(Vec<u8>),
 }
 
 impl TestRequest {
-    /// `METHOD target HTTP/1.1` with `Host: test`; add fields and a body
-    /// with [`TestRequest::header`] and [`TestRequest::body`].
+    /// `METHOD target HTTP/1.1`, with `Host: test` unless a `Host` field is
+    /// added; add fields and a body with [`TestRequest::header`] and
+    /// [`TestRequest::body`], in any order.
     pub fn new(method: Method, target: &str) -> TestRequest {
         TestRequest {
-            bytes: format!("{method} {target} HTTP/1.1\r\nHost: test\r\n").into_bytes(),
+            shape: Shape::Parts {
+                method,
+                target: target.to_string(),
+                fields: Vec::new(),
+                body: None,
+            },
         }
     }
 
     /// A GET request.
     pub fn get(target: &str) -> TestRequest {
         TestRequest::new(Method::Get, target)
+    }
+
+    /// A HEAD request.
+    pub fn head(target: &str) -> TestRequest {
+        TestRequest::new(Method::Head, target)
     }
 
     /// A POST request.
@@ -65,32 +89,83 @@ impl TestRequest {
         TestRequest::new(Method::Put, target)
     }
 
+    /// A PATCH request.
+    pub fn patch(target: &str) -> TestRequest {
+        TestRequest::new(Method::Patch, target)
+    }
+
     /// A DELETE request.
     pub fn delete(target: &str) -> TestRequest {
         TestRequest::new(Method::Delete, target)
     }
 
+    /// An OPTIONS request.
+    pub fn options(target: &str) -> TestRequest {
+        TestRequest::new(Method::Options, target)
+    }
+
     /// Exactly these bytes, head and body, as a client would send them.
     pub fn from_bytes(bytes: &[u8]) -> TestRequest {
         TestRequest {
-            bytes: bytes.to_vec(),
+            shape: Shape::Bytes(bytes.to_vec()),
         }
     }
 
-    /// Adds a header field.
+    /// Adds a header field (sent in the order added).
+    ///
+    /// # Panics
+    ///
+    /// On a request made with [`TestRequest::from_bytes`], which is sent
+    /// exactly as given.
     pub fn header(mut self, name: &str, value: &str) -> TestRequest {
-        self.bytes
-            .extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        match &mut self.shape {
+            Shape::Parts { fields, .. } => fields.push((name.to_string(), value.to_string())),
+            Shape::Bytes(_) => panic!("a request from bytes is sent as given; add fields there"),
+        }
         self
     }
 
-    /// Ends the head with a `Content-Length` for `body`, then the body.
-    pub fn body(mut self, body: impl AsRef<[u8]>) -> TestRequest {
-        let body = body.as_ref();
-        self.bytes
-            .extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-        self.bytes.extend_from_slice(body);
+    /// Sets the body (replacing one set before), sent with its
+    /// `Content-Length`.
+    ///
+    /// # Panics
+    ///
+    /// On a request made with [`TestRequest::from_bytes`].
+    pub fn body(mut self, bytes: impl AsRef<[u8]>) -> TestRequest {
+        match &mut self.shape {
+            Shape::Parts { body, .. } => *body = Some(bytes.as_ref().to_vec()),
+            Shape::Bytes(_) => panic!("a request from bytes is sent as given; add the body there"),
+        }
         self
+    }
+
+    /// The bytes a client would send.
+    fn into_bytes(self) -> Vec<u8> {
+        let (method, target, fields, body) = match self.shape {
+            Shape::Bytes(bytes) => return bytes,
+            Shape::Parts {
+                method,
+                target,
+                fields,
+                body,
+            } => (method, target, fields, body),
+        };
+        let mut bytes = format!("{method} {target} HTTP/1.1\r\n").into_bytes();
+        if !fields
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            bytes.extend_from_slice(b"Host: test\r\n");
+        }
+        for (name, value) in &fields {
+            bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        if let Some(body) = &body {
+            bytes.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(body.as_deref().unwrap_or_default());
+        bytes
     }
 
     /// Runs the request through `handler` and returns the answer as it
@@ -102,10 +177,7 @@ impl TestRequest {
     /// If the bytes are not a whole request head (a test mistake), or if the
     /// handler panics (so that the test shows where).
     pub fn send(self, handler: &impl Handler) -> TestResponse {
-        let mut bytes = self.bytes;
-        if !bytes.windows(4).any(|w| w == b"\r\n\r\n") {
-            bytes.extend_from_slice(b"\r\n");
-        }
+        let mut bytes = self.into_bytes();
         let limits = Limits::default();
         let head_len = match parse_request(&bytes, &limits, &mut Vec::new()) {
             Ok(Parsed::Complete { len, .. }) => len,
@@ -131,6 +203,7 @@ impl TestRequest {
             head_request: head.method == Method::Head,
             keep_alive: head.keep_alive,
             extra_headers: &[],
+            stop: None,
         };
         TestResponse::of(response, ctx)
     }
@@ -143,15 +216,18 @@ pub struct TestResponse {
     status: Status,
     fields: Vec<(String, String)>,
     body: Vec<u8>,
+    cut_off: bool,
 }
 
 impl TestResponse {
     /// Writes `response` as the server would and reads it back.
     fn of(response: Response, ctx: WriteContext<'_>) -> TestResponse {
         let mut wire = Vec::new();
-        write_response(&mut wire, &mut Vec::new(), response, ctx)
-            .unwrap_or_else(|e| panic!("the response could not be written: {e}"));
-        TestResponse::read(&wire)
+        let written = write_response(&mut wire, &mut Vec::new(), response, ctx);
+        let mut response = TestResponse::read(&wire);
+        // A streamed body that failed part way: what was sent before it.
+        response.cut_off = written.is_err();
+        response
     }
 
     /// Reads a response off `wire`: the status line, the fields, then the
@@ -186,6 +262,7 @@ impl TestResponse {
             status: Status(code),
             fields,
             body,
+            cut_off: false,
         }
     }
 
@@ -212,6 +289,13 @@ impl TestResponse {
         &self.body
     }
 
+    /// Whether the body was cut off: a streamed body's function returned an
+    /// error after the head was sent, so the client got only part of it
+    /// (and, over a real connection, a close).
+    pub fn was_cut_off(&self) -> bool {
+        self.cut_off
+    }
+
     /// The body as text (invalid UTF-8 replaced, so a test can print it).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -226,6 +310,7 @@ fn refused() -> WriteContext<'static> {
         head_request: false,
         keep_alive: false,
         extra_headers: &[],
+        stop: None,
     }
 }
 

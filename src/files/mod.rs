@@ -196,6 +196,14 @@ impl FileServer {
         }
         match self.locate(request.route_rest()) {
             Ok(Target::File(opened)) => self.serve_file(request, opened, Cacheable::File),
+            // Mounted at `/static`, a request for `/static` reaches here as
+            // `/`: the URL itself must end in a slash too, or the listing's
+            // relative links would resolve one level up.
+            Ok(Target::Directory(_))
+                if request.route_rest() == "/" && !request.path().ends_with('/') =>
+            {
+                redirect_to_slash(request)
+            }
             Ok(Target::Directory(dir)) => self.serve_directory(request, dir),
             Ok(Target::RedirectToSlash) => redirect_to_slash(request),
             Err(Status::NOT_FOUND) => self.not_found(request),

@@ -754,6 +754,7 @@ impl Connection {
             }
         };
         let mut output = Output {
+            shared: &shared,
             stream: &self.stream,
             pending: &mut self.pending,
             sent: &mut self.pending_sent,
@@ -777,6 +778,7 @@ impl Connection {
             head_request: head.method == Method::Head,
             keep_alive: head.keep_alive && leftover.is_some() && !shared.is_stopping(),
             extra_headers: &shared.extra_headers,
+            stop: Some(&shared.cut_off),
         };
         let status = response.status().code();
         let (written, deferred) = match output.write(response, ctx) {
@@ -830,6 +832,7 @@ impl Connection {
             head_request: false,
             keep_alive: false,
             extra_headers: &self.shared.extra_headers,
+            stop: None,
         };
         let error = if status == Status::SERVICE_UNAVAILABLE {
             Response::service_unavailable()
@@ -908,6 +911,7 @@ fn keep_the_rest(
 /// Where answers go: the connection's output buffer (sent without waiting
 /// once the connection is done with the request) and its socket.
 struct Output<'c> {
+    shared: &'c ServerShared,
     stream: &'c TcpStream,
     pending: &'c mut Vec<u8>,
     sent: &'c mut usize,
@@ -931,11 +935,7 @@ impl Output<'_> {
     /// after what is pending.
     fn write(&mut self, response: Response, ctx: WriteContext<'_>) -> Answer {
         if response.is_streamed() {
-            let mut writer: &TcpStream = self.stream;
-            let written = self
-                .flush()
-                .and_then(|()| write_response(&mut writer, self.scratch, response, ctx));
-            return Answer::Written(written, None);
+            return Answer::Written(self.write_stream(response, ctx), None);
         }
         let mark = self.pending.len();
         match write_response_deferring_body(self.pending, self.scratch, response, ctx) {
@@ -960,6 +960,27 @@ impl Output<'_> {
                 Answer::Replaced(written, status)
             }
         }
+    }
+
+    /// Writes a streamed answer straight to the socket, after what is
+    /// pending. The handler's code runs here, as the body is produced, so
+    /// a panic in it is caught as the handler's own would be: counted,
+    /// logged, and the connection closed (the head is already sent, so the
+    /// client sees a cut-off body).
+    fn write_stream(&mut self, response: Response, ctx: WriteContext<'_>) -> io::Result<Written> {
+        self.flush()?;
+        let mut writer: &TcpStream = self.stream;
+        let scratch = &mut *self.scratch;
+        let written = panic::catch_unwind(AssertUnwindSafe(|| {
+            write_response(&mut writer, scratch, response, ctx)
+        }));
+        written.unwrap_or_else(|_| {
+            self.shared.counters.panics.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .logger
+                .error("a streamed body's writer panicked; its response was cut off");
+            Err(io::Error::other("the body's writer panicked"))
+        })
     }
 
     /// Sends what is pending with blocking writes: before the worker talks

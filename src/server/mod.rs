@@ -102,6 +102,7 @@ impl Server {
                 max_connections,
                 spare_buffers: SpareBuffers::default(),
                 counters: Counters::default(),
+                cut_off: AtomicBool::new(false),
                 extra_headers,
             }),
         })
@@ -121,34 +122,38 @@ impl Server {
         }
     }
 
-    /// Like [`Server::run`], and also stops gracefully on SIGINT (Ctrl-C) or
-    /// SIGTERM, as the binary does; a second signal ends the process at
-    /// once, with status 128 + the signal's number. Installs the signal
-    /// handlers if [`handle_signals`] has not already (call that before
-    /// [`Server::bind`] so that a signal sent while starting counts too).
-    /// Does nothing about signals on systems without them.
+    /// [`handle_signals`], then [`Server::run`]: serves until SIGINT
+    /// (Ctrl-C), SIGTERM or [`Shutdown::shutdown`], then stops gracefully,
+    /// as the binary does; a second signal ends the process at once, with
+    /// status 128 + the signal's number. (Call [`handle_signals`] yourself
+    /// before [`Server::bind`] too, so that a signal sent while starting
+    /// counts.)
     ///
     /// # Errors
     ///
     /// As [`Server::run`].
     pub fn run_until_signal(self) -> io::Result<Summary> {
         handle_signals();
-        let shutdown = self.shutdown_handle();
-        std::thread::Builder::new()
-            .name("http-signals".into())
-            .spawn(move || stop_on_signal(&shutdown))?;
         self.run()
     }
 
-    /// Serves until [`Shutdown::shutdown`] is called, then stops gracefully:
-    /// the listener closes (new connections are refused), idle keep-alive
-    /// connections close, requests in flight get up to the drain timeout to
-    /// finish, and every thread is joined before this returns.
+    /// Serves until [`Shutdown::shutdown`] is called (or, once
+    /// [`handle_signals`] has been called, SIGINT or SIGTERM arrives), then
+    /// stops gracefully: the listener closes (new connections are refused),
+    /// idle keep-alive connections close, requests in flight get up to the
+    /// drain timeout to finish, and every thread is joined before this
+    /// returns. Without [`handle_signals`] it leaves signals alone.
     ///
     /// # Errors
     ///
     /// None at present; the signature leaves room for fatal listener errors.
     pub fn run(self) -> io::Result<Summary> {
+        if crate::sys::signal_handlers_installed() {
+            let shutdown = self.shutdown_handle();
+            std::thread::Builder::new()
+                .name("http-signals".into())
+                .spawn(move || stop_on_signal(&shutdown))?;
+        }
         let Server {
             listener,
             shared,
@@ -191,8 +196,8 @@ impl Server {
     }
 }
 
-/// Routes SIGINT and SIGTERM to a flag that [`Server::run_until_signal`]
-/// watches, instead of their default of ending the process at once. Call it
+/// Routes SIGINT and SIGTERM to a flag that [`Server::run`] watches from
+/// then on, instead of their default of ending the process at once. Call it
 /// first thing, before binding: a signal that comes while the program is
 /// starting then stops the server as soon as it runs, gracefully.
 pub fn handle_signals() {
@@ -337,6 +342,7 @@ fn drain(
             return 0;
         }
         if Instant::now() >= deadline {
+            shared.cut_off.store(true, Ordering::SeqCst);
             let left = shared.registry.len();
             shared.registry.close_all();
             return left;

@@ -34,6 +34,10 @@ pub struct ServerShared {
     pub spare_buffers: SpareBuffers,
     /// Totals for the shutdown summary.
     pub counters: Counters,
+    /// Set when the drain timeout has passed: streamed bodies still being
+    /// written fail their next write, so that the stop does not wait on
+    /// them.
+    pub cut_off: AtomicBool,
     /// `config.extra_headers`, rendered once as header lines.
     pub extra_headers: Vec<u8>,
 }

@@ -111,7 +111,7 @@ fn response_file_refuses_what_is_not_a_regular_file() {
 /// argument type is inferred, handlers that stop early with `?`, typed
 /// parameters, query values, shared state, nesting, a fallback, wrappers.
 mod in_memory {
-    use http_from_scratch::handler::{around, Timed};
+    use http_from_scratch::handler::{around, from_fn, Timed};
     use http_from_scratch::testing::TestRequest;
     use http_from_scratch::{Handler, Method, Response, Router, Status};
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -295,4 +295,238 @@ mod in_memory {
         assert_eq!(r.header("transfer-encoding"), Some("chunked"));
         assert_eq!(r.text(), "one two");
     }
+
+    #[test]
+    fn a_mount_wins_over_routes_for_other_methods_and_over_wildcards() {
+        let api = Router::new()
+            .post("/todos", |_req| Response::text(Status::CREATED, "made"))
+            .get("/x", |_req| Response::text(Status::OK, "api x"));
+        let app = Router::new()
+            .get("/api/todos", |_req| Response::text(Status::OK, "listed"))
+            .get("/*path", |_req| Response::text(Status::OK, "spa"))
+            .mount("/api", api);
+        assert_eq!(TestRequest::get("/api/todos").send(&app).text(), "listed");
+        let r = TestRequest::post("/api/todos").body("t").send(&app);
+        assert_eq!(
+            (r.status(), r.text()),
+            (Status::CREATED, "made".to_string())
+        );
+        assert_eq!(TestRequest::get("/api/x").send(&app).text(), "api x");
+        assert_eq!(TestRequest::get("/elsewhere").send(&app).text(), "spa");
+    }
+
+    #[test]
+    fn the_outer_fallback_answers_for_a_nested_router_without_one() {
+        let inner = Router::new().get("/here", |_req| Response::text(Status::OK, "here"));
+        let app = Router::new()
+            .mount("/a", inner)
+            .fallback(|_req| Response::text(Status::NOT_FOUND, "outer 404"));
+        assert_eq!(TestRequest::get("/a/here").send(&app).text(), "here");
+        assert_eq!(TestRequest::get("/a/nope").send(&app).text(), "outer 404");
+        // A handler's own 404 is an answer, not a miss.
+        let app = Router::new()
+            .mount(
+                "/b",
+                from_fn(|_req| Response::text(Status::NOT_FOUND, "mine")),
+            )
+            .fallback(|_req| Response::text(Status::NOT_FOUND, "outer 404"));
+        assert_eq!(TestRequest::get("/b/x").send(&app).text(), "mine");
+    }
+
+    #[test]
+    fn states_of_several_types_reach_nested_handlers() {
+        struct Name(&'static str);
+        let inner = Router::new().with_state(7u32).get("/x", |req| {
+            let name = req.state::<Name>().map_or("none", |n| n.0);
+            let number = req.state::<u32>().copied().unwrap_or(0);
+            Response::text(Status::OK, format!("{name} {number}"))
+        });
+        let app = Router::new()
+            .with_state(Name("outer"))
+            .with_state(1u32)
+            .mount("/in", inner);
+        assert_eq!(
+            TestRequest::get("/in/x").send(&app).text(),
+            "outer 7",
+            "innermost u32"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "literal")]
+    fn a_mount_prefix_cannot_hold_a_parameter() {
+        let _ = Router::new().mount("/users/:id", Router::new());
+    }
+
+    #[test]
+    fn parameters_never_carry_dot_segments() {
+        let app = Router::new()
+            .get("/dl/*path", |req| {
+                Response::text(Status::OK, req.param("path").unwrap_or("").to_string())
+            })
+            .get("/one/:name", |req| {
+                Response::text(Status::OK, req.param("name").unwrap_or("").to_string())
+            });
+        assert_eq!(TestRequest::get("/dl/a/b.txt").send(&app).text(), "a/b.txt");
+        assert_eq!(
+            TestRequest::get("/dl/a..b/.c").send(&app).text(),
+            "a..b/.c",
+            "dots inside names are fine"
+        );
+        for target in [
+            "/dl/../Cargo.toml",
+            "/dl/a/../../x",
+            "/dl/..%2F..%2Fetc%2Fhostname",
+            "/dl/%2e%2e/x",
+            "/one/..",
+            "/one/..%2Fx",
+        ] {
+            assert_eq!(
+                TestRequest::get(target).send(&app).status(),
+                Status::BAD_REQUEST,
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "no parameter named")]
+    fn asking_for_a_parameter_the_route_lacks_is_a_code_mistake() {
+        let app = Router::new().get("/u/:id", |req| {
+            let id: u64 = req.param_as("idd")?;
+            Ok(Response::text(Status::OK, id.to_string()))
+        });
+        TestRequest::get("/u/1").send(&app);
+    }
+
+    #[test]
+    fn a_stream_that_fails_part_way_is_cut_off() {
+        use std::io::Write;
+        let app = Router::new().get("/", |_req| {
+            Response::stream_with(Status::OK, "text/plain", |out| {
+                out.write_all(b"partial")?;
+                out.flush()?;
+                Err(std::io::Error::other("the database went away"))
+            })
+        });
+        let r = TestRequest::get("/").send(&app);
+        assert_eq!((r.status(), r.text()), (Status::OK, "partial".to_string()));
+        assert!(r.was_cut_off());
+        let r = TestRequest::get("/")
+            .header("X-Late", "1")
+            .body("")
+            .send(&app);
+        assert!(r.was_cut_off(), "fields and body may be given in any order");
+    }
+
+    #[test]
+    fn the_builder_takes_fields_and_body_in_any_order_and_a_host() {
+        let app = Router::new().post("/", |req| {
+            let host = req
+                .header("host")
+                .map(|h| String::from_utf8_lossy(h).into_owned());
+            let tag = req
+                .header("x-tag")
+                .map(|h| String::from_utf8_lossy(h).into_owned());
+            let body = req
+                .body()
+                .read_to_string(100)
+                .map_err(|e| Response::error(e.status()))?;
+            Ok(Response::text(
+                Status::OK,
+                format!("{host:?} {tag:?} {body}"),
+            ))
+        });
+        let r = TestRequest::post("/")
+            .body("first")
+            .header("X-Tag", "t")
+            .header("Host", "example.com")
+            .body("second")
+            .send(&app);
+        assert_eq!(r.text(), "Some(\"example.com\") Some(\"t\") second");
+    }
+
+    /// Mounted at `/static`, the file server's root is `/static/`: a
+    /// request for `/static` is redirected there, or the listing's
+    /// relative links would point one level up.
+    #[test]
+    fn a_mounted_file_server_redirects_its_bare_prefix() {
+        let dir = crate::common::TempDir::new("mounted-files");
+        dir.write("a.txt", b"a");
+        let files = http_from_scratch::FileServer::new(
+            http_from_scratch::FilesConfig::new(dir.path()).unwrap(),
+        );
+        let app = Router::new().mount("/static", files);
+        let r = TestRequest::get("/static?x=1").send(&app);
+        assert_eq!(r.status(), Status::MOVED_PERMANENTLY);
+        assert_eq!(r.header("location"), Some("/static/?x=1"));
+        assert_eq!(TestRequest::get("/static/").send(&app).status(), Status::OK);
+        assert_eq!(TestRequest::get("/static/a.txt").send(&app).text(), "a");
+    }
+
+    #[test]
+    fn a_body_that_stops_coming_is_408_not_400() {
+        use http_from_scratch::request::BodyError;
+        let timed_out = BodyError::Io(std::io::ErrorKind::WouldBlock.into());
+        assert_eq!(timed_out.status(), Status::REQUEST_TIMEOUT);
+        let cut = BodyError::Io(std::io::ErrorKind::UnexpectedEof.into());
+        assert_eq!(cut.status(), Status::BAD_REQUEST);
+    }
+}
+
+/// A streamed body that holds its bytes (no flush) is still stopped at the
+/// drain timeout: the server's stop does not wait on it.
+#[test]
+fn shutdown_stops_a_stream_that_never_flushes() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let app = Router::new().get("/", |_req: &mut Request<'_>| {
+        Response::stream_with(Status::OK, "text/plain", |out| loop {
+            out.write_all(b"x")?;
+            // Producing slowly, holding every byte: without the stop check
+            // the first write to the socket would be 16 KiB away.
+            std::thread::sleep(Duration::from_millis(20));
+        })
+    });
+    let mut config = test_config();
+    config.timeouts.drain = Duration::from_millis(300);
+    let server = TestServer::start(config, app);
+    let mut stream = server.connect();
+    stream.write_all(&get("/")).unwrap();
+    let mut first = [0u8; 16];
+    let n = stream.read(&mut first).unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(server.stop());
+    });
+    let summary = done
+        .recv_timeout(IO_TIMEOUT)
+        .expect("the server stops after its drain timeout");
+    assert_eq!(summary.cut_off, 1);
+}
+
+/// A panic while a streamed body is written is a handler panic: counted,
+/// logged, the connection closed.
+#[test]
+fn a_panic_inside_a_stream_is_counted() {
+    use std::io::{Read, Write};
+    let app = Router::new().get("/", |_req: &mut Request<'_>| {
+        Response::stream_with(Status::OK, "text/plain", |out| {
+            out.write_all(b"before")?;
+            out.flush()?;
+            panic!("deliberately, mid-stream");
+        })
+    });
+    let server = TestServer::start(test_config(), app);
+    let mut stream = server.connect();
+    stream.write_all(&get("/")).unwrap();
+    let mut all = Vec::new();
+    stream.read_to_end(&mut all).unwrap();
+    let text = String::from_utf8_lossy(&all);
+    assert!(
+        text.contains("before") && !text.ends_with("0\r\n\r\n"),
+        "{text}"
+    );
+    assert_eq!(server.stop().panics, 1);
 }
