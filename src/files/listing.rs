@@ -2,9 +2,12 @@
 //! escaped for HTML and every link percent-encoded, or the same entries as
 //! JSON for a program.
 //!
-//! Directories come first, then files, each group sorted by name, so the
-//! order is stable. Hidden entries are left out unless asked for, and so are
-//! symlinks that lead outside the root. No scripts, no external assets.
+//! Directories come first, then files, each group sorted by name, or by
+//! size or time when the column headings ask (`?sort=size&order=desc`,
+//! sorted here, no script). The title is a trail of links to each parent.
+//! The page follows the system's light or dark theme and fits a phone.
+//! Hidden entries are left out unless asked for, and so are symlinks that
+//! lead outside the root. No scripts, no external assets.
 
 use crate::files::open::{Opened, Root};
 use crate::files::path::is_hidden_name;
@@ -71,51 +74,170 @@ pub fn read_entries(root: &Root, dir: &Opened, hidden: bool) -> io::Result<Vec<E
     Ok(entries)
 }
 
-/// Renders the HTML page for `url_path` (the decoded path, ending in `/`).
-pub fn render_html(url_path: &str, entries: &[Entry]) -> String {
+/// What a listing is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SortBy {
+    /// The name (byte order, which is code-point order for UTF-8).
+    #[default]
+    Name,
+    /// The size in bytes.
+    Size,
+    /// The modification time.
+    Modified,
+}
+
+impl SortBy {
+    /// The word used in the query (`?sort=size`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortBy::Name => "name",
+            SortBy::Size => "size",
+            SortBy::Modified => "modified",
+        }
+    }
+}
+
+/// How a listing is ordered: directories always come first, then the
+/// entries by `by`, ties by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Order {
+    /// The column sorted on.
+    pub by: SortBy,
+    /// Largest, newest or last name first.
+    pub descending: bool,
+}
+
+impl Order {
+    /// The order a query asks for (`sort=name|size|modified`,
+    /// `order=asc|desc`); anything else is the default, by name ascending.
+    pub fn from_query(query: Option<&str>) -> Order {
+        let mut order = Order::default();
+        for pair in query.unwrap_or("").split('&') {
+            match pair {
+                "sort=size" => order.by = SortBy::Size,
+                "sort=modified" => order.by = SortBy::Modified,
+                "order=desc" => order.descending = true,
+                _ => {}
+            }
+        }
+        order
+    }
+
+    /// Sorts `entries` in this order.
+    pub fn sort(self, entries: &mut [Entry]) {
+        entries.sort_by(|a, b| {
+            let by = match self.by {
+                SortBy::Name => a.name.cmp(&b.name),
+                SortBy::Size => a.size.cmp(&b.size).then_with(|| a.name.cmp(&b.name)),
+                SortBy::Modified => a
+                    .modified
+                    .cmp(&b.modified)
+                    .then_with(|| a.name.cmp(&b.name)),
+            };
+            let by = if self.descending { by.reverse() } else { by };
+            b.is_dir.cmp(&a.is_dir).then(by)
+        });
+    }
+}
+
+/// Renders the HTML page for `url_path` (the decoded path, ending in `/`),
+/// its entries already in `order`.
+pub fn render_html(url_path: &str, entries: &[Entry], order: Order) -> String {
     let title = escape_html(url_path);
-    let mut page = String::with_capacity(1024 + entries.len() * 160);
+    let mut page = String::with_capacity(2048 + entries.len() * 160);
     let _ = write!(
         page,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
          <title>Index of {title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
-         <h1>Index of {title}</h1>\n<table>\n\
-         <thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified (UTC)</th></tr></thead>\n<tbody>\n"
+         <h1>Index of {crumbs}</h1>\n<table>\n<thead><tr>{name}{size}{modified}</tr></thead>\n<tbody>\n",
+        crumbs = breadcrumbs(url_path),
+        name = column_header("Name", "name", SortBy::Name, order),
+        size = column_header("Size", "size", SortBy::Size, order),
+        modified = column_header("Modified (UTC)", "modified", SortBy::Modified, order),
     );
     if url_path != "/" {
         page.push_str(
-            "<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td></td></tr>\n",
+            "<tr><td class=\"name\"><a href=\"../\">../</a></td><td class=\"size\">-</td><td class=\"modified\"></td></tr>\n",
         );
     }
     for entry in entries {
-        let slash = if entry.is_dir { "/" } else { "" };
-        let size = if entry.is_dir {
-            "-".to_string()
-        } else {
-            human_size(entry.size)
-        };
-        let _ = writeln!(
-            page,
-            "<tr><td><a href=\"./{href}{slash}\">{name}{slash}</a></td><td class=\"size\">{size}</td><td>{modified}</td></tr>",
-            href = percent_encode_segment(&entry.name),
-            name = escape_html(&entry.name),
-            modified = short_time(entry.modified),
-        );
+        push_row(&mut page, entry);
     }
     page.push_str("</tbody>\n</table>\n</body>\n</html>\n");
     page
 }
 
-const STYLE: &str = "body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #222; }
+fn push_row(page: &mut String, entry: &Entry) {
+    let slash = if entry.is_dir { "/" } else { "" };
+    let size = if entry.is_dir {
+        "-".to_string()
+    } else {
+        human_size(entry.size)
+    };
+    let _ = writeln!(
+        page,
+        "<tr><td class=\"name\"><a href=\"./{href}{slash}\">{name}{slash}</a></td>\
+         <td class=\"size\">{size}</td><td class=\"modified\">{modified}</td></tr>",
+        href = percent_encode_segment(&entry.name),
+        name = escape_html(&entry.name),
+        modified = short_time(entry.modified),
+    );
+}
+
+/// The title as links to each directory on the way: `/`, `/a/`, `/a/b/`.
+fn breadcrumbs(url_path: &str) -> String {
+    let mut crumbs = String::from("<a href=\"/\">/</a>");
+    let mut href = String::from("/");
+    for segment in url_path.split('/').filter(|s| !s.is_empty()) {
+        href.push_str(&percent_encode_segment(segment));
+        href.push('/');
+        let _ = write!(crumbs, "<a href=\"{href}\">{}</a>/", escape_html(segment));
+    }
+    crumbs
+}
+
+/// A column's heading: a link that sorts by it, ascending first and the
+/// other way on the next click; the current column shows an arrow and
+/// says so to screen readers (`aria-sort`).
+fn column_header(label: &str, class: &str, by: SortBy, current: Order) -> String {
+    let active = current.by == by;
+    let (arrow, aria, next) = match (active, current.descending) {
+        (false, _) => ("", "", "asc"),
+        (true, false) => (" \u{25b2}", " aria-sort=\"ascending\"", "desc"),
+        (true, true) => (" \u{25bc}", " aria-sort=\"descending\"", "asc"),
+    };
+    format!(
+        "<th class=\"{class}\"{aria}><a href=\"?sort={by}&amp;order={next}\">{label}{arrow}</a></th>",
+        by = by.as_str(),
+    )
+}
+
+const STYLE: &str = "body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #222; background: #fff; }
 h1 { font-size: 1.4rem; font-weight: 600; word-break: break-all; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.35rem 0.75rem; border-bottom: 1px solid #e4e4e4; }
+td.name { word-break: break-all; }
 th { font-weight: 600; background: #f6f6f6; }
-td.size, th.size { text-align: right; font-variant-numeric: tabular-nums; }
+th a { color: inherit; }
+td.size, th.size { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.modified { white-space: nowrap; }
 tr:hover td { background: #fafafa; }
 a { color: #0645ad; text-decoration: none; }
 a:hover { text-decoration: underline; }
+@media (prefers-color-scheme: dark) {
+  body { color: #ddd; background: #161616; }
+  th { background: #222; }
+  th, td { border-bottom-color: #333; }
+  tr:hover td { background: #1e1e1e; }
+  a { color: #8ab4f8; }
+}
+@media (max-width: 40rem) {
+  body { margin: 1rem auto; padding: 0 0.5rem; }
+  th, td { padding: 0.35rem 0.4rem; }
+  .modified { display: none; }
+}
 ";
 
 /// Renders the listing as JSON: an array of
@@ -229,7 +351,7 @@ mod tests {
             size: 5,
             modified: 784_111_777,
         }];
-        let page = render_html("/sub/", &entries);
+        let page = render_html("/sub/", &entries, Order::default());
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;.txt"));
         assert!(page.contains("href=\"./%3Cscript%3Ealert(1)%3C%2Fscript%3E%20%26%20%22q%22.txt\""));

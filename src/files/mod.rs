@@ -22,6 +22,7 @@ pub mod shared_listing;
 
 use crate::handler::Handler;
 use crate::http::date;
+use crate::http::disposition;
 use crate::http::headers::{is_token, list_elements, Fields};
 use crate::http::method::Method;
 use crate::http::mime;
@@ -30,6 +31,7 @@ use crate::request::Request;
 use crate::response::{push_field_line, Response, ResponseBody};
 use cache::{CachedFile, FileCache};
 use conditional::{Precondition, Validators};
+use listing::Order;
 use negotiate::Coding;
 use open::{Location, OpenError, Opened, Root};
 use range::RangeOutcome;
@@ -164,7 +166,7 @@ impl FileServer {
             .fields()
             .iter()
             .any(|(name, _)| is_precondition_or_range(name));
-        if !plain {
+        if !plain || wants_download(request) {
             return None;
         }
         let entry = self.cache.get(request.route_rest())?;
@@ -256,13 +258,17 @@ impl FileServer {
             dir: dir.location.clone(),
             shown,
             json,
+            order: Order::from_query(request.query()),
         };
         let body = self.listings.get_or_render(key.clone(), &dir.metadata, || {
-            let entries = listing::read_entries(&self.root, &dir, self.config.settings.hidden)?;
+            let mut entries = listing::read_entries(&self.root, &dir, self.config.settings.hidden)?;
+            if key.order != Order::default() {
+                key.order.sort(&mut entries);
+            }
             Ok(if json {
                 listing::render_json(&entries).into_bytes()
             } else {
-                listing::render_html(&key.shown, &entries).into_bytes()
+                listing::render_html(&key.shown, &entries, key.order).into_bytes()
             })
         });
         let Ok(body) = body else {
@@ -326,6 +332,10 @@ impl FileServer {
         // created from here on makes a cache entry stale.
         let dir_stamp = opened.parent.as_ref().map(cache::Stamp::of);
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
+        // The name the file is saved as: the one asked for, not a
+        // precompressed sibling's.
+        let download_name = wants_download(request)
+            .then(|| opened.location.file_name().to_string_lossy().into_owned());
         let mut chosen = self.choose_representation(fields, opened);
         let validators = Validators::for_file(&chosen.metadata, chosen.coding.map(|c| c.token));
         let mut headers = self.representation_headers(&validators, &chosen);
@@ -337,12 +347,11 @@ impl FileServer {
             Precondition::Failed => return Response::error(Status::PRECONDITION_FAILED),
             Precondition::Proceed => {}
         }
-        headers.push(("Accept-Ranges", "bytes".to_string()));
-        if let Some(coding) = chosen.coding {
-            headers.push(("Content-Encoding", coding.token.to_string()));
-        }
+        add_content_headers(&mut headers, chosen.coding, download_name.as_deref());
+        let download = download_name.is_some();
 
-        let plain = !chosen.has_siblings && fields.get("range").is_none();
+        // The cache holds the plain inline answer only.
+        let plain = !chosen.has_siblings && fields.get("range").is_none() && !download;
         if plain && chosen.metadata.len() <= cache::MAX_FILE_BYTES {
             let key = request.route_rest();
             let metadata = &chosen.metadata;
@@ -606,6 +615,33 @@ fn read_into_cache(
         header_lines: lines.into(),
         body: body.into(),
     }))
+}
+
+/// The fields a 200 or 206 adds to those a 304 repeats: ranges are
+/// accepted, the content coding, and for `?download` the disposition.
+fn add_content_headers(
+    headers: &mut Vec<(&'static str, String)>,
+    coding: Option<Coding>,
+    download_name: Option<&str>,
+) {
+    headers.push(("Accept-Ranges", "bytes".to_string()));
+    if let Some(coding) = coding {
+        headers.push(("Content-Encoding", coding.token.to_string()));
+    }
+    if let Some(name) = download_name {
+        headers.push(("Content-Disposition", disposition::attachment(name)));
+    }
+}
+
+/// `?download` (alone, or with an empty value): the file is to be saved,
+/// not shown, so it goes with `Content-Disposition: attachment` and its
+/// name. (`?download=tar` on a directory is a different thing: an archive.)
+fn wants_download(request: &Request<'_>) -> bool {
+    request.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair == "download" || pair == "download=")
+    })
 }
 
 /// Whether a request field could turn a file's answer into something other

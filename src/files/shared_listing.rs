@@ -1,5 +1,5 @@
-//! Rendered listings, shared: one page per directory (and per format and
-//! URL spelling), however many clients ask for it at once.
+//! Rendered listings, shared: one page per directory (and per format,
+//! order and URL spelling), however many clients ask for it at once.
 //!
 //! A listing of a large directory is megabytes of HTML. Built per request,
 //! a few hundred clients asking at once (and not reading) would hold a copy
@@ -36,6 +36,8 @@ pub struct ListingKey {
     pub shown: String,
     /// JSON rather than HTML.
     pub json: bool,
+    /// The order the entries are listed in.
+    pub order: crate::files::listing::Order,
 }
 
 struct Rendered {

@@ -24,9 +24,15 @@ fn site() -> (TempDir, TestServer) {
     (dir, server)
 }
 
-/// The `href`s of a listing page's entries, in page order.
+/// The `href`s of a listing page's entries (its table body), in page
+/// order.
 fn hrefs(page: &str) -> Vec<&str> {
-    page.split("href=\"")
+    all_hrefs(page.split("<tbody>").nth(1).expect("a table body"))
+}
+
+/// Every `href` in `html`, in order.
+fn all_hrefs(html: &str) -> Vec<&str> {
+    html.split("href=\"")
         .skip(1)
         .map(|rest| &rest[..rest.find('"').unwrap()])
         .collect()
@@ -174,4 +180,99 @@ fn ten_thousand_entries_are_all_listed() {
     let json = r.body_text();
     assert_eq!(json.matches("\"type\":\"file\"").count(), 10_000);
     assert!(json.contains("\"name\":\"entry-09999.txt\""));
+}
+
+/// The column headings sort on the server: by size or time, either way,
+/// directories still first; the heading of the current column offers the
+/// other direction.
+#[test]
+fn column_headings_sort_by_size_and_time_either_way() {
+    let dir = TempDir::new("listing-sort");
+    write_dated(&dir, "big.txt", &[b'x'; 3000]);
+    write_dated(&dir, "small.txt", b"x");
+    write_dated(&dir, "middle.txt", &[b'x'; 200]);
+    dir.write("folder/inner.txt", b"x");
+    let old = UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let set_time = |name: &str, secs: u64| {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.0.join(name))
+            .unwrap();
+        file.set_modified(old + std::time::Duration::from_secs(secs))
+            .unwrap();
+    };
+    set_time("big.txt", 10);
+    set_time("small.txt", 30);
+    set_time("middle.txt", 20);
+    let server = TestServer::files(dir.path());
+    let order = |query: &str| {
+        let page = server.exchange(&get(&format!("/{query}"))).body_text();
+        hrefs(&page)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        order(""),
+        ["./folder/", "./big.txt", "./middle.txt", "./small.txt"]
+    );
+    assert_eq!(
+        order("?sort=size"),
+        ["./folder/", "./small.txt", "./middle.txt", "./big.txt"]
+    );
+    assert_eq!(
+        order("?sort=size&order=desc"),
+        ["./folder/", "./big.txt", "./middle.txt", "./small.txt"]
+    );
+    assert_eq!(
+        order("?sort=modified&order=desc"),
+        ["./folder/", "./small.txt", "./middle.txt", "./big.txt"]
+    );
+    assert_eq!(
+        order("?sort=name&order=desc"),
+        ["./folder/", "./small.txt", "./middle.txt", "./big.txt"]
+    );
+    assert_eq!(
+        order("?sort=bogus&order=sideways"),
+        order(""),
+        "unknown words: the default"
+    );
+
+    let page = server.exchange(&get("/?sort=size")).body_text();
+    let head = page.split("<tbody>").next().unwrap();
+    assert!(
+        all_hrefs(head).contains(&"?sort=size&amp;order=desc"),
+        "{head}"
+    );
+    assert!(head.contains("aria-sort=\"ascending\""), "{head}");
+}
+
+/// The title links each directory on the way, encoded and escaped.
+#[test]
+fn the_title_is_a_trail_of_links_to_each_parent() {
+    let dir = TempDir::new("listing-crumbs");
+    dir.write("a b/<c>/leaf.txt", b"x");
+    let server = TestServer::files(dir.path());
+    let page = server.exchange(&get("/a%20b/%3Cc%3E/")).body_text();
+    let title = page
+        .split("<h1>")
+        .nth(1)
+        .unwrap()
+        .split("</h1>")
+        .next()
+        .unwrap();
+    assert_eq!(all_hrefs(title), ["/", "/a%20b/", "/a%20b/%3Cc%3E/"]);
+    assert!(title.contains(">&lt;c&gt;</a>"), "{title}");
+    assert!(!title.contains("<c>"), "{title}");
+}
+
+/// Usable at night and on a phone, with nothing fetched from elsewhere.
+#[test]
+fn the_page_follows_the_dark_theme_and_fits_a_phone() {
+    let (_dir, server) = site();
+    let page = server.exchange(&get("/")).body_text();
+    assert!(page.contains("prefers-color-scheme: dark"));
+    assert!(page.contains("name=\"viewport\" content=\"width=device-width"));
+    assert!(page.contains("@media (max-width:"));
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("http://"));
 }

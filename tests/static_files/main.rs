@@ -14,6 +14,7 @@ mod common;
 
 mod conditional;
 mod cors;
+mod downloads;
 mod fixtures;
 mod headers;
 mod listing;
