@@ -31,7 +31,8 @@
 //!     `openat`, `epoll`/`poll`, `sendfile`).
 //! 13. [`testing`] and [`json`]: for library users, a handler run without a
 //!     socket, and JSON text escaped.
-//! 14. [`sha256`]: a hash for passwords kept off the command line.
+//! 14. [`auth`], with [`sha256`] and [`http::credentials`]: passwords (HTTP
+//!     Basic) in front of any handler.
 //!
 //! ## Use as a library
 //!
