@@ -3,10 +3,12 @@
 //! [`BasicAuth`] wraps a handler; a request passes only with an
 //! `Authorization: Basic ...` field naming one of its [`User`]s with the
 //! right password, and gets `401` with a `WWW-Authenticate` challenge
-//! otherwise, which makes a browser ask for a name and password. CORS
-//! preflights pass without credentials (browsers never send them on a
-//! preflight, and the preflight reveals nothing). The user who passed is
-//! put on the request, for the access log.
+//! otherwise, which makes a browser ask for a name and password. Browsers
+//! never send credentials on a CORS preflight, so where the inner handler
+//! answers preflights (the file server with `--cors`) they may be let
+//! through with [`BasicAuth::passing_cors_preflights`]; the inner handler
+//! must then answer them alike for every path, revealing nothing. The user
+//! who passed is put on the request, for the access log.
 //!
 //! Only the SHA-256 of each password is kept, and what a client sends is
 //! hashed and compared in constant time, user and password both, against
@@ -61,11 +63,12 @@ impl User {
 
     /// `USER:PASSWORD`, or `USER:sha256:HEX` when HEX is exactly 64 hex
     /// digits (anything else after `USER:` is the password, `sha256:`
-    /// included). `None` without a `:`, or with an empty name or a name the
-    /// Basic scheme cannot carry (a control character).
+    /// included: see [`User::looks_mistyped`]). `None` without a `:`, with
+    /// an empty name or password, or with a name the Basic scheme cannot
+    /// carry (a control character).
     pub fn parse(spec: &str) -> Option<User> {
         let (name, secret) = spec.split_once(':')?;
-        if name.is_empty() || name.chars().any(char::is_control) {
+        if name.is_empty() || secret.is_empty() || name.chars().any(char::is_control) {
             return None;
         }
         let hashed = secret.strip_prefix("sha256:").and_then(from_hex);
@@ -79,18 +82,42 @@ impl User {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Whether `spec` reads as a hashed password that is not one: it says
+    /// `sha256:` but what follows is not 64 hex digits, so [`User::parse`]
+    /// takes all of it as the password, which is then on the command line
+    /// for anyone to read. Worth a warning.
+    pub fn looks_mistyped(spec: &str) -> bool {
+        spec.split_once(':')
+            .and_then(|(_, secret)| secret.strip_prefix("sha256:"))
+            .is_some_and(|hex| from_hex(hex).is_none())
+    }
 }
 
 /// A handler that lets only its users through to `inner`.
 pub struct BasicAuth<H> {
     inner: H,
     users: Vec<User>,
+    pass_preflights: bool,
 }
 
 impl<H: Handler> BasicAuth<H> {
     /// Puts `inner` behind a password for `users`.
     pub fn new(inner: H, users: Vec<User>) -> BasicAuth<H> {
-        BasicAuth { inner, users }
+        BasicAuth {
+            inner,
+            users,
+            pass_preflights: false,
+        }
+    }
+
+    /// Lets CORS preflights (which never carry credentials) through to the
+    /// inner handler. Only for a handler that answers every preflight the
+    /// same whatever the path, as the file server does: anything else it
+    /// answers would be open to anyone.
+    pub fn passing_cors_preflights(mut self) -> BasicAuth<H> {
+        self.pass_preflights = true;
+        self
     }
 
     /// The name of the user whose credentials `value` carries, if they are
@@ -113,8 +140,13 @@ impl<H: Handler> BasicAuth<H> {
 
 impl<H: Handler> Handler for BasicAuth<H> {
     fn handle(&self, request: &mut Request<'_>) -> Response {
-        if is_cors_preflight(request) {
+        if self.pass_preflights && is_cors_preflight(request) {
             return self.inner.handle(request);
+        }
+        // RFC 9110 §5.3: Authorization is not a list; two of them would
+        // mean whichever one a proxy or this server picked.
+        if request.fields().get_all("authorization").nth(1).is_some() {
+            return Response::error(Status::BAD_REQUEST);
         }
         let user = request
             .header("authorization")
@@ -232,16 +264,53 @@ mod tests {
     }
 
     #[test]
-    fn cors_preflights_pass_without_credentials() {
-        let router = Router::new().get("/", |_req| Response::text(Status::OK, "x"));
+    fn cors_preflights_pass_without_credentials_only_when_asked() {
+        let router = Router::new()
+            .get("/", |_req| Response::text(Status::OK, "x"))
+            .fallback(|_req| Response::text(Status::OK, "secret"));
+        let preflight = || {
+            TestRequest::options("/anything")
+                .header("Origin", "https://example.com")
+                .header("Access-Control-Request-Method", "GET")
+        };
         let app = BasicAuth::new(router, vec![User::parse("a:b").unwrap()]);
-        let r = TestRequest::new(crate::Method::Options, "/")
-            .header("Origin", "https://example.com")
-            .header("Access-Control-Request-Method", "GET")
-            .send(&app);
-        assert_eq!(r.status(), Status::NO_CONTENT);
+        assert_eq!(
+            preflight().send(&app).status(),
+            Status::UNAUTHORIZED,
+            "not by default"
+        );
+        let app = app.passing_cors_preflights();
+        assert_eq!(
+            preflight().send(&app).text(),
+            "secret",
+            "the inner handler answers"
+        );
         // A plain OPTIONS is not a preflight: it needs credentials.
-        let r = TestRequest::new(crate::Method::Options, "/").send(&app);
+        let r = TestRequest::options("/").send(&app);
         assert_eq!(r.status(), Status::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn two_authorization_fields_are_a_bad_request() {
+        let r = TestRequest::get("/")
+            .header("Authorization", &basic("ada:lovelace:1815"))
+            .header("Authorization", &basic("eve:x"))
+            .send(&app());
+        assert_eq!(r.status(), Status::BAD_REQUEST);
+    }
+
+    #[test]
+    fn empty_passwords_and_mistyped_hashes_are_caught() {
+        assert!(User::parse("e:").is_none());
+        assert!(User::looks_mistyped(&format!(
+            "t:sha256:{}",
+            "a".repeat(63)
+        )));
+        assert!(User::looks_mistyped("t:sha256:xyz"));
+        assert!(!User::looks_mistyped(&format!(
+            "t:sha256:{}",
+            "a".repeat(64)
+        )));
+        assert!(!User::looks_mistyped("t:plain"));
     }
 }

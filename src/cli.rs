@@ -38,6 +38,9 @@ pub struct ServeOptions {
     pub files: FilesSettings,
     /// Who may pass `--auth`; empty: no password asked.
     pub users: Vec<User>,
+    /// Things that are allowed but probably not meant, for the binary to
+    /// print at start-up.
+    pub warnings: Vec<String>,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -125,6 +128,7 @@ struct Parsed {
     server: ServerConfig,
     files: FilesSettings,
     users: Vec<User>,
+    warnings: Vec<String>,
 }
 
 /// What reading one option led to.
@@ -228,7 +232,17 @@ impl Parsed {
             "--write-timeout" => server.timeouts.write = seconds(&value.take(flag)?, flag)?,
             "--drain-timeout" => server.timeouts.drain = seconds(&value.take(flag)?, flag)?,
             "-q" | "--quiet" => server.access_log = false,
-            "--auth" => self.users.push(parse_user(&value.take(flag)?)?),
+            "--auth" => {
+                let spec = value.take(flag)?;
+                self.users.push(parse_user(&spec)?);
+                if User::looks_mistyped(&spec) {
+                    self.warnings.push(format!(
+                        "--auth for '{}': 'sha256:' is not followed by 64 hex digits, so all of it \
+                         is taken as the password (and is visible on the command line)",
+                        spec.split(':').next().unwrap_or_default()
+                    ));
+                }
+            }
             _ => return Ok(Applied::Unknown),
         }
         Ok(Applied::Set)
@@ -244,6 +258,7 @@ impl Parsed {
             server: self.server,
             files,
             users: self.users,
+            warnings: self.warnings,
         }
     }
 }
@@ -274,7 +289,8 @@ fn parse_header(text: &str) -> Result<(String, String), UsageError> {
 fn parse_user(text: &str) -> Result<User, UsageError> {
     User::parse(text).ok_or_else(|| {
         UsageError(
-            "invalid --auth: expected USER:PASSWORD or USER:sha256:HEX (64 hex digits)".to_string(),
+            "invalid --auth: expected USER:PASSWORD (neither empty) or USER:sha256:HEX (64 hex digits)"
+                .to_string(),
         )
     })
 }

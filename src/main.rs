@@ -50,8 +50,13 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         server,
         files,
         users,
+        warnings,
     } = options;
+    for warning in &warnings {
+        eprintln!("http-from-scratch: warning: {warning}");
+    }
     check_root(&root)?;
+    let cors = files.cors_origin.is_some();
     let files = open_files(&root, files)?;
     let shown_root = files.root.display().to_string();
     let router = Router::new().mount("/", FileServer::new(files));
@@ -59,7 +64,15 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         bind(server, router)?
     } else {
         warn_if_passwords_cross_the_network(server.addr);
-        bind(server, BasicAuth::new(router, users))?
+        let auth = BasicAuth::new(router, users);
+        // With CORS on, the file server answers preflights, alike for every
+        // path; browsers send them without credentials.
+        let auth = if cors {
+            auth.passing_cors_preflights()
+        } else {
+            auth
+        };
+        bind(server, auth)?
     };
     announce(&shown_root, server.local_addr());
     let summary = serve_until_stopped(server)?;
@@ -112,7 +125,8 @@ fn bind(config: ServerConfig, handler: impl Handler + 'static) -> Result<Server,
 /// Basic credentials are only encoded, not encrypted: off this machine,
 /// anyone on the path can read them unless TLS carries them.
 fn warn_if_passwords_cross_the_network(addr: SocketAddr) {
-    if !addr.ip().is_loopback() {
+    // `::ffff:127.0.0.1` is loopback too.
+    if !addr.ip().to_canonical().is_loopback() {
         eprintln!(
             "http-from-scratch: warning: --auth on {} sends passwords readable by anyone \
              on the network; put a TLS proxy in front (README: Behind a proxy)",

@@ -49,6 +49,11 @@ pub fn read_entries(root: &Root, dir: &Opened, hidden: bool) -> io::Result<Vec<E
         if !hidden && is_hidden_name(&name) {
             continue;
         }
+        // A name with a backslash cannot be asked for (some clients read it
+        // as a separator, so the path rules refuse it): no dead link.
+        if name.contains('\\') {
+            continue;
+        }
         let Ok(file_type) = item.file_type() else {
             continue;
         };
@@ -113,9 +118,12 @@ impl Order {
     pub fn from_query(query: Option<&str>) -> Order {
         let mut order = Order::default();
         for pair in query.unwrap_or("").split('&') {
+            // The last word of each kind wins, as it would for any query.
             match pair {
+                "sort=name" => order.by = SortBy::Name,
                 "sort=size" => order.by = SortBy::Size,
                 "sort=modified" => order.by = SortBy::Modified,
+                "order=asc" => order.descending = false,
                 "order=desc" => order.descending = true,
                 _ => {}
             }

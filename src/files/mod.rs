@@ -27,6 +27,7 @@ use crate::http::headers::{is_token, list_elements, Fields};
 use crate::http::method::Method;
 use crate::http::mime;
 use crate::http::status::Status;
+use crate::http::uri::percent_encode_segment;
 use crate::request::Request;
 use crate::response::{push_field_line, Response, ResponseBody};
 use cache::{CachedFile, FileCache};
@@ -146,6 +147,11 @@ enum Target {
     File(Opened),
     Directory(Opened),
     RedirectToSlash,
+    /// A directory named by a path with `.`, `..`, empty or unusually
+    /// encoded segments: redirected to its plain spelling (RFC 3986 §5.2.4),
+    /// so its listing's relative links resolve, and one directory is one
+    /// listing however the URL is spelled.
+    RedirectToCanonical(String),
 }
 
 impl FileServer {
@@ -183,6 +189,10 @@ impl FileServer {
             if !clean.trailing_slash {
                 return Ok(Target::RedirectToSlash);
             }
+            let canonical = directory_url(&clean.segments);
+            if canonical != url_path {
+                return Ok(Target::RedirectToCanonical(canonical));
+            }
             return Ok(Target::Directory(opened));
         }
         if clean.trailing_slash {
@@ -208,21 +218,27 @@ impl FileServer {
             }
             Ok(Target::Directory(dir)) => self.serve_directory(request, dir),
             Ok(Target::RedirectToSlash) => redirect_to_slash(request),
+            Ok(Target::RedirectToCanonical(canonical)) => {
+                redirect_within_mount(request, &canonical)
+            }
             Err(Status::NOT_FOUND) => self.not_found(request),
             Err(status) => Response::error(status),
         }
     }
 
     fn options(&self, request: &Request<'_>) -> Response {
-        if let Err(status) = self.locate(request.route_rest()) {
-            return Response::error(status);
-        }
         let preflight = self.config.settings.cors_origin.is_some()
             && request.header("origin").is_some()
             && request.header("access-control-request-method").is_some();
         if !preflight {
+            if let Err(status) = self.locate(request.route_rest()) {
+                return Response::error(status);
+            }
             return Response::options(ALLOW);
         }
+        // A preflight is answered alike for every path, without looking:
+        // it may come without credentials (see `auth`), and must not tell
+        // which files exist. The real request that follows gets the 404.
         let mut response = Response::options(ALLOW)
             .with_header("Access-Control-Allow-Methods", ALLOW)
             .with_header("Access-Control-Max-Age", "86400");
@@ -332,10 +348,7 @@ impl FileServer {
         // created from here on makes a cache entry stale.
         let dir_stamp = opened.parent.as_ref().map(cache::Stamp::of);
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
-        // The name the file is saved as: the one asked for, not a
-        // precompressed sibling's.
-        let download_name = wants_download(request)
-            .then(|| opened.location.file_name().to_string_lossy().into_owned());
+        let download_name = wants_download(request).then(|| download_name(request, cacheable));
         let mut chosen = self.choose_representation(fields, opened);
         let validators = Validators::for_file(&chosen.metadata, chosen.coding.map(|c| c.token));
         let mut headers = self.representation_headers(&validators, &chosen);
@@ -377,7 +390,7 @@ impl FileServer {
             content_type,
             etag: &validators.etag,
         };
-        with_headers(ranged_response(range, body), headers)
+        file_answer(ranged_response(range, body), headers)
     }
 
     /// What a small file's cache entry will be made of, or `None` if this
@@ -617,6 +630,17 @@ fn read_into_cache(
     }))
 }
 
+/// The name a `?download` is saved under: the one in the URL (or the index
+/// file's, for a directory), never the name a symlink or a precompressed
+/// sibling leads to, which may be private.
+fn download_name(request: &Request<'_>, cacheable: Cacheable<'_>) -> String {
+    if let Cacheable::Index(name) = cacheable {
+        return name.to_string();
+    }
+    let last = request.route_rest().rsplit('/').next().unwrap_or_default();
+    crate::http::uri::percent_decode_str(last).unwrap_or_else(|| last.to_string())
+}
+
 /// The fields a 200 or 206 adds to those a 304 repeats: ranges are
 /// accepted, the content coding, and for `?download` the disposition.
 fn add_content_headers(
@@ -651,6 +675,16 @@ fn is_precondition_or_range(name: &str) -> bool {
     let name = name.as_bytes();
     name.eq_ignore_ascii_case(b"range")
         || (name.len() >= 3 && name[..3].eq_ignore_ascii_case(b"if-"))
+}
+
+/// The whole file or its ranges, with the representation's fields; a 416
+/// says no range was satisfiable and is not the file, so a download does
+/// not save it as one.
+fn file_answer(response: Response, mut headers: Vec<(&'static str, String)>) -> Response {
+    if response.status() == Status::RANGE_NOT_SATISFIABLE {
+        headers.retain(|(name, _)| *name != "Content-Disposition");
+    }
+    with_headers(response, headers)
 }
 
 fn with_headers(mut response: Response, headers: Vec<(&'static str, String)>) -> Response {
@@ -743,6 +777,35 @@ fn boundary_for(etag: &str) -> String {
 }
 
 /// `/dir` -> `/dir/`, keeping the query (as nginx and darkhttpd do).
+/// `/` and each segment percent-encoded, ending in `/`: how a directory's
+/// URL is spelled when nothing in it is superfluous.
+fn directory_url(segments: &[String]) -> String {
+    let mut url = String::from("/");
+    for segment in segments {
+        url.push_str(&percent_encode_segment(segment));
+        url.push('/');
+    }
+    url
+}
+
+/// A redirect to `path` (as this handler sees paths) under the prefix the
+/// handler is mounted at, keeping the query.
+fn redirect_within_mount(request: &Request<'_>, path: &str) -> Response {
+    let full = request.path();
+    let rest = request.route_rest();
+    // The mount's prefix is what the full path has before the rest (a bare
+    // prefix, `/static`, reaches the handler as `/` and is all prefix).
+    let prefix = full
+        .strip_suffix(rest)
+        .unwrap_or(full)
+        .trim_end_matches('/');
+    let location = match request.query() {
+        Some(query) => format!("{prefix}{path}?{query}"),
+        None => format!("{prefix}{path}"),
+    };
+    Response::redirect(Status::MOVED_PERMANENTLY, location)
+}
+
 fn redirect_to_slash(request: &Request<'_>) -> Response {
     // One leading slash only: `//host/..` must not become a redirect to
     // another host (a protocol-relative URL).

@@ -6,15 +6,17 @@
 //! each; here they share one, and a response holds only a reference to it.
 //! An entry stays valid while the directory's own metadata is unchanged (a
 //! name added, removed or renamed changes it) and for at most
-//! [`FRESH_FOR`] (sizes and times of the entries may be that old); one
-//! listing is rendered at a time, so a crowd arriving together renders it
-//! once. The cache is bounded in entries and bytes.
+//! [`FRESH_FOR`] (sizes and times of the entries may be that old). A
+//! listing is rendered by one thread at a time, so a crowd arriving
+//! together renders it once, while other listings render alongside (a slow,
+//! huge directory holds up only those asking for it). The cache is bounded
+//! in entries and bytes.
 
 use crate::files::cache::Stamp;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::Metadata;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long a rendered listing is served without looking at the entries.
@@ -50,8 +52,11 @@ struct Rendered {
 #[derive(Default)]
 pub struct SharedListings {
     entries: Mutex<HashMap<ListingKey, Rendered>>,
-    /// Held while rendering, so that one crowd renders a listing once.
-    rendering: Mutex<()>,
+    /// The listings being rendered now: a crowd asking for one waits for it
+    /// to be made once, while other listings render alongside.
+    rendering: Mutex<HashSet<ListingKey>>,
+    /// Signalled when a rendering ends.
+    rendered: Condvar,
 }
 
 impl std::fmt::Debug for SharedListings {
@@ -60,7 +65,58 @@ impl std::fmt::Debug for SharedListings {
     }
 }
 
+/// What a thread that found no fresh listing does.
+enum Turn<'s> {
+    /// Another thread made it meanwhile.
+    Made(Arc<[u8]>),
+    /// Render it; others asking for the same key wait until this is dropped.
+    Render(RenderingGuard<'s>),
+}
+
+/// Marks a key as being rendered, for as long as it lives (an error or a
+/// panic in the renderer included).
+struct RenderingGuard<'s> {
+    listings: &'s SharedListings,
+    key: ListingKey,
+}
+
+impl Drop for RenderingGuard<'_> {
+    fn drop(&mut self) {
+        let mut rendering = self
+            .listings
+            .rendering
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        rendering.remove(&self.key);
+        self.listings.rendered.notify_all();
+    }
+}
+
 impl SharedListings {
+    /// Waits while another thread renders `key`; then either its listing is
+    /// fresh, or this thread takes the turn to render it.
+    fn wait_for_turn(&self, key: &ListingKey, stamp: &Stamp) -> Turn<'_> {
+        let mut rendering = self
+            .rendering
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while rendering.contains(key) {
+            rendering = self
+                .rendered
+                .wait(rendering)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        // Whoever rendered while this thread waited may have made it.
+        if let Some(body) = self.fresh(key, stamp) {
+            return Turn::Made(body);
+        }
+        rendering.insert(key.clone());
+        Turn::Render(RenderingGuard {
+            listings: self,
+            key: key.clone(),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<ListingKey, Rendered>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -88,14 +144,10 @@ impl SharedListings {
         if let Some(body) = self.fresh(&key, &stamp) {
             return Ok(body);
         }
-        let _rendering = self
-            .rendering
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // Whoever rendered while this thread waited may have made it.
-        if let Some(body) = self.fresh(&key, &stamp) {
-            return Ok(body);
-        }
+        let _turn = match self.wait_for_turn(&key, &stamp) {
+            Turn::Made(body) => return Ok(body),
+            Turn::Render(turn) => turn,
+        };
         let body: Arc<[u8]> = render()?.into();
         let mut entries = self.lock();
         entries.retain(|_, r| r.at.elapsed() < FRESH_FOR);

@@ -144,6 +144,53 @@ fn auth_asks_for_a_password_and_logs_the_user() {
     assert!(log.starts_with("127.0.0.1 - bob ["), "{log}");
 }
 
+/// A CORS preflight never carries credentials. Behind `--auth` it passes
+/// only with `--cors` (the file server then answers it alike for every
+/// path, so it tells nothing about which files exist); without `--cors` it
+/// is challenged like everything else.
+#[test]
+fn auth_lets_preflights_through_only_with_cors_and_they_reveal_nothing() {
+    let dir = TempDir::new("binary-auth-cors");
+    dir.write("exists.txt", b"x");
+    let preflight = |port: u16, path: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        let raw = format!(
+            "OPTIONS {path} HTTP/1.1\r\nHost: t\r\nOrigin: https://elsewhere.example\r\n\
+             Access-Control-Request-Method: GET\r\n\r\n"
+        );
+        stream.write_all(raw.as_bytes()).unwrap();
+        read_response(&mut stream, false).unwrap().status()
+    };
+    let (_plain, _out, _, port) =
+        start_binary(&["--port", "0", "--quiet", "--auth", "a:b"], dir.path());
+    assert_eq!(preflight(port, "/exists.txt"), 401);
+    assert_eq!(preflight(port, "/missing.txt"), 401);
+    let args = ["--port", "0", "--quiet", "--auth", "a:b", "--cors"];
+    let (_cors, _out, _, port) = start_binary(&args, dir.path());
+    assert_eq!(preflight(port, "/exists.txt"), 204);
+    assert_eq!(preflight(port, "/missing.txt"), 204, "alike for every path");
+}
+
+/// An empty password is refused; `sha256:` followed by anything but 64 hex
+/// digits is a plain password, with a warning.
+#[test]
+fn auth_refuses_empty_passwords_and_warns_of_mistyped_hashes() {
+    let message = run_expecting_usage_error(&["--auth", "e:"]);
+    assert!(message.contains("--auth"), "{message}");
+    let dir = TempDir::new("binary-auth-mistyped");
+    let spec = format!("t:sha256:{}", "a".repeat(63));
+    let (mut running, _stdout, _, _port) =
+        start_binary(&["--port", "0", "--quiet", "--auth", &spec], dir.path());
+    let mut stderr = BufReader::new(running.0.stderr.take().unwrap());
+    let mut warning = String::new();
+    stderr.read_line(&mut warning).unwrap();
+    assert!(
+        warning.contains("warning: --auth for 't'") && warning.contains("64 hex"),
+        "{warning}"
+    );
+}
+
 /// Basic credentials on a non-loopback address: one warning line.
 #[test]
 fn auth_on_a_network_address_warns_once() {

@@ -70,3 +70,39 @@ fn a_precompressed_download_keeps_the_name_asked_for() {
         Some("attachment; filename=\"app.js\"; filename*=UTF-8''app.js")
     );
 }
+
+/// The name saved is the one in the URL: not a symlink's target, which may
+/// be a name the server would never show.
+#[cfg(unix)]
+#[test]
+fn a_download_through_a_link_is_saved_under_the_links_name() {
+    let dir = TempDir::new("download-link");
+    dir.write(".private-name", b"data");
+    std::os::unix::fs::symlink(".private-name", dir.0.join("visible.txt")).unwrap();
+    dir.write("folder/index.html", b"<p>");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/visible.txt?download"));
+    assert_eq!(r.status(), 200);
+    let value = r.header("content-disposition").unwrap();
+    assert!(value.contains("filename=\"visible.txt\""), "{value}");
+    assert!(!value.contains("private"), "{value}");
+    let r = server.exchange(&get("/folder/?download"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .contains("index.html"));
+}
+
+/// A 416 is not the file: it is not offered for saving.
+#[test]
+fn an_unsatisfiable_range_is_not_saved_as_the_file() {
+    let dir = TempDir::new("download-416");
+    dir.write("a.txt", b"abc");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get_with("/a.txt?download", &["Range: bytes=10-"]));
+    assert_eq!(r.status(), 416);
+    assert_eq!(r.header("content-disposition"), None);
+    let r = server.exchange(&get_with("/a.txt?download", &["Range: bytes=1-"]));
+    assert_eq!(r.status(), 206);
+    assert!(r.header("content-disposition").is_some());
+}
