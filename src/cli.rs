@@ -73,6 +73,7 @@ Options:
       --no-listing             Answer 403 for directories without an index instead of a listing
       --hidden                 Serve and list dotfiles (hidden by default)
       --follow-symlinks        Follow symlinks that lead outside DIR (default: only inside)
+      --archives               Offer listed folders as tar archives (FOLDER/?download=tar)
       --spa FILE               Serve FILE (relative to DIR) for unknown paths that accept HTML
       --404 FILE               Answer 404s with the contents of FILE (relative to DIR)
       --cors                   Send Access-Control-Allow-Origin: * and answer CORS preflights
@@ -210,6 +211,7 @@ impl Parsed {
             "--no-listing" => files.listing = false,
             "--hidden" => files.hidden = true,
             "--follow-symlinks" => files.follow_symlinks = true,
+            "--archives" => files.archives = true,
             "--spa" => files.spa = Some(value.take(flag)?),
             "--404" => files.not_found_page = Some(value.take(flag)?),
             "--cors" => files.cors_origin = Some("*".to_string()),
@@ -473,6 +475,7 @@ mod tests {
             "--index=index.htm",
             "--hidden",
             "--follow-symlinks",
+            "--archives",
             "--spa",
             "app.html",
             "--404",
@@ -490,7 +493,7 @@ mod tests {
         };
         let f = &o.files;
         assert_eq!(f.index, vec!["home.html", "index.htm"]);
-        assert!(f.hidden && f.follow_symlinks);
+        assert!(f.hidden && f.follow_symlinks && f.archives);
         assert_eq!(f.spa.as_deref(), Some("app.html"));
         assert_eq!(f.not_found_page.as_deref(), Some("404.html"));
         assert_eq!(f.cors_origin.as_deref(), Some("*"));

@@ -148,9 +148,17 @@ impl Order {
     }
 }
 
+/// What a listing page offers besides its entries (each only when the
+/// server was started with the option for it).
+#[derive(Debug, Clone, Default)]
+pub struct Offers {
+    /// The link that downloads the folder as a tar file (`--archives`).
+    pub archive_href: Option<String>,
+}
+
 /// Renders the HTML page for `url_path` (the decoded path, ending in `/`),
 /// its entries already in `order`.
-pub fn render_html(url_path: &str, entries: &[Entry], order: Order) -> String {
+pub fn render_html(url_path: &str, entries: &[Entry], order: Order, offers: &Offers) -> String {
     let title = escape_html(url_path);
     let mut page = String::with_capacity(2048 + entries.len() * 160);
     let _ = write!(
@@ -173,7 +181,15 @@ pub fn render_html(url_path: &str, entries: &[Entry], order: Order) -> String {
     for entry in entries {
         push_row(&mut page, entry);
     }
-    page.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    page.push_str("</tbody>\n</table>\n");
+    if let Some(href) = &offers.archive_href {
+        let _ = writeln!(
+            page,
+            "<p class=\"offers\"><a href=\"{}\" download>Download as .tar</a></p>",
+            escape_html(href)
+        );
+    }
+    page.push_str("</body>\n</html>\n");
     page
 }
 
@@ -359,7 +375,7 @@ mod tests {
             size: 5,
             modified: 784_111_777,
         }];
-        let page = render_html("/sub/", &entries, Order::default());
+        let page = render_html("/sub/", &entries, Order::default(), &Offers::default());
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;.txt"));
         assert!(page.contains("href=\"./%3Cscript%3Ealert(1)%3C%2Fscript%3E%20%26%20%22q%22.txt\""));

@@ -7,10 +7,12 @@
 //! negotiation and ranges are applied. The submodules own the mechanics:
 //! [`path`] (URL path to clean segments), [`open`] (the one door through
 //! which anything under the root is opened), [`listing`] and
-//! [`shared_listing`], [`cache`], [`conditional`], [`range`] and
-//! [`negotiate`]. Media types are HTTP vocabulary ([`mime`], under `http`).
-//! Framing, HEAD bodies and the wire belong to the response writer.
+//! [`shared_listing`], [`cache`], [`conditional`], [`range`],
+//! [`negotiate`] and [`archive`] (folders as tar files). Media types are
+//! HTTP vocabulary ([`mime`], under `http`). Framing, HEAD bodies and the
+//! wire belong to the response writer.
 
+pub mod archive;
 pub mod cache;
 pub mod conditional;
 pub mod listing;
@@ -73,6 +75,9 @@ pub struct FilesSettings {
     pub cors_origin: Option<String>,
     /// `Cache-Control` value for files, if any.
     pub cache_control: Option<String>,
+    /// Whether a listed folder is also offered as a tar archive
+    /// (`?download=tar`, see [`archive`]).
+    pub archives: bool,
 }
 
 impl Default for FilesSettings {
@@ -88,6 +93,7 @@ impl Default for FilesSettings {
             not_found_page: None,
             cors_origin: None,
             cache_control: None,
+            archives: false,
         }
     }
 }
@@ -266,6 +272,11 @@ impl FileServer {
         if !self.config.settings.listing {
             return Response::error(Status::FORBIDDEN);
         }
+        // Offered only where the listing would be: an index file or
+        // `--no-listing` keeps a folder's contents from being archived too.
+        if self.config.settings.archives && archive::is_requested(request) {
+            return archive::respond(request, &self.root, &dir, &self.config);
+        }
         let json = negotiate::prefers_json(request.fields());
         // `path::clean` accepted the path, so it decodes.
         let shown = crate::http::uri::percent_decode_str(request.path())
@@ -281,11 +292,18 @@ impl FileServer {
             if key.order != Order::default() {
                 key.order.sort(&mut entries);
             }
-            Ok(if json {
-                listing::render_json(&entries).into_bytes()
-            } else {
-                listing::render_html(&key.shown, &entries, key.order).into_bytes()
-            })
+            if json {
+                return Ok(listing::render_json(&entries).into_bytes());
+            }
+            let offers = listing::Offers {
+                archive_href: self
+                    .config
+                    .settings
+                    .archives
+                    .then(|| archive::link_for(request, &self.root, &dir, &self.config))
+                    .flatten(),
+            };
+            Ok(listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes())
         });
         let Ok(body) = body else {
             return Response::error(Status::FORBIDDEN);
