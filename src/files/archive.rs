@@ -51,7 +51,6 @@ use crate::files::conditional::{self, Precondition, Validators};
 use crate::files::open::{Location, OpenError, Opened, Root};
 use crate::files::path::{self, is_hidden_name};
 use crate::files::range::{self, RangeOutcome};
-use crate::files::FilesConfig;
 use crate::http::date;
 use crate::http::disposition;
 use crate::http::status::Status;
@@ -114,14 +113,9 @@ pub fn download_href(version: &str) -> String {
 /// version. `None` when there is nothing to offer (the folder is too large
 /// to archive, or cannot be read). `request` is the listing's request: the
 /// archive's folder name comes from its path, as it does for the download.
-pub fn link_for(
-    request: &Request<'_>,
-    root: &Root,
-    dir: &Opened,
-    config: &FilesConfig,
-) -> Option<String> {
-    let name = folder_name(request.path(), &config.root);
-    let tree = Tree::walk(root, dir, &name, config.settings.hidden).ok()?;
+pub fn link_for(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -> Option<String> {
+    let name = folder_name(request.path(), root.path());
+    let tree = Tree::walk(root, dir, &name, hidden).ok()?;
     Some(download_href(tree.version()))
 }
 
@@ -141,9 +135,9 @@ pub fn folder_name(url_path: &str, served: &Path) -> String {
 
 /// The answer to `?download=tar` on the folder `dir`: the walk, the `v`
 /// check, preconditions, then the archive whole or in one range.
-pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, config: &FilesConfig) -> Response {
-    let name = folder_name(request.path(), &config.root);
-    let tree = match Tree::walk(root, dir, &name, config.settings.hidden) {
+pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -> Response {
+    let name = folder_name(request.path(), root.path());
+    let tree = match Tree::walk(root, dir, &name, hidden) {
         Ok(tree) => tree,
         Err(err) => return err.response(),
     };

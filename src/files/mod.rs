@@ -275,7 +275,7 @@ impl FileServer {
         // Offered only where the listing would be: an index file or
         // `--no-listing` keeps a folder's contents from being archived too.
         if self.config.settings.archives && archive::is_requested(request) {
-            return archive::respond(request, &self.root, &dir, &self.config);
+            return archive::respond(request, &self.root, &dir, self.config.settings.hidden);
         }
         let json = negotiate::prefers_json(request.fields());
         // `path::clean` accepted the path, so it decodes.
@@ -300,7 +300,9 @@ impl FileServer {
                     .config
                     .settings
                     .archives
-                    .then(|| archive::link_for(request, &self.root, &dir, &self.config))
+                    .then(|| {
+                        archive::link_for(request, &self.root, &dir, self.config.settings.hidden)
+                    })
                     .flatten(),
             };
             Ok(listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes())

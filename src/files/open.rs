@@ -147,6 +147,11 @@ impl Root {
         }
     }
 
+    /// Where the root is (canonical).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The open root directory (opened now if it could not be at start).
     fn root_dir(&self) -> Result<Arc<File>, OpenError> {
         match &self.dir {
