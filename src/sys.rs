@@ -591,6 +591,35 @@ mod at {
         let _ = unsafe { unlinkat(fd, from.as_ptr(), 0) };
         Ok(())
     }
+
+    /// The portable way is the fallback on Linux, so it is tested here
+    /// directly: it must refuse a taken name, a symlink included, and
+    /// leave exactly one name on success.
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::fs;
+
+        #[test]
+        fn linking_never_replaces_and_leaves_one_name() {
+            let base = std::env::temp_dir().join(format!("hfs-link-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&base);
+            fs::create_dir_all(&base).unwrap();
+            fs::write(base.join("from"), "new").unwrap();
+            fs::write(base.join("taken"), "old").unwrap();
+            std::os::unix::fs::symlink(base.join("taken"), base.join("link")).unwrap();
+            let dir = File::open(&base).unwrap();
+            for taken in [c"taken", c"link"] {
+                let err = link_then_unlink(&dir, c"from", taken).unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+            }
+            assert_eq!(fs::read(base.join("taken")).unwrap(), b"old");
+            link_then_unlink(&dir, c"from", c"placed").unwrap();
+            assert_eq!(fs::read(base.join("placed")).unwrap(), b"new");
+            assert!(!base.join("from").exists());
+            fs::remove_dir_all(&base).unwrap();
+        }
+    }
 }
 
 #[cfg(not(any(

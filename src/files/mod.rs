@@ -1,5 +1,6 @@
 //! The static file server: a [`Handler`] that maps a URL path to a file or
-//! directory under a root and answers GET, HEAD and OPTIONS for it.
+//! directory under a root and answers GET, HEAD and OPTIONS for it (and,
+//! with uploads on, PUT and form POSTs: [`upload`]).
 //!
 //! This module owns the policy of serving files: which methods, where
 //! directories redirect, index files, listings, SPA and 404 fallbacks, CORS,
@@ -7,8 +8,8 @@
 //! negotiation and ranges are applied. The submodules own the mechanics:
 //! [`path`] (URL path to clean segments), [`open`] (the one door through
 //! which anything under the root is opened), [`listing`] and
-//! [`shared_listing`], [`cache`], [`conditional`], [`range`] and
-//! [`negotiate`]. Media types are HTTP vocabulary ([`mime`], under `http`).
+//! [`shared_listing`], [`cache`], [`conditional`], [`range`],
+//! [`negotiate`] and [`upload`]. Media types are HTTP vocabulary ([`mime`], under `http`).
 //! Framing, HEAD bodies and the wire belong to the response writer.
 
 pub mod cache;
@@ -19,6 +20,7 @@ pub mod open;
 pub mod path;
 pub mod range;
 pub mod shared_listing;
+pub mod upload;
 
 use crate::handler::Handler;
 use crate::http::date;
@@ -70,11 +72,21 @@ pub struct FilesSettings {
     pub cors_origin: Option<String>,
     /// `Cache-Control` value for files, if any.
     pub cache_control: Option<String>,
+    /// Whether PUT and `multipart/form-data` POSTs store files
+    /// (`--upload`); off, they are 405 as any other method.
+    pub upload: bool,
+    /// Whether an upload may replace an existing file, atomically
+    /// (`--overwrite`).
+    pub overwrite: bool,
+    /// The largest upload body in bytes (`--max-upload`). Bodies reach the
+    /// file server only within the server's `Limits::max_body_bytes`, so
+    /// that must be at least this (the binary raises it).
+    pub max_upload: u64,
 }
 
 impl Default for FilesSettings {
     /// Listings on, dotfiles hidden, `index.html` as the index, symlinks
-    /// followed only inside the root.
+    /// followed only inside the root, uploads off (1 GiB when on).
     fn default() -> FilesSettings {
         FilesSettings {
             listing: true,
@@ -85,6 +97,9 @@ impl Default for FilesSettings {
             not_found_page: None,
             cors_origin: None,
             cache_control: None,
+            upload: false,
+            overwrite: false,
+            max_upload: upload::DEFAULT_MAX_UPLOAD,
         }
     }
 }
@@ -136,7 +151,8 @@ pub struct FileServer {
     listings: Arc<SharedListings>,
 }
 
-/// The methods a file answers.
+/// The methods a file answers (with uploads on, see [`upload::FILE_ALLOW`]
+/// and [`upload::DIRECTORY_ALLOW`]).
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// What a URL path leads to.
@@ -521,6 +537,7 @@ impl Handler for FileServer {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         let response = match request.method() {
             Method::Get | Method::Head => self.get(request),
+            _ if self.config.settings.upload => upload::handle(self, request),
             Method::Options => self.options(request),
             _ => Response::method_not_allowed(ALLOW),
         };
