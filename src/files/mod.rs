@@ -9,8 +9,9 @@
 //! [`path`] (URL path to clean segments), [`open`] (the one door through
 //! which anything under the root is opened), [`listing`] and
 //! [`shared_listing`], [`cache`], [`conditional`], [`range`],
-//! [`negotiate`] and [`upload`]. Media types are HTTP vocabulary ([`mime`], under `http`).
-//! Framing, HEAD bodies and the wire belong to the response writer.
+//! [`negotiate`] and [`upload`] (taking files in). Media types are HTTP
+//! vocabulary ([`mime`], under `http`). Framing, HEAD bodies and the wire
+//! belong to the response writer.
 
 pub mod cache;
 pub mod conditional;
