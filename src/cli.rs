@@ -83,6 +83,9 @@ Options:
   -H, --header 'NAME: VALUE'   Add a header to every response; repeatable
       --auth USER:PASSWORD     Ask for this name and password (HTTP Basic); repeatable;
                                USER:sha256:HEX takes the password's SHA-256 instead
+      --upload                 Store files sent with PUT, or posted in a form to a directory
+      --overwrite              Let uploads replace existing files (atomically)
+      --max-upload BYTES       Largest upload, in bytes or with K, M, G, T [default: 1G]
       --head-timeout SECS      The whole request head must arrive within this [default: 15]
       --keep-alive-timeout SECS  Close keep-alive connections idle this long [default: 10]
       --body-timeout SECS      Longest wait for request body bytes [default: 30]
@@ -245,6 +248,9 @@ impl Parsed {
                     ));
                 }
             }
+            "--upload" => files.upload = true,
+            "--overwrite" => files.overwrite = true,
+            "--max-upload" => files.max_upload = parse_bytes(&value.take(flag)?, flag)?,
             _ => return Ok(Applied::Unknown),
         }
         Ok(Applied::Set)
@@ -255,9 +261,16 @@ impl Parsed {
         if !self.index.is_empty() {
             files.index = self.index;
         }
+        let mut server = self.server;
+        if files.upload {
+            // The parser refuses a declared body over this limit before any
+            // handler runs: uploads need room up to --max-upload.
+            let limit = &mut server.limits.max_body_bytes;
+            *limit = (*limit).max(files.max_upload);
+        }
         ServeOptions {
             root: self.root.unwrap_or_else(|| PathBuf::from(".")),
-            server: self.server,
+            server,
             files,
             users: self.users,
             warnings: self.warnings,
@@ -321,6 +334,25 @@ fn parse_file_name(text: &str, option: &str) -> Result<String, UsageError> {
     } else {
         Ok(text.to_string())
     }
+}
+
+/// A size in bytes: digits, and optionally `K`, `M`, `G` or `T` for that
+/// many KiB, MiB, GiB or TiB (`--max-upload 10G`).
+fn parse_bytes(text: &str, option: &str) -> Result<u64, UsageError> {
+    let (digits, unit) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 1u64 << 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 1 << 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 1 << 30),
+        Some(b'T' | b't') => (&text[..text.len() - 1], 1 << 40),
+        _ => (text, 1),
+    };
+    parse_decimal(digits.as_bytes())
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "invalid {option} '{text}': expected bytes, such as 1048576 or 1M"
+            ))
+        })
 }
 
 /// `--max-age SECONDS` as the `Cache-Control` value it stands for.
@@ -506,6 +538,40 @@ mod tests {
     }
 
     #[test]
+    fn upload_options_are_read_and_raise_the_body_limit() {
+        let Command::Serve(plain) = parse(&[]).unwrap() else {
+            panic!()
+        };
+        assert!(!plain.files.upload && !plain.files.overwrite);
+        assert_eq!(plain.files.max_upload, 1 << 30);
+        assert_eq!(plain.server.limits, crate::config::Limits::default());
+        let Command::Serve(o) = parse(&["--upload", "--overwrite", "--max-upload=2G"]).unwrap()
+        else {
+            panic!()
+        };
+        assert!(o.files.upload && o.files.overwrite);
+        assert_eq!(o.files.max_upload, 2 << 30);
+        assert_eq!(o.server.limits.max_body_bytes, 2 << 30);
+        // A smaller upload limit leaves the server's own limit alone.
+        let Command::Serve(o) = parse(&["--upload", "--max-upload", "1k"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.files.max_upload, 1024);
+        assert_eq!(o.server.limits.max_body_bytes, 16 << 20);
+        // Without --upload nothing changes.
+        let Command::Serve(o) = parse(&["--max-upload", "2G"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.server.limits.max_body_bytes, 16 << 20);
+        assert!(line_has_default("--max-upload", "1G"));
+    }
+
+    fn line_has_default(flag: &str, value: &str) -> bool {
+        HELP.lines()
+            .any(|line| line.contains(flag) && line.ends_with(&format!("[default: {value}]")))
+    }
+
+    #[test]
     fn bad_usage_is_one_clear_error() {
         for bad in [
             &["--frobnicate"][..],
@@ -526,6 +592,11 @@ mod tests {
             &["--index", "a/b.html"],
             &["--max-connections", "0"],
             &["--max-connections", "many"],
+            &["--max-upload", "-1"],
+            &["--max-upload", "1.5G"],
+            &["--max-upload", "G"],
+            &["--max-upload", "99999999T"],
+            &["--upload=yes"],
         ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.0.contains('\n'), "{err}");

@@ -407,7 +407,15 @@ impl<'a> Body<'a> {
         Some(self.start..self.end)
     }
 
-    fn read_checked(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
+    /// Reads some of the body into `out`, as [`Read::read`] does, but
+    /// keeps the reason a read failed ([`BodyError::status`] tells a
+    /// timeout from a malformed chunk or a body over the limit), which the
+    /// `Read` impl can only pass on as an `io::Error`. `Ok(0)` is the end.
+    ///
+    /// # Errors
+    ///
+    /// The framing or I/O error met; every later read fails too.
+    pub fn read_checked(&mut self, out: &mut [u8]) -> Result<usize, BodyError> {
         if self.failed {
             return Err(BodyError::Io(io::Error::other("body already failed")));
         }

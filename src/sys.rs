@@ -18,6 +18,12 @@
 //!   (`openat` with `O_NOFOLLOW`) and reads a link itself (`readlinkat`)
 //!   when it meets one, so that the check of where a path leads and the
 //!   open are one step, not two a swap can slip between.
+//! - **Writing relative to a directory.** Uploads create a new file in an
+//!   open directory (`openat` with `O_CREAT | O_EXCL`, which never opens
+//!   what is already there, a link included), then move it into place
+//!   (`renameat`, or without replacing anything: `renameat2` with
+//!   `RENAME_NOREPLACE` on Linux, `linkat` then `unlinkat` elsewhere) and
+//!   remove it if the upload fails (`unlinkat`).
 //! - **Waiting on many sockets at once.** Connections that wait (between
 //!   requests, for the rest of a head, for room to write) park in a poller
 //!   instead of holding a thread: `epoll` on Linux, `poll(2)` on any Unix.
@@ -221,6 +227,19 @@ pub fn is_fd_exhaustion(_err: &std::io::Error) -> bool {
     false
 }
 
+/// Whether [`rename_at`] may replace a file that already has the new name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Replace it, atomically (`renameat`): the name leads to the old file
+    /// or the new one at every moment, never to nothing. A symlink there
+    /// is replaced itself, never written through.
+    Existing,
+    /// Fail with `AlreadyExists` if anything has the name, a symlink
+    /// included. The check and the move are one step, so two uploads of
+    /// the same new name cannot both succeed.
+    Never,
+}
+
 /// What [`open_at`] must find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenKind {
@@ -240,7 +259,7 @@ pub enum OpenKind {
     target_os = "ios",
     target_os = "freebsd"
 ))]
-pub use at::{open_at, open_following, read_link_at};
+pub use at::{create_at, open_at, open_following, read_link_at, rename_at, unlink_at};
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -248,7 +267,7 @@ pub use at::{open_at, open_following, read_link_at};
     target_os = "ios",
     target_os = "freebsd"
 )))]
-pub use no_at::{open_at, open_following, read_link_at};
+pub use no_at::{create_at, open_at, open_following, read_link_at, rename_at, unlink_at};
 
 #[cfg(any(
     target_os = "linux",
@@ -258,8 +277,8 @@ pub use no_at::{open_at, open_following, read_link_at};
     target_os = "freebsd"
 ))]
 mod at {
-    use super::OpenKind;
-    use std::ffi::{CString, OsStr, OsString};
+    use super::{OpenKind, Replace};
+    use std::ffi::{CStr, CString, OsStr, OsString};
     use std::fs::{File, OpenOptions};
     use std::io;
     use std::os::raw::{c_char, c_int};
@@ -271,9 +290,30 @@ mod at {
     extern "C" {
         fn openat(dirfd: c_int, path: *const c_char, flags: c_int, ...) -> c_int;
         fn readlinkat(dirfd: c_int, path: *const c_char, buf: *mut c_char, len: usize) -> isize;
+        fn renameat(
+            from_dir: c_int,
+            from: *const c_char,
+            to_dir: c_int,
+            to: *const c_char,
+        ) -> c_int;
+        fn linkat(
+            from_dir: c_int,
+            from: *const c_char,
+            to_dir: c_int,
+            to: *const c_char,
+            flags: c_int,
+        ) -> c_int;
+        fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int;
     }
 
-    use flags::{O_CLOEXEC, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
+    use flags::{O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
+
+    /// `O_WRONLY`: 1 on every Unix.
+    const O_WRONLY: c_int = 1;
+
+    /// The mode a new file asks for: `rw-r--r--`, less the process's umask
+    /// (the kernel applies it), as `touch` or a shell redirection would.
+    const NEW_FILE_MODE: std::os::raw::c_uint = 0o644;
 
     // Flag values differ between systems and, on Linux, between
     // architectures; each is written out per target, and the file
@@ -289,6 +329,8 @@ mod at {
         pub const O_NONBLOCK: c_int = 0o4000;
         pub const O_NOCTTY: c_int = 0o400;
         pub const O_CLOEXEC: c_int = 0o2000000;
+        pub const O_CREAT: c_int = 0o100;
+        pub const O_EXCL: c_int = 0o200;
     }
 
     #[cfg(all(
@@ -302,6 +344,8 @@ mod at {
         pub const O_NONBLOCK: c_int = 0o4000;
         pub const O_NOCTTY: c_int = 0o400;
         pub const O_CLOEXEC: c_int = 0o2000000;
+        pub const O_CREAT: c_int = 0o100;
+        pub const O_EXCL: c_int = 0o200;
     }
 
     #[cfg(any(target_os = "macos", target_os = "ios"))]
@@ -312,6 +356,8 @@ mod at {
         pub const O_NONBLOCK: c_int = 0x4;
         pub const O_NOCTTY: c_int = 0x20000;
         pub const O_CLOEXEC: c_int = 0x1000000;
+        pub const O_CREAT: c_int = 0x200;
+        pub const O_EXCL: c_int = 0x800;
     }
 
     #[cfg(target_os = "freebsd")]
@@ -322,6 +368,8 @@ mod at {
         pub const O_NONBLOCK: c_int = 0x4;
         pub const O_NOCTTY: c_int = 0x8000;
         pub const O_CLOEXEC: c_int = 0x100000;
+        pub const O_CREAT: c_int = 0x200;
+        pub const O_EXCL: c_int = 0x800;
     }
 
     /// Read-only (`O_RDONLY` is 0 everywhere), never through a symlink in
@@ -402,6 +450,176 @@ mod at {
         buf.truncate(n);
         Ok(PathBuf::from(OsString::from_vec(buf)))
     }
+
+    /// Creates `name` (one path component) in the directory `dir` as a new,
+    /// empty regular file open for writing, with mode 0644 less the umask.
+    /// `O_EXCL` makes the create fail if anything already has the name,
+    /// and with it a symlink there is never followed: what is opened is
+    /// always the file just made.
+    ///
+    /// # Errors
+    ///
+    /// The system's error: `AlreadyExists` when the name is taken.
+    pub fn create_at(dir: &File, name: &OsStr) -> io::Result<File> {
+        let name = c_name(name)?;
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+        // SAFETY: `dir` is an open descriptor for the whole call and `name`
+        // is NUL-terminated and outlives it. With `O_CREAT`, `openat` reads
+        // one variadic argument, the mode, passed as a `c_uint`: `mode_t`
+        // is 32 bits on Linux and FreeBSD, and the 16-bit one of macOS is
+        // promoted to `int` when passed through `...` in any case.
+        let fd = unsafe { openat(dir.as_raw_fd(), name.as_ptr(), flags, NEW_FILE_MODE) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just returned by `openat`; nothing else owns it.
+        Ok(unsafe { File::from_raw_fd(fd) })
+    }
+
+    /// Moves `from` to `to`, both names in the directory `dir`. With
+    /// [`Replace::Existing`] a file at `to` is replaced atomically; with
+    /// [`Replace::Never`] the move fails if anything has the name (see
+    /// `rename_without_replacing`).
+    ///
+    /// # Errors
+    ///
+    /// The system's error; `AlreadyExists` for a name taken under
+    /// [`Replace::Never`].
+    pub fn rename_at(dir: &File, from: &OsStr, to: &OsStr, replace: Replace) -> io::Result<()> {
+        let (from, to) = (c_name(from)?, c_name(to)?);
+        match replace {
+            Replace::Never => rename_without_replacing(dir, &from, &to),
+            Replace::Existing => {
+                let fd = dir.as_raw_fd();
+                // SAFETY: `dir` is open and both names are NUL-terminated
+                // for the whole call; renameat keeps no pointer.
+                let done = unsafe { renameat(fd, from.as_ptr(), fd, to.as_ptr()) };
+                check(done)
+            }
+        }
+    }
+
+    /// Removes the name `name` from the directory `dir` (not a directory).
+    ///
+    /// # Errors
+    ///
+    /// The system's error.
+    pub fn unlink_at(dir: &File, name: &OsStr) -> io::Result<()> {
+        let name = c_name(name)?;
+        // SAFETY: `dir` is open and `name` NUL-terminated for the call;
+        // flags 0 removes a file (or a link itself), never a directory.
+        check(unsafe { unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) })
+    }
+
+    fn check(result: c_int) -> io::Result<()> {
+        if result == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// `renameat2(RENAME_NOREPLACE)` (Linux 3.15 and later), called through
+    /// `syscall` because older C libraries lack the wrapper. A file system
+    /// that does not support the flag answers `EINVAL`, and a kernel (or a
+    /// sandbox) without the call `ENOSYS`: both fall back to linking.
+    #[cfg(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    fn rename_without_replacing(dir: &File, from: &CStr, to: &CStr) -> io::Result<()> {
+        use std::os::raw::c_long;
+        extern "C" {
+            fn syscall(number: c_long, ...) -> c_long;
+        }
+        /// The system call's number: 316 in x86-64's table, 276 in the
+        /// generic table that aarch64 uses.
+        #[cfg(target_arch = "x86_64")]
+        const SYS_RENAMEAT2: c_long = 316;
+        #[cfg(target_arch = "aarch64")]
+        const SYS_RENAMEAT2: c_long = 276;
+        const RENAME_NOREPLACE: c_long = 1;
+        const EINVAL: i32 = 22;
+        const ENOSYS: i32 = 38;
+        let fd = c_long::from(dir.as_raw_fd());
+        // SAFETY: the arguments are those of renameat2(2), each passed as a
+        // full register (`c_long` or a pointer): two directory descriptors
+        // (`dir`, open for the call), two NUL-terminated names that outlive
+        // it, and the flags. The kernel keeps no pointer.
+        let done = unsafe {
+            syscall(
+                SYS_RENAMEAT2,
+                fd,
+                from.as_ptr(),
+                fd,
+                to.as_ptr(),
+                RENAME_NOREPLACE,
+            )
+        };
+        if done == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(EINVAL | ENOSYS) => link_then_unlink(dir, from, to),
+            _ => Err(err),
+        }
+    }
+
+    #[cfg(not(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    fn rename_without_replacing(dir: &File, from: &CStr, to: &CStr) -> io::Result<()> {
+        link_then_unlink(dir, from, to)
+    }
+
+    /// The portable move that never replaces: a second name for the file
+    /// (`linkat` fails with `EEXIST` if `to` exists, whatever it is, and
+    /// never follows a link there), then the first name removed. Between
+    /// the two calls the file has both names; a crash there leaves the
+    /// hidden temporary name behind, never a half-written file under `to`.
+    fn link_then_unlink(dir: &File, from: &CStr, to: &CStr) -> io::Result<()> {
+        let fd = dir.as_raw_fd();
+        // SAFETY: `dir` is open and both names NUL-terminated for the call;
+        // flags 0: a link at `from` would be linked itself, not followed.
+        check(unsafe { linkat(fd, from.as_ptr(), fd, to.as_ptr(), 0) })?;
+        // SAFETY: as for `unlink_at`. The file is in place whatever this
+        // answers, so its answer is not the move's: a failure (which the
+        // link just made in the same directory makes all but impossible)
+        // leaves the hidden temporary name as a second link, no more.
+        let _ = unsafe { unlinkat(fd, from.as_ptr(), 0) };
+        Ok(())
+    }
+
+    /// The portable way is the fallback on Linux, so it is tested here
+    /// directly: it must refuse a taken name, a symlink included, and
+    /// leave exactly one name on success.
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::fs;
+
+        #[test]
+        fn linking_never_replaces_and_leaves_one_name() {
+            let base = std::env::temp_dir().join(format!("hfs-link-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&base);
+            fs::create_dir_all(&base).unwrap();
+            fs::write(base.join("from"), "new").unwrap();
+            fs::write(base.join("taken"), "old").unwrap();
+            std::os::unix::fs::symlink(base.join("taken"), base.join("link")).unwrap();
+            let dir = File::open(&base).unwrap();
+            for taken in [c"taken", c"link"] {
+                let err = link_then_unlink(&dir, c"from", taken).unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+            }
+            assert_eq!(fs::read(base.join("taken")).unwrap(), b"old");
+            link_then_unlink(&dir, c"from", c"placed").unwrap();
+            assert_eq!(fs::read(base.join("placed")).unwrap(), b"new");
+            assert!(!base.join("from").exists());
+            fs::remove_dir_all(&base).unwrap();
+        }
+    }
 }
 
 #[cfg(not(any(
@@ -412,7 +630,7 @@ mod at {
     target_os = "freebsd"
 )))]
 mod no_at {
-    use super::OpenKind;
+    use super::{OpenKind, Replace};
     use std::ffi::OsStr;
     use std::fs::File;
     use std::io;
@@ -442,6 +660,33 @@ mod no_at {
     ///
     /// Always `Unsupported`.
     pub fn read_link_at(_dir: &File, _name: &OsStr) -> io::Result<PathBuf> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    /// Not available here: uploads are refused.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`.
+    pub fn create_at(_dir: &File, _name: &OsStr) -> io::Result<File> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    /// Not available here.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`.
+    pub fn rename_at(_dir: &File, _from: &OsStr, _to: &OsStr, _replace: Replace) -> io::Result<()> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    /// Not available here.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`.
+    pub fn unlink_at(_dir: &File, _name: &OsStr) -> io::Result<()> {
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 }

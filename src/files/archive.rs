@@ -29,8 +29,9 @@
 //! matches gets 412, so resuming a download (`curl -C -`, which sends no
 //! If-Range) can never splice two different trees into one file.
 //!
-//! What goes in: the same names a listing shows (dotfiles only with
-//! `--hidden`, names that are not UTF-8 never), only regular files and
+//! What goes in: the same names a listing shows (`listing::is_shown`:
+//! dotfiles only with `--hidden`, never an upload still arriving or a name
+//! that is not UTF-8 or holds a backslash), only regular files and
 //! folders (no FIFOs, devices or sockets). A symlink that the door follows
 //! inside the root is archived as the file or folder it leads to, under
 //! the link's name; a link to a folder that already contains it (a loop)
@@ -48,8 +49,9 @@
 //! link itself.
 
 use crate::files::conditional::{self, Precondition, Validators};
+use crate::files::listing::is_shown;
 use crate::files::open::{Location, OpenError, Opened, Root};
-use crate::files::path::{self, is_hidden_name};
+use crate::files::path;
 use crate::files::range::{self, RangeOutcome};
 use crate::http::date;
 use crate::http::disposition;
@@ -574,7 +576,7 @@ fn read_children(root: &Root, dir: &Opened, hidden: bool) -> Result<Vec<Child>, 
         let Ok(name) = item.file_name().into_string() else {
             continue;
         };
-        if !hidden && is_hidden_name(&name) {
+        if !is_shown(&name, hidden) {
             continue;
         }
         let Ok(file_type) = item.file_type() else {

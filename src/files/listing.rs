@@ -9,6 +9,7 @@
 //! Hidden entries are left out unless asked for, and so are symlinks that
 //! lead outside the root. No scripts, no external assets.
 
+use crate::files::open::is_upload_in_progress;
 use crate::files::open::{Opened, Root};
 use crate::files::path::is_hidden_name;
 use crate::http::date;
@@ -30,6 +31,15 @@ pub struct Entry {
     pub modified: i64,
 }
 
+/// Whether a name in a directory is shown (in listings and archives alike):
+/// not a dotfile unless `hidden`; not an upload still arriving, even then
+/// (it is not a file yet); and not a name with a backslash, which cannot
+/// be asked for (some clients read it as a separator, so the path rules
+/// refuse it) and would be a dead link.
+pub fn is_shown(name: &str, hidden: bool) -> bool {
+    (hidden || !is_hidden_name(name)) && !is_upload_in_progress(name) && !name.contains('\\')
+}
+
 /// Reads the opened directory `dir`, sorted: directories first, then by
 /// name. Symlinks are listed only where the door would open them (inside
 /// the root, unless the user follows links anywhere); broken ones are left
@@ -46,12 +56,7 @@ pub fn read_entries(root: &Root, dir: &Opened, hidden: bool) -> io::Result<Vec<E
         let Ok(name) = item.file_name().into_string() else {
             continue;
         };
-        if !hidden && is_hidden_name(&name) {
-            continue;
-        }
-        // A name with a backslash cannot be asked for (some clients read it
-        // as a separator, so the path rules refuse it): no dead link.
-        if name.contains('\\') {
+        if !is_shown(&name, hidden) {
             continue;
         }
         let Ok(file_type) = item.file_type() else {
@@ -154,6 +159,8 @@ impl Order {
 pub struct Offers {
     /// The link that downloads the folder as a tar file (`--archives`).
     pub archive_href: Option<String>,
+    /// A form that sends files into the folder (`--upload`).
+    pub upload_form: bool,
 }
 
 /// Renders the HTML page for `url_path` (the decoded path, ending in `/`),
@@ -182,6 +189,14 @@ pub fn render_html(url_path: &str, entries: &[Entry], order: Order, offers: &Off
         push_row(&mut page, entry);
     }
     page.push_str("</tbody>\n</table>\n");
+    if offers.upload_form {
+        // A plain form: the browser sends the files as multipart/form-data
+        // to this directory's own URL, and comes back here (303).
+        page.push_str(
+            "<form class=\"offers\" method=\"post\" action=\"./\" enctype=\"multipart/form-data\">\
+             <input type=\"file\" name=\"file\" multiple required> <button>Upload</button></form>\n",
+        );
+    }
     if let Some(href) = &offers.archive_href {
         let _ = writeln!(
             page,
@@ -250,6 +265,7 @@ td.modified { white-space: nowrap; }
 tr:hover td { background: #fafafa; }
 a { color: #0645ad; text-decoration: none; }
 a:hover { text-decoration: underline; }
+.offers { margin-top: 1.5rem; }
 @media (prefers-color-scheme: dark) {
   body { color: #ddd; background: #161616; }
   th { background: #222; }

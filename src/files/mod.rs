@@ -1,5 +1,6 @@
 //! The static file server: a [`Handler`] that maps a URL path to a file or
-//! directory under a root and answers GET, HEAD and OPTIONS for it.
+//! directory under a root and answers GET, HEAD and OPTIONS for it (and,
+//! with uploads on, PUT and form POSTs: [`upload`]).
 //!
 //! This module owns the policy of serving files: which methods, where
 //! directories redirect, index files, listings, SPA and 404 fallbacks, CORS,
@@ -8,9 +9,10 @@
 //! [`path`] (URL path to clean segments), [`open`] (the one door through
 //! which anything under the root is opened), [`listing`] and
 //! [`shared_listing`], [`cache`], [`conditional`], [`range`],
-//! [`negotiate`] and [`archive`] (folders as tar files). Media types are
-//! HTTP vocabulary ([`mime`], under `http`). Framing, HEAD bodies and the
-//! wire belong to the response writer.
+//! [`negotiate`], [`archive`] (folders as tar files) and [`upload`]
+//! (taking files in). Media types are HTTP vocabulary ([`mime`], under
+//! `http`). Framing, HEAD bodies and the wire belong to the response
+//! writer.
 
 pub mod archive;
 pub mod cache;
@@ -21,6 +23,7 @@ pub mod open;
 pub mod path;
 pub mod range;
 pub mod shared_listing;
+pub mod upload;
 
 use crate::handler::Handler;
 use crate::http::date;
@@ -78,11 +81,21 @@ pub struct FilesSettings {
     /// Whether a listed folder is also offered as a tar archive
     /// (`?download=tar`, see [`archive`]).
     pub archives: bool,
+    /// Whether PUT and `multipart/form-data` POSTs store files
+    /// (`--upload`); off, they are 405 as any other method.
+    pub upload: bool,
+    /// Whether an upload may replace an existing file, atomically
+    /// (`--overwrite`).
+    pub overwrite: bool,
+    /// The largest upload body in bytes (`--max-upload`). Bodies reach the
+    /// file server only within the server's `Limits::max_body_bytes`, so
+    /// that must be at least this (the binary raises it).
+    pub max_upload: u64,
 }
 
 impl Default for FilesSettings {
     /// Listings on, dotfiles hidden, `index.html` as the index, symlinks
-    /// followed only inside the root.
+    /// followed only inside the root, uploads off (1 GiB when on).
     fn default() -> FilesSettings {
         FilesSettings {
             listing: true,
@@ -94,6 +107,9 @@ impl Default for FilesSettings {
             cors_origin: None,
             cache_control: None,
             archives: false,
+            upload: false,
+            overwrite: false,
+            max_upload: upload::DEFAULT_MAX_UPLOAD,
         }
     }
 }
@@ -145,7 +161,8 @@ pub struct FileServer {
     listings: Arc<SharedListings>,
 }
 
-/// The methods a file answers.
+/// The methods a file answers (with uploads on, see [`upload::FILE_ALLOW`]
+/// and [`upload::DIRECTORY_ALLOW`]).
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// What a URL path leads to.
@@ -296,6 +313,7 @@ impl FileServer {
                 return Ok(listing::render_json(&entries).into_bytes());
             }
             let offers = listing::Offers {
+                upload_form: self.config.settings.upload,
                 archive_href: self
                     .config
                     .settings
@@ -563,6 +581,7 @@ impl Handler for FileServer {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         let response = match request.method() {
             Method::Get | Method::Head => self.get(request),
+            _ if self.config.settings.upload => upload::handle(self, request),
             Method::Options => self.options(request),
             _ => Response::method_not_allowed(ALLOW),
         };

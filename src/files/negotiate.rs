@@ -127,6 +127,13 @@ pub fn prefers_json(fields: Fields<'_>) -> bool {
     json > html
 }
 
+/// Whether `Accept` names `text/html` itself with a non-zero quality, not
+/// only through `*/*` or `text/*`: what a browser sends when it submits a
+/// form and expects a page back, and what `curl` (`*/*`) does not.
+pub fn names_html(fields: Fields<'_>) -> bool {
+    quality_of(fields, "accept", "text/html", &[]).is_some_and(|q| q > 0)
+}
+
 /// Whether the client accepts `text/html` at all (used for SPA fallback).
 pub fn accepts_html(fields: Fields<'_>) -> bool {
     quality_of(fields, "accept", "text/html", &["text/*", "*/*"]).is_some_and(|q| q > 0)

@@ -14,15 +14,27 @@
 //! served, and its metadata comes from the open descriptor (`fstat`), so a
 //! later swap changes nothing already decided.
 //!
+//! Uploads write through the same door. The directory a new file goes into
+//! is reached by the same walk ([`UploadDir::new`] takes what it opened,
+//! and only a directory inside the root: a link that leaves the root is
+//! never written through, even with `--follow-symlinks`, which is about
+//! reading). The file is created in that open directory under a fresh
+//! hidden name with `O_CREAT | O_EXCL` ([`UploadDir::create_temp`]), and
+//! only a complete, flushed file is moved to its real name, relative to
+//! the same descriptor ([`TempFile::rename_into_place`]); a [`TempFile`]
+//! dropped before that removes itself. A rename replaces a symlink at the
+//! new name rather than writing through it.
+//!
 //! This module owns opening. What a URL path means (decoding, dot segments,
 //! hidden names) is [`super::path`]'s; what to answer is the file server's.
 
-use crate::sys::{self, OpenKind};
+use crate::sys::{self, OpenKind, Replace};
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, ReadDir};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Links followed in one walk before giving up, as the kernel's own limit
@@ -122,6 +134,25 @@ pub struct Opened {
     /// The metadata of the directory it was found in (`None` for the root
     /// itself and for places outside the root).
     pub parent: Option<Metadata>,
+}
+
+/// How the temporary file of an upload in progress is named:
+/// `.upload-PID-N.part`.
+const UPLOAD_PREFIX: &str = ".upload-";
+const UPLOAD_SUFFIX: &str = ".part";
+
+/// Whether `name` is the temporary file of an upload still arriving, which
+/// listings leave out even with `--hidden`: it is not a file yet.
+pub fn is_upload_in_progress(name: &str) -> bool {
+    name.strip_prefix(UPLOAD_PREFIX)
+        .and_then(|rest| rest.strip_suffix(UPLOAD_SUFFIX))
+        .is_some_and(|middle| {
+            let mut parts = middle.split('-');
+            let numeric = |part: Option<&str>| {
+                part.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            };
+            numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
+        })
 }
 
 /// The served root and the rule for links that leave it.
@@ -316,6 +347,180 @@ impl Root {
     }
 }
 
+/// A directory inside the root, opened through the door, that uploads
+/// create files in. Every name is created, looked up and renamed relative
+/// to this descriptor, so the directory that was checked is the one
+/// written to, whatever its path leads to by then.
+#[derive(Debug, Clone)]
+pub struct UploadDir {
+    dir: Arc<File>,
+    location: Vec<OsString>,
+}
+
+/// What a name in an [`UploadDir`] holds now.
+#[derive(Debug)]
+pub enum Entry {
+    /// Nothing: the name is free.
+    Absent,
+    /// A regular file, with its metadata (for validators).
+    File(Metadata),
+    /// A directory: never replaced by an upload.
+    Directory,
+    /// Something else: a symlink, a FIFO or device, or a name that could
+    /// not be opened. A rename would replace it, never write through it.
+    Other,
+}
+
+impl UploadDir {
+    /// The directory `opened` (from [`Root::open`]), if it is a directory
+    /// inside the root. `None` for a file, and for a place outside the
+    /// root reached through a link with `--follow-symlinks`: that option
+    /// lets links be read, never written through.
+    pub fn new(opened: Opened) -> Option<UploadDir> {
+        let Location::Inside(location) = opened.location else {
+            return None;
+        };
+        if !opened.metadata.is_dir() {
+            return None;
+        }
+        Some(UploadDir {
+            dir: Arc::new(opened.file),
+            location,
+        })
+    }
+
+    /// The directory's names under the root.
+    pub fn location(&self) -> &[OsString] {
+        &self.location
+    }
+
+    /// What `name` (one component) holds now, looked at without following
+    /// a symlink. A check before the upload, to refuse early; the rename at
+    /// the end is what decides.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Busy`] when out of descriptors.
+    pub fn entry(&self, name: &OsStr) -> Result<Entry, OpenError> {
+        match sys::open_at(&self.dir, name, OpenKind::Any) {
+            Ok(file) => match file.metadata() {
+                Ok(metadata) if metadata.is_file() => Ok(Entry::File(metadata)),
+                Ok(metadata) if metadata.is_dir() => Ok(Entry::Directory),
+                _ => Ok(Entry::Other),
+            },
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Entry::Absent),
+            Err(err) if sys::is_fd_exhaustion(&err) => Err(OpenError::Busy),
+            Err(_) => Ok(Entry::Other),
+        }
+    }
+
+    /// Creates a new, empty file in this directory under a hidden name of
+    /// its own (`.upload-PID-N.part`: hidden, so never served unless
+    /// `--hidden` and never listed, see [`is_upload_in_progress`], and never
+    /// the name of anything else, since the create fails rather than open
+    /// an existing name).
+    ///
+    /// # Errors
+    ///
+    /// The system's error (no permission, no space, out of descriptors,
+    /// `Unsupported` where there is no `openat`).
+    pub fn create_temp(&self) -> io::Result<TempFile> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        // A name left behind by a process that had the same id before:
+        // take the next number.
+        for _ in 0..16 {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let name = OsString::from(format!(
+                "{UPLOAD_PREFIX}{}-{n}{UPLOAD_SUFFIX}",
+                std::process::id()
+            ));
+            match sys::create_at(&self.dir, &name) {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        dir: Arc::clone(&self.dir),
+                        name,
+                        file: Some(file),
+                        placed: false,
+                    })
+                }
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        Err(io::ErrorKind::AlreadyExists.into())
+    }
+}
+
+/// A file being uploaded, under its temporary name in an [`UploadDir`].
+/// Dropped before [`TempFile::rename_into_place`] succeeds, it removes
+/// itself: a cut-off upload leaves nothing behind.
+#[derive(Debug)]
+pub struct TempFile {
+    dir: Arc<File>,
+    name: OsString,
+    /// Open until the content is complete and flushed.
+    file: Option<File>,
+    /// Moved to its real name: nothing to remove.
+    placed: bool,
+}
+
+impl TempFile {
+    /// Flushes the content to the disk (`fsync`) and closes the file; done
+    /// once, before the file is given its name.
+    ///
+    /// # Errors
+    ///
+    /// The system's error from `fsync`.
+    pub fn finish_writing(&mut self) -> io::Result<()> {
+        match self.file.take() {
+            Some(file) => file.sync_all(),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves the finished file to `name` in its directory, atomically:
+    /// before, the name holds what it held; after, the complete file. With
+    /// [`Replace::Never`] a name that is taken fails with `AlreadyExists`
+    /// (and the file stays temporary, to be dropped or moved again). The
+    /// directory is flushed afterwards so the new name survives a crash.
+    ///
+    /// # Errors
+    ///
+    /// The system's error, from `fsync` or the rename.
+    pub fn rename_into_place(&mut self, name: &OsStr, replace: Replace) -> io::Result<()> {
+        self.finish_writing()?;
+        sys::rename_at(&self.dir, &self.name, name, replace)?;
+        self.placed = true;
+        // Best effort: the file is in place whatever this says, and some
+        // file systems refuse `fsync` on a directory.
+        let _ = self.dir.sync_all();
+        Ok(())
+    }
+}
+
+impl Write for TempFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.file {
+            Some(file) => file.write(buf),
+            None => Err(io::Error::other("the upload was already finished")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.placed {
+            // Close first, then remove the name; nothing else has it.
+            self.file = None;
+            let _ = sys::unlink_at(&self.dir, &self.name);
+        }
+    }
+}
+
 /// Where one walk has got to, and what is left of it.
 struct Walk {
     root: Arc<File>,
@@ -458,7 +663,7 @@ fn same_file(a: &Metadata, b: &Metadata) -> bool {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use std::io::{Read, Write};
     use std::os::unix::fs::symlink;
 
     struct Tree {
@@ -579,6 +784,104 @@ mod tests {
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(made.is_ok_and(|s| s.success()), "mkfifo");
         assert_eq!(read(&tree.root(false), &["pipe"]), Err(OpenError::NotFound));
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_temp_file_dropped_unplaced_leaves_nothing() {
+        let tree = Tree::new("temp-drop");
+        let dir = UploadDir::new(tree.root(false).open(&["sub"]).unwrap()).unwrap();
+        let before = names_in(&tree.base.join("root/sub"));
+        let mut temp = dir.create_temp().unwrap();
+        temp.write_all(b"half").unwrap();
+        let during = names_in(&tree.base.join("root/sub"));
+        assert_eq!(during.len(), before.len() + 1, "{during:?}");
+        assert!(
+            during.iter().any(|n| n.starts_with(".upload-")),
+            "{during:?}"
+        );
+        drop(temp);
+        assert_eq!(names_in(&tree.base.join("root/sub")), before);
+    }
+
+    #[test]
+    fn renaming_into_place_never_replaces_unless_asked() {
+        let tree = Tree::new("temp-place");
+        let dir = UploadDir::new(tree.root(false).open::<&str>(&[]).unwrap()).unwrap();
+        let mut temp = dir.create_temp().unwrap();
+        temp.write_all(b"new").unwrap();
+        let err = temp
+            .rename_into_place(OsStr::new("a.txt"), Replace::Never)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(tree.base.join("root/a.txt")).unwrap(), b"inside a");
+        temp.rename_into_place(OsStr::new("fresh.txt"), Replace::Never)
+            .unwrap();
+        assert_eq!(fs::read(tree.base.join("root/fresh.txt")).unwrap(), b"new");
+        let mut temp = dir.create_temp().unwrap();
+        temp.write_all(b"newer").unwrap();
+        temp.rename_into_place(OsStr::new("a.txt"), Replace::Existing)
+            .unwrap();
+        assert_eq!(fs::read(tree.base.join("root/a.txt")).unwrap(), b"newer");
+        assert!(!names_in(&tree.base.join("root"))
+            .iter()
+            .any(|n| n.starts_with('.')));
+    }
+
+    /// A rename replaces a link at the new name: the link's target, here
+    /// outside the root, is never written.
+    #[test]
+    fn a_link_at_the_new_name_is_replaced_not_written_through() {
+        let tree = Tree::new("temp-link");
+        tree.link("link.txt", tree.base.join("outside.txt"));
+        let dir = UploadDir::new(tree.root(false).open::<&str>(&[]).unwrap()).unwrap();
+        assert!(matches!(
+            dir.entry(OsStr::new("link.txt")),
+            Ok(Entry::Other)
+        ));
+        let mut temp = dir.create_temp().unwrap();
+        temp.write_all(b"upload").unwrap();
+        let err = temp
+            .rename_into_place(OsStr::new("link.txt"), Replace::Never)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        temp.rename_into_place(OsStr::new("link.txt"), Replace::Existing)
+            .unwrap();
+        assert_eq!(fs::read(tree.base.join("outside.txt")).unwrap(), b"SECRET");
+        let placed = fs::symlink_metadata(tree.base.join("root/link.txt")).unwrap();
+        assert!(placed.is_file());
+    }
+
+    #[test]
+    fn uploads_go_only_into_directories_inside_the_root() {
+        let tree = Tree::new("upload-dir");
+        tree.link("out", &tree.base);
+        tree.link("in", "sub");
+        let follow = tree.root(true);
+        assert!(UploadDir::new(follow.open(&["out"]).unwrap()).is_none());
+        assert!(UploadDir::new(follow.open(&["a.txt"]).unwrap()).is_none());
+        let inside = UploadDir::new(follow.open(&["in"]).unwrap()).unwrap();
+        assert_eq!(inside.location(), &[OsString::from("sub")]);
+        assert!(matches!(
+            inside.entry(OsStr::new("b.txt")),
+            Ok(Entry::File(_))
+        ));
+        assert!(matches!(
+            inside.entry(OsStr::new("none")),
+            Ok(Entry::Absent)
+        ));
+        assert!(matches!(
+            inside.entry(OsStr::new("deeper")),
+            Ok(Entry::Directory)
+        ));
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! methods ([`method`]), versions ([`version`]), status codes ([`status`]),
 //! HTTP dates ([`date`]), numbers ([`number`]), media types ([`mime`]),
 //! percent-encoding and query strings ([`uri`]), base64 ([`base64`]), Basic
-//! credentials ([`credentials`]) and download file names
-//! ([`disposition`]). Two places outside feed
+//! credentials ([`credentials`]), download file names ([`disposition`])
+//! and uploaded forms ([`multipart_form`]). Two places outside feed
 //! these from a socket: the connection in `server::connection` reads heads,
 //! and `request::Body` reads bodies through [`body`]'s decoder.
 //!
@@ -25,6 +25,7 @@ pub mod error;
 pub mod headers;
 pub mod method;
 pub mod mime;
+pub mod multipart_form;
 pub mod number;
 pub mod parse;
 pub mod status;

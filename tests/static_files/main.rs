@@ -3,9 +3,9 @@
 //!
 //! One module per part of serving a file: validators and preconditions,
 //! single ranges, multipart ranges, precompressed siblings, listings,
-//! folders as tar archives, the serving options, CORS and OPTIONS, and the
-//! header fields every response carries. The server and socket helpers
-//! are in `tests/common`, shared with `tests/it`.
+//! downloads, folders as tar archives, the serving options, CORS and
+//! OPTIONS, the header fields every response carries, and uploads. The
+//! server and socket helpers are in `tests/common`, shared with `tests/it`.
 
 // A crate root in tests/static_files/ finds its modules beside it; the
 // shared helpers are one level up.
@@ -23,3 +23,4 @@ mod multipart;
 mod negotiation;
 mod options;
 mod ranges;
+mod uploads;
