@@ -767,37 +767,26 @@ impl Connection {
             }
         }
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
-        let Handled {
-            response,
+        let handled = handle(Request::new(head, self.peer, body), &shared);
+        let (user, leftover) = (handled.user.as_deref(), handled.next_request);
+        let keep_alive = head.keep_alive && leftover.is_some() && !shared.is_stopping();
+        let ctx = answer_context(&head, keep_alive, &shared);
+        let exchange = Exchange {
+            shared: &shared,
+            peer: self.peer,
+            head: &head,
             user,
-            next_request: leftover,
-        } = handle(Request::new(head, self.peer, body), &shared);
-        let user = user.as_deref();
-        let ctx = WriteContext {
-            version: head.version,
-            head_request: head.method == Method::Head,
-            keep_alive: head.keep_alive && leftover.is_some() && !shared.is_stopping(),
-            extra_headers: &shared.extra_headers,
-            stop: Some(&shared.cut_off),
         };
-        let status = response.status().code();
-        let (written, deferred) = match output.write(response, ctx) {
+        let status = handled.response.status().code();
+        let (written, deferred) = match output.write(handled.response, ctx) {
             Answer::Written(written, deferred) => (written, deferred),
             Answer::Replaced(written, instead) => {
-                let written = written.as_ref().ok();
-                log_request(&shared, self.peer, &head, user, instead.code(), written);
+                exchange.log(instead.code(), written.as_ref().ok());
                 return After::Linger;
             }
         };
         match deferred {
-            None => log_request(
-                &shared,
-                self.peer,
-                &head,
-                user,
-                status,
-                written.as_ref().ok(),
-            ),
+            None => exchange.log(status, written.as_ref().ok()),
             // Logged when the body is all sent.
             Some(body) => self.sending = Some(Sending::new(body, &head, user, status)),
         }
@@ -1058,27 +1047,49 @@ fn log_error(shared: &ServerShared, peer: SocketAddr, status: Status, line: Opti
     });
 }
 
-/// Logs an answer a handler gave (`user`: who authenticated, if anyone).
-fn log_request(
-    shared: &ServerShared,
-    peer: SocketAddr,
+/// How a handler's answer to `head` is written.
+fn answer_context<'s>(
     head: &RequestHead<'_>,
-    user: Option<&str>,
-    status: u16,
-    written: Option<&Written>,
-) {
-    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-    shared.logger.access(&AccessRecord {
-        peer: peer.ip(),
-        request_line: Some(RequestLine {
-            method: head.method_token,
-            target: head.target,
-            version: head.version,
-        }),
-        user,
-        status,
-        bytes: written.map_or(0, |w| w.body_bytes),
-    });
+    keep_alive: bool,
+    shared: &'s ServerShared,
+) -> WriteContext<'s> {
+    WriteContext {
+        version: head.version,
+        head_request: head.method == Method::Head,
+        keep_alive,
+        extra_headers: &shared.extra_headers,
+        stop: Some(&shared.cut_off),
+    }
+}
+
+/// One request and who made it, for its access log line.
+struct Exchange<'a> {
+    shared: &'a ServerShared,
+    peer: SocketAddr,
+    head: &'a RequestHead<'a>,
+    /// Who authenticated, if anyone.
+    user: Option<&'a str>,
+}
+
+impl Exchange<'_> {
+    /// Logs the answer: its status and the body bytes written.
+    fn log(&self, status: u16, written: Option<&Written>) {
+        self.shared
+            .counters
+            .requests
+            .fetch_add(1, Ordering::Relaxed);
+        self.shared.logger.access(&AccessRecord {
+            peer: self.peer.ip(),
+            request_line: Some(RequestLine {
+                method: self.head.method_token,
+                target: self.head.target,
+                version: self.head.version,
+            }),
+            user: self.user,
+            status,
+            bytes: written.map_or(0, |w| w.body_bytes),
+        });
+    }
 }
 
 /// Whether a head contains `transfer-encoding` in any case: a cheap
