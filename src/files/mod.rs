@@ -10,7 +10,7 @@
 //! which anything under the root is opened), [`listing`] and
 //! [`shared_listing`], [`cache`], [`conditional`], [`range`],
 //! [`negotiate`], [`archive`] (folders as tar files) and [`upload`]
-//! (taking files in). Media types are HTTP vocabulary ([`mime`], under
+//! (taking files in); the settings are [`settings`]. Media types are HTTP vocabulary ([`mime`], under
 //! `http`). Framing, HEAD bodies and the wire belong to the response
 //! writer.
 
@@ -22,6 +22,7 @@ pub mod negotiate;
 pub mod open;
 pub mod path;
 pub mod range;
+pub mod settings;
 pub mod shared_listing;
 pub mod upload;
 
@@ -35,6 +36,8 @@ use crate::http::status::Status;
 use crate::http::uri::percent_encode_segment;
 use crate::request::Request;
 use crate::response::{push_field_line, Response, ResponseBody};
+pub use settings::{FilesConfig, FilesSettings};
+
 use cache::{CachedFile, FileCache};
 use conditional::{Precondition, Validators};
 use listing::Order;
@@ -43,114 +46,9 @@ use open::{Location, OpenError, Opened, Root};
 use range::RangeOutcome;
 use shared_listing::{ListingKey, SharedListings};
 use std::fs::{self, File, Metadata};
-use std::io::{self, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
 use std::sync::Arc;
-
-/// What the file server serves and how: a root that has been opened, and
-/// the settings to serve it with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilesConfig {
-    /// The served directory, canonical (symlinks resolved, absolute).
-    pub root: PathBuf,
-    /// How to serve it.
-    pub settings: FilesSettings,
-}
-
-/// How files are served, apart from where from: plain values, with no I/O,
-/// so the command line can fill them before the root is opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilesSettings {
-    /// Whether directories without an index file are listed.
-    pub listing: bool,
-    /// Whether names starting with `.` are served and listed.
-    pub hidden: bool,
-    /// Index file names tried in a directory, in order.
-    pub index: Vec<String>,
-    /// Follow symlinks that lead outside the root (off: only inside).
-    pub follow_symlinks: bool,
-    /// A file (relative to the root) served with 200 for unknown paths whose
-    /// request accepts HTML: the entry point of a single-page app.
-    pub spa: Option<String>,
-    /// A file (relative to the root) whose contents answer 404s.
-    pub not_found_page: Option<String>,
-    /// `Access-Control-Allow-Origin` value (`*` or one origin), if CORS is on.
-    pub cors_origin: Option<String>,
-    /// `Cache-Control` value for files, if any.
-    pub cache_control: Option<String>,
-    /// Whether a listed folder is also offered as a tar archive
-    /// (`?download=tar`, see [`archive`]).
-    pub archives: bool,
-    /// Whether PUT and `multipart/form-data` POSTs store files
-    /// (`--upload`); off, they are 405 as any other method.
-    pub upload: bool,
-    /// Whether an upload may replace an existing file, atomically
-    /// (`--overwrite`).
-    pub overwrite: bool,
-    /// The largest upload body in bytes (`--max-upload`). Bodies reach the
-    /// file server only within the server's `Limits::max_body_bytes`, so
-    /// that must be at least this (the binary raises it).
-    pub max_upload: u64,
-}
-
-impl Default for FilesSettings {
-    /// Listings on, dotfiles hidden, `index.html` as the index, symlinks
-    /// followed only inside the root, uploads off (1 GiB when on).
-    fn default() -> FilesSettings {
-        FilesSettings {
-            listing: true,
-            hidden: false,
-            index: vec!["index.html".to_string()],
-            follow_symlinks: false,
-            spa: None,
-            not_found_page: None,
-            cors_origin: None,
-            cache_control: None,
-            archives: false,
-            upload: false,
-            overwrite: false,
-            max_upload: upload::DEFAULT_MAX_UPLOAD,
-        }
-    }
-}
-
-impl FilesConfig {
-    /// Serves `root` with the default settings.
-    ///
-    /// # Errors
-    ///
-    /// If `root` does not exist or cannot be resolved.
-    pub fn new(root: impl AsRef<Path>) -> io::Result<FilesConfig> {
-        FilesConfig::with_settings(root, FilesSettings::default())
-    }
-
-    /// Serves `root` with the given settings.
-    ///
-    /// # Errors
-    ///
-    /// If `root` does not exist or cannot be resolved.
-    pub fn with_settings(
-        root: impl AsRef<Path>,
-        settings: FilesSettings,
-    ) -> io::Result<FilesConfig> {
-        Ok(FilesConfig {
-            root: root.as_ref().canonicalize()?,
-            settings,
-        })
-    }
-
-    /// Whether `relative` (a `--spa` or `--404` page) names a regular file
-    /// that the server would open: inside the root, by the same rules as
-    /// any request.
-    pub fn serves_file(&self, relative: &str) -> bool {
-        let Ok(clean) = path::clean(&format!("/{relative}"), true) else {
-            return false;
-        };
-        let root = Root::new(self.root.clone(), self.settings.follow_symlinks);
-        root.open(&clean.segments)
-            .is_ok_and(|opened| opened.metadata.is_file())
-    }
-}
 
 /// Serves files from a directory.
 #[derive(Debug, Clone)]
@@ -207,7 +105,7 @@ impl FileServer {
             path::PathError::BadRequest => Status::BAD_REQUEST,
             path::PathError::NotFound => Status::NOT_FOUND,
         })?;
-        let opened = self.root.open(&clean.segments).map_err(open_status)?;
+        let opened = self.root.open(&clean.segments).map_err(OpenError::status)?;
         if opened.metadata.is_dir() {
             if !clean.trailing_slash {
                 return Ok(Target::RedirectToSlash);
@@ -254,10 +152,10 @@ impl FileServer {
             && request.header("origin").is_some()
             && request.header("access-control-request-method").is_some();
         if !preflight {
-            if let Err(status) = self.locate(request.route_rest()) {
-                return Response::error(status);
-            }
-            return Response::options(ALLOW);
+            return match self.locate(request.route_rest()) {
+                Ok(target) => Response::options(self.allow_of(&target)),
+                Err(status) => Response::error(status),
+            };
         }
         // A preflight is answered alike for every path, without looking:
         // it may come without credentials (see `auth`), and must not tell
@@ -560,6 +458,30 @@ impl FileServer {
             .collect()
     }
 
+    /// The methods `target` takes: reading only, or with `--upload` a PUT
+    /// for a file and a POST for a folder.
+    fn allow_of(&self, target: &Target) -> &'static str {
+        if !self.config.settings.upload {
+            return ALLOW;
+        }
+        match target {
+            Target::File(_) => upload::FILE_ALLOW,
+            Target::Directory(_) | Target::RedirectToSlash | Target::RedirectToCanonical(_) => {
+                upload::DIRECTORY_ALLOW
+            }
+        }
+    }
+
+    /// The methods a path takes, for a 405: with `--upload`, a name that
+    /// does not exist yet is one a PUT could create.
+    fn allow_for(&self, url_path: &str) -> &'static str {
+        if !self.config.settings.upload {
+            return ALLOW;
+        }
+        self.locate(url_path)
+            .map_or(upload::FILE_ALLOW, |target| self.allow_of(&target))
+    }
+
     /// Adds the CORS origin to every response when CORS is on.
     fn with_cors(&self, response: Response) -> Response {
         match &self.config.settings.cors_origin {
@@ -581,9 +503,11 @@ impl Handler for FileServer {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         let response = match request.method() {
             Method::Get | Method::Head => self.get(request),
-            _ if self.config.settings.upload => upload::handle(self, request),
             Method::Options => self.options(request),
-            _ => Response::method_not_allowed(ALLOW),
+            Method::Put | Method::Post if self.config.settings.upload => {
+                upload::handle(&self.root, &self.config.settings, request)
+            }
+            _ => Response::method_not_allowed(self.allow_for(request.route_rest())),
         };
         self.with_cors(response)
     }
@@ -794,15 +718,6 @@ fn ranged_response(range: RangeOutcome, body: FileBody<'_>) -> Response {
                     len: total,
                 })
         }
-    }
-}
-
-/// The status for a path the door would not open.
-fn open_status(err: OpenError) -> Status {
-    match err {
-        OpenError::NotFound => Status::NOT_FOUND,
-        OpenError::Forbidden => Status::FORBIDDEN,
-        OpenError::Busy => Status::SERVICE_UNAVAILABLE,
     }
 }
 

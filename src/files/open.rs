@@ -59,6 +59,16 @@ pub enum OpenError {
 }
 
 impl OpenError {
+    /// The status for a path the door would not open.
+    pub fn status(self) -> crate::http::status::Status {
+        use crate::http::status::Status;
+        match self {
+            OpenError::NotFound => Status::NOT_FOUND,
+            OpenError::Forbidden => Status::FORBIDDEN,
+            OpenError::Busy => Status::SERVICE_UNAVAILABLE,
+        }
+    }
+
     fn from_io(err: &io::Error) -> OpenError {
         if sys::is_fd_exhaustion(err) {
             return OpenError::Busy;

@@ -31,9 +31,10 @@
 //! and showing the form (the listing).
 
 use super::conditional::{self, Precondition, Validators};
-use super::open::{Entry, OpenError, TempFile, UploadDir};
+use super::negotiate;
+use super::open::{Entry, OpenError, Root, TempFile, UploadDir};
 use super::path::{self, CleanPath, PathError};
-use super::{negotiate, open_status, FileServer, FilesSettings, Target};
+use super::settings::FilesSettings;
 use crate::http::headers::Fields;
 use crate::http::method::Method;
 use crate::http::multipart_form::{boundary_of, FormError, FormReader, Item, ReadError};
@@ -48,9 +49,6 @@ use std::io::{self, Write};
 /// The name of the file field in the listing's upload form. A form may
 /// name its file fields anything: every part with a file name is stored.
 pub const FORM_FIELD: &str = "file";
-
-/// The default `--max-upload`: 1 GiB.
-pub const DEFAULT_MAX_UPLOAD: u64 = 1 << 30;
 
 /// The most files one form may store (each is a temporary file until the
 /// whole form has arrived). More: 413.
@@ -68,52 +66,14 @@ const COPY_BYTES: usize = 64 * 1024;
 /// The longest file name most file systems take (`NAME_MAX`).
 const MAX_NAME_BYTES: usize = 255;
 
-/// Answers every method but GET and HEAD, for a file server with uploads
-/// on: PUT and POST store, OPTIONS and the 405s name them.
-pub(super) fn handle(server: &FileServer, request: &mut Request<'_>) -> Response {
+/// Answers a PUT or a POST, for a file server serving `root` with uploads
+/// on (`settings.upload`); other methods are the file server's.
+pub(super) fn handle(root: &Root, settings: &FilesSettings, request: &mut Request<'_>) -> Response {
     let outcome = match request.method() {
-        Method::Put => put(server, request),
-        Method::Post => post(server, request),
-        Method::Options => Ok(options(server, request)),
-        _ => Err(Response::method_not_allowed(allow_for(
-            server,
-            request.route_rest(),
-        ))),
+        Method::Put => put(root, settings, request),
+        _ => post(root, settings, request),
     };
     outcome.unwrap_or_else(|refusal| refusal)
-}
-
-/// OPTIONS: `Allow` for what the path is. A CORS preflight is the file
-/// server's as before: uploads from other origins are refused whatever the
-/// preflight says, so it offers only reading.
-fn options(server: &FileServer, request: &Request<'_>) -> Response {
-    let preflight = server.config.settings.cors_origin.is_some()
-        && request.header("origin").is_some()
-        && request.header("access-control-request-method").is_some();
-    if preflight {
-        return server.options(request);
-    }
-    match server.locate(request.route_rest()) {
-        Ok(target) => Response::options(allow_of(&target)),
-        Err(status) => Response::error(status),
-    }
-}
-
-fn allow_of(target: &Target) -> &'static str {
-    match target {
-        Target::File(_) => FILE_ALLOW,
-        Target::Directory(_) | Target::RedirectToSlash | Target::RedirectToCanonical(_) => {
-            DIRECTORY_ALLOW
-        }
-    }
-}
-
-/// The methods a path takes, for a 405: a name that does not exist yet is
-/// one a PUT could create.
-fn allow_for(server: &FileServer, url_path: &str) -> &'static str {
-    server
-        .locate(url_path)
-        .map_or(FILE_ALLOW, |target| allow_of(&target))
 }
 
 /// Where a PUT goes, and what it may do there, decided before its body.
@@ -136,15 +96,19 @@ enum Placement {
 
 /// `PUT /dir/name`: 201 with `Location` for a new file, 204 for a
 /// replaced one (RFC 9110 §9.3.4).
-fn put(server: &FileServer, request: &mut Request<'_>) -> Result<Response, Response> {
-    let max_upload = server.config.settings.max_upload;
+fn put(
+    root: &Root,
+    settings: &FilesSettings,
+    request: &mut Request<'_>,
+) -> Result<Response, Response> {
+    let max_upload = settings.max_upload;
     check_origin(request)?;
     check_declared_size(request, max_upload)?;
     if request.header("content-range").is_some() {
         // RFC 9110 §14.5: a server without partial PUT must refuse one.
         return Err(refusal(Status::BAD_REQUEST, "partial PUT is not supported"));
     }
-    let target = put_target(server, request)?;
+    let target = put_target(root, settings, request)?;
     let mut temp = target.dir.create_temp().map_err(|e| write_failed(&e))?;
     receive(request.body(), &mut temp, max_upload)?;
     place(temp, &target)
@@ -152,27 +116,30 @@ fn put(server: &FileServer, request: &mut Request<'_>) -> Result<Response, Respo
 
 /// The directory and name a PUT writes, checked: a name inside an existing
 /// directory, not itself a directory, free or replaceable.
-fn put_target(server: &FileServer, request: &Request<'_>) -> Result<PutTarget, Response> {
-    let settings = &server.config.settings;
+fn put_target(
+    root: &Root,
+    settings: &FilesSettings,
+    request: &Request<'_>,
+) -> Result<PutTarget, Response> {
     let clean = clean_path(request.route_rest(), settings.hidden)?;
     let file_name = match clean.segments.split_last() {
         Some((name, parents)) if !clean.trailing_slash => Some((name, parents)),
         _ => None,
     };
     let Some((name, parents)) = file_name else {
-        return Err(not_a_file_name(server, &clean));
+        return Err(not_a_file_name(root, &clean));
     };
     check_new_name(name, settings.hidden)?;
     let missing = || refusal(Status::CONFLICT, "the directory does not exist");
-    let opened = match server.root.open(parents) {
+    let opened = match root.open(parents) {
         Ok(opened) if opened.metadata.is_dir() => opened,
         Ok(_) | Err(OpenError::NotFound) => return Err(missing()),
-        Err(err) => return Err(Response::error(open_status(err))),
+        Err(err) => return Err(Response::error(err.status())),
     };
     let dir = UploadDir::new(opened).ok_or_else(outside)?;
     let existing = dir
         .entry(OsStr::new(name))
-        .map_err(|err| Response::error(open_status(err)))?;
+        .map_err(|err| Response::error(err.status()))?;
     let placement = placement(request.fields(), settings.overwrite, existing)?;
     Ok(PutTarget {
         url: url_of(request, &clean.segments, false),
@@ -184,8 +151,8 @@ fn put_target(server: &FileServer, request: &Request<'_>) -> Result<PutTarget, R
 
 /// A PUT to `/` or to a path ending in `/` names a directory, which is
 /// never written: 405 if there is one, else 404 (no directory is made).
-fn not_a_file_name(server: &FileServer, clean: &CleanPath) -> Response {
-    match server.root.open(&clean.segments) {
+fn not_a_file_name(root: &Root, clean: &CleanPath) -> Response {
+    match root.open(&clean.segments) {
         Ok(opened) if opened.metadata.is_dir() => Response::method_not_allowed(DIRECTORY_ALLOW),
         _ => Response::error(Status::NOT_FOUND),
     }
@@ -275,10 +242,13 @@ struct Staged {
 /// A `multipart/form-data` POST to a directory: every file part stored
 /// there. 303 back to the directory for a browser (its `Accept` names
 /// `text/html`), else 201 listing the new files' URLs.
-fn post(server: &FileServer, request: &mut Request<'_>) -> Result<Response, Response> {
-    let settings = &server.config.settings;
+fn post(
+    root: &Root,
+    settings: &FilesSettings,
+    request: &mut Request<'_>,
+) -> Result<Response, Response> {
     check_origin(request)?;
-    let (dir, dir_url) = post_target(server, request)?;
+    let (dir, dir_url) = post_target(root, settings.hidden, request)?;
     let content_type = request.header("content-type").unwrap_or_default();
     let boundary = boundary_of(content_type).map_err(form_failed)?;
     check_declared_size(request, settings.max_upload)?;
@@ -304,14 +274,14 @@ fn post(server: &FileServer, request: &mut Request<'_>) -> Result<Response, Resp
 /// The directory a form is posted to, with its URL: it must exist (404)
 /// and be a directory inside the root (a file: 405).
 fn post_target(
-    server: &FileServer,
+    root: &Root,
+    hidden: bool,
     request: &Request<'_>,
 ) -> Result<(UploadDir, String), Response> {
-    let clean = clean_path(request.route_rest(), server.config.settings.hidden)?;
-    let opened = server
-        .root
+    let clean = clean_path(request.route_rest(), hidden)?;
+    let opened = root
         .open(&clean.segments)
-        .map_err(|err| Response::error(open_status(err)))?;
+        .map_err(|err| Response::error(err.status()))?;
     if opened.metadata.is_file() {
         return Err(Response::method_not_allowed(FILE_ALLOW));
     }
@@ -404,7 +374,7 @@ fn start_file(
         }
         Ok(_) if !settings.overwrite => return refused(already_there()),
         Ok(_) => {}
-        Err(err) => return refused(Response::error(open_status(err))),
+        Err(err) => return refused(Response::error(err.status())),
     }
     match dir.create_temp() {
         Ok(temp) => Ok(Some(Staged {
