@@ -63,7 +63,9 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
             ".." => {
                 segments.pop().ok_or(PathError::BadRequest)?;
             }
-            name if !hidden && is_hidden_name(name) => return Err(PathError::NotFound),
+            name if !hidden && is_hidden_name(name) && !is_well_known(&segments, name) => {
+                return Err(PathError::NotFound);
+            }
             _ => segments.push(segment),
         }
     }
@@ -71,6 +73,13 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
         segments,
         trailing_slash: names_a_directory,
     })
+}
+
+/// `/.well-known/` at the top of the root (RFC 8615: ACME challenges,
+/// `security.txt`, ...) is served although its name starts with a dot;
+/// dotfiles inside it, and anywhere else, stay hidden.
+fn is_well_known(segments_so_far: &[String], name: &str) -> bool {
+    segments_so_far.is_empty() && name == ".well-known"
 }
 
 #[cfg(test)]
@@ -103,6 +112,16 @@ mod tests {
             ("/.env", Err(NotFound)),
             ("/a/.git/config", Err(NotFound)),
             ("/%2egit", Err(NotFound)),
+            (
+                "/.well-known/acme-challenge/t0k",
+                Ok(vec![".well-known", "acme-challenge", "t0k"]),
+            ),
+            (
+                "/x/../.well-known/security.txt",
+                Ok(vec![".well-known", "security.txt"]),
+            ),
+            ("/.well-known/.secret", Err(NotFound)),
+            ("/a/.well-known/x", Err(NotFound)),
             ("relative", Err(BadRequest)),
         ];
         for (input, want) in table {

@@ -62,6 +62,7 @@ fn dotfile_site() -> TempDir {
     let dir = TempDir::new("options-hidden");
     dir.write(".env", b"SECRET=1");
     dir.write(".well-known/security.txt", b"Contact: x");
+    dir.write("sub/.well-known/x", b"SECRET");
     dir.write("visible.txt", b"v");
     dir
 }
@@ -71,19 +72,35 @@ fn dotfiles_are_hidden_by_default() {
     let dir = dotfile_site();
     let server = TestServer::files(dir.path());
     // Percent-encoding the dot does not make a name visible.
-    for target in [
-        "/.env",
-        "/%2eenv",
-        "/%2Eenv",
-        "/.well-known/security.txt",
-        "/.well-known/",
-    ] {
+    for target in ["/.env", "/%2eenv", "/%2Eenv", "/sub/.well-known/x"] {
         let r = server.exchange(&get(target));
         assert_eq!(r.status_line, "HTTP/1.1 404 Not Found", "{target}");
         assert!(!r.body_text().contains("SECRET"));
     }
     let page = server.exchange(&get("/")).body_text();
     assert!(!page.contains(".env") && !page.contains(".well-known"));
+}
+
+/// `/.well-known/` (RFC 8615: ACME challenges, security.txt) is served
+/// although it starts with a dot; it is not listed, and dotfiles inside it
+/// stay hidden.
+#[test]
+fn well_known_is_served_without_hidden() {
+    let dir = dotfile_site();
+    dir.write(".well-known/.private", b"SECRET");
+    let server = TestServer::files(dir.path());
+    let r = server.exchange(&get("/.well-known/security.txt"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(server.exchange(&get("/.well-known/")).status(), 200);
+    assert_eq!(
+        server
+            .exchange(&get("/%2ewell-known/security.txt"))
+            .status(),
+        200
+    );
+    let r = server.exchange(&get("/.well-known/.private"));
+    assert_eq!(r.status(), 404);
+    assert!(!r.body_text().contains("SECRET"));
 }
 
 #[test]
