@@ -41,6 +41,10 @@ pub struct ServeOptions {
     /// Things that are allowed but probably not meant, for the binary to
     /// print at start-up.
     pub warnings: Vec<String>,
+    /// `--health PATH`: answered `200 ok` before anything else.
+    pub health: Option<String>,
+    /// `--log-health`: health checks go in the access log too.
+    pub log_health: bool,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -81,6 +85,8 @@ Options:
       --max-age SECONDS        Send Cache-Control: max-age=SECONDS with files
       --cache-control VALUE    Send Cache-Control: VALUE with files
   -H, --header 'NAME: VALUE'   Add a header to every response; repeatable
+      --health PATH            Answer 200 ok on PATH first (no files, no password), unlogged
+      --log-health             Log the --health answers too
       --auth USER:PASSWORD     Ask for this name and password (HTTP Basic); repeatable;
                                USER:sha256:HEX takes the password's SHA-256 instead
       --upload                 Store files sent with PUT, or posted in a form to a directory
@@ -133,6 +139,8 @@ struct Parsed {
     files: FilesSettings,
     users: Vec<User>,
     warnings: Vec<String>,
+    health: Option<String>,
+    log_health: bool,
 }
 
 /// What reading one option led to.
@@ -248,6 +256,8 @@ impl Parsed {
                     ));
                 }
             }
+            "--health" => self.health = Some(parse_health_path(&value.take(flag)?)?),
+            "--log-health" => self.log_health = true,
             "--upload" => files.upload = true,
             "--overwrite" => files.overwrite = true,
             "--max-upload" => files.max_upload = parse_bytes(&value.take(flag)?, flag)?,
@@ -274,6 +284,8 @@ impl Parsed {
             files,
             users: self.users,
             warnings: self.warnings,
+            health: self.health,
+            log_health: self.log_health,
         }
     }
 }
@@ -297,6 +309,19 @@ fn parse_header(text: &str) -> Result<(String, String), UsageError> {
             "header '{name}' is set by the server and cannot be overridden"
         ))),
         Err(HeaderProblem::BadValue) => Err(bad_value(value, "--header")),
+    }
+}
+
+/// `--health PATH`: an absolute path of visible characters, compared with
+/// the request's path as it is sent.
+fn parse_health_path(text: &str) -> Result<String, UsageError> {
+    if text.starts_with('/') && text.bytes().all(|b| b.is_ascii_graphic() && b != b'?') {
+        Ok(text.to_string())
+    } else {
+        Err(UsageError(format!(
+            "invalid --health '{}': expected a path such as /healthz",
+            text.escape_debug()
+        )))
     }
 }
 

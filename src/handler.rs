@@ -7,7 +7,8 @@
 //! This module owns the trait, the adapter that lets a plain closure be a
 //! handler ([`HandlerFn`]), and wrapping: since a handler is one method, a
 //! wrapper is a handler that holds another and calls it ([`around`],
-//! [`Timed`]). Choosing between handlers is the router's job.
+//! [`Timed`], [`HealthCheck`]). Choosing between handlers is the router's
+//! job.
 
 use crate::request::Request;
 use crate::response::{IntoResponse, Response};
@@ -26,6 +27,14 @@ where
 {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         self(request)
+    }
+}
+
+/// A boxed handler is a handler: for choosing at run time what to wrap
+/// around what (as the binary does with its options).
+impl Handler for Box<dyn Handler> {
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        (**self).handle(request)
     }
 }
 
@@ -110,5 +119,33 @@ impl<H: Handler> Handler for Timed<H> {
         let response = self.0.handle(request);
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         response.with_header("Server-Timing", format!("handler;dur={millis:.3}"))
+    }
+}
+
+/// Answers `200 ok` on one path, before `inner` sees the request and
+/// without touching anything else (the file system included): for a load
+/// balancer asking whether this instance is up. Being in front, it is
+/// answered without credentials when `inner` asks for them. Its answers
+/// stay out of the access log unless `logged`.
+pub struct HealthCheck<H> {
+    /// The path answered, such as `/healthz`.
+    pub path: String,
+    /// Whether its answers go in the access log.
+    pub logged: bool,
+    /// What every other request goes to.
+    pub inner: H,
+}
+
+impl<H: Handler> Handler for HealthCheck<H> {
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        if request.path() != self.path {
+            return self.inner.handle(request);
+        }
+        let ok = Response::text(crate::http::status::Status::OK, "ok\n");
+        if self.logged {
+            ok
+        } else {
+            ok.unlogged()
+        }
     }
 }

@@ -7,7 +7,7 @@ use http_from_scratch::auth::BasicAuth;
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::config::ServerConfig;
 use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
-use http_from_scratch::handler::Handler;
+use http_from_scratch::handler::{Handler, HealthCheck};
 use http_from_scratch::router::Router;
 use http_from_scratch::server::{self, Server, Summary};
 use http_from_scratch::sys;
@@ -51,6 +51,8 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         files,
         users,
         warnings,
+        health,
+        log_health,
     } = options;
     for warning in &warnings {
         eprintln!("http-from-scratch: warning: {warning}");
@@ -59,21 +61,27 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     let cors = files.cors_origin.is_some();
     let files = open_files(&root, files)?;
     let shown_root = files.root.display().to_string();
-    let router = Router::new().mount("/", FileServer::new(files));
-    let server = if users.is_empty() {
-        bind(server, router)?
-    } else {
+    let mut handler: Box<dyn Handler> = Box::new(Router::new().mount("/", FileServer::new(files)));
+    if !users.is_empty() {
         warn_if_passwords_cross_the_network(server.addr);
-        let auth = BasicAuth::new(router, users);
+        let auth = BasicAuth::new(handler, users);
         // With CORS on, the file server answers preflights, alike for every
         // path; browsers send them without credentials.
-        let auth = if cors {
+        handler = Box::new(if cors {
             auth.passing_cors_preflights()
         } else {
             auth
-        };
-        bind(server, auth)?
-    };
+        });
+    }
+    // In front of everything, passwords included: load balancers send none.
+    if let Some(path) = health {
+        handler = Box::new(HealthCheck {
+            path,
+            logged: log_health,
+            inner: handler,
+        });
+    }
+    let server = bind(server, handler)?;
     announce(&shown_root, server.local_addr());
     let summary = serve_until_stopped(server)?;
     print_summary(&summary);

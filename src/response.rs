@@ -190,6 +190,8 @@ pub struct Response {
     close: bool,
     /// A router's own 404: nothing matched (see [`Response::unmatched`]).
     unmatched: bool,
+    /// Left out of the access log (see [`Response::unlogged`]).
+    unlogged: bool,
 }
 
 impl Response {
@@ -202,7 +204,21 @@ impl Response {
             body: ResponseBody::Empty,
             close: false,
             unmatched: false,
+            unlogged: false,
         }
+    }
+
+    /// Keeps this answer out of the access log: for requests that come
+    /// every few seconds and say nothing (a load balancer's health check).
+    /// The server's request count still includes it.
+    pub fn unlogged(mut self) -> Response {
+        self.unlogged = true;
+        self
+    }
+
+    /// Whether the answer goes in the access log.
+    pub fn is_logged(&self) -> bool {
+        !self.unlogged
     }
 
     /// The 404 a router gives when nothing matched, marked so that a router

@@ -157,14 +157,16 @@ struct Sending {
     target: Box<str>,
     version: Version,
     user: Option<Box<str>>,
+    logged: bool,
     status: u16,
 }
 
 impl Sending {
-    /// A body to send for the request `head`, answered with `status`. The
-    /// request line is copied: the buffer the head borrows from moves on to
-    /// the next request before the body is done.
-    fn new(body: Outgoing, head: &RequestHead<'_>, user: Option<&str>, status: u16) -> Sending {
+    /// A body to send for `exchange`, answered with `status`. The request
+    /// line is copied: the buffer the head borrows from moves on to the next
+    /// request before the body is done.
+    fn new(body: Outgoing, exchange: &Exchange<'_>, status: u16) -> Sending {
+        let head = exchange.head;
         Sending {
             total: body.remaining(),
             body,
@@ -174,13 +176,17 @@ impl Sending {
             method: head.method_token.into(),
             target: head.target.into(),
             version: head.version,
-            user: user.map(Box::from),
+            user: exchange.user.map(Box::from),
+            logged: exchange.logged,
             status,
         }
     }
 
     fn log(&self, shared: &ServerShared, peer: SocketAddr, body_bytes: u64) {
         shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+        if !self.logged {
+            return;
+        }
         shared.logger.access(&AccessRecord {
             peer: peer.ip(),
             request_line: Some(RequestLine {
@@ -769,6 +775,7 @@ impl Connection {
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
         let handled = handle(Request::new(head, self.peer, body), &shared);
         let (user, leftover) = (handled.user.as_deref(), handled.next_request);
+        let logged = handled.response.is_logged();
         let keep_alive = head.keep_alive && leftover.is_some() && !shared.is_stopping();
         let ctx = answer_context(&head, keep_alive, &shared);
         let exchange = Exchange {
@@ -776,6 +783,7 @@ impl Connection {
             peer: self.peer,
             head: &head,
             user,
+            logged,
         };
         let status = handled.response.status().code();
         let (written, deferred) = match output.write(handled.response, ctx) {
@@ -788,7 +796,7 @@ impl Connection {
         match deferred {
             None => exchange.log(status, written.as_ref().ok()),
             // Logged when the body is all sent.
-            Some(body) => self.sending = Some(Sending::new(body, &head, user, status)),
+            Some(body) => self.sending = Some(Sending::new(body, &exchange, status)),
         }
         keep_the_rest(buf, len, &mut self.filled, leftover, written)
     }
@@ -1069,6 +1077,8 @@ struct Exchange<'a> {
     head: &'a RequestHead<'a>,
     /// Who authenticated, if anyone.
     user: Option<&'a str>,
+    /// Whether the answer goes in the access log.
+    logged: bool,
 }
 
 impl Exchange<'_> {
@@ -1078,6 +1088,9 @@ impl Exchange<'_> {
             .counters
             .requests
             .fetch_add(1, Ordering::Relaxed);
+        if !self.logged {
+            return;
+        }
         self.shared.logger.access(&AccessRecord {
             peer: self.peer.ip(),
             request_line: Some(RequestLine {

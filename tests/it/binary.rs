@@ -191,6 +191,45 @@ fn auth_refuses_empty_passwords_and_warns_of_mistyped_hashes() {
     );
 }
 
+/// `--health PATH`: 200 ok in front of everything (no password, no file
+/// system: it answers with the served directory gone), kept out of the
+/// access log unless `--log-health`.
+#[test]
+fn health_checks_answer_first_and_stay_out_of_the_log() {
+    let dir = TempDir::new("binary-health");
+    let args = ["--port", "0", "--health", "/healthz", "--auth", "a:b"];
+    let (_running, mut stdout, _, port) = start_binary(&args, dir.path());
+    let ask = |target: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(&get(target)).unwrap();
+        read_response(&mut stream, false).unwrap()
+    };
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    let r = ask("/healthz");
+    assert_eq!((r.status(), r.body.as_slice()), (200, &b"ok\n"[..]));
+    assert_eq!(ask("/healthz/x").status(), 401, "only that path");
+    let mut log = String::new();
+    stdout.read_line(&mut log).unwrap();
+    assert!(
+        log.contains("\"GET /healthz/x HTTP/1.1\" 401"),
+        "the first line logged: {log}"
+    );
+
+    let dir = TempDir::new("binary-health-logged");
+    let args = ["--port", "0", "--health", "/up", "--log-health"];
+    let (_running, mut stdout, _, port) = start_binary(&args, dir.path());
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(&get("/up")).unwrap();
+    assert_eq!(read_response(&mut stream, false).unwrap().status(), 200);
+    let mut log = String::new();
+    stdout.read_line(&mut log).unwrap();
+    assert!(log.contains("\"GET /up HTTP/1.1\" 200"), "{log}");
+    let message = run_expecting_usage_error(&["--health", "healthz"]);
+    assert!(message.contains("--health"), "{message}");
+}
+
 /// Basic credentials on a non-loopback address: one warning line.
 #[test]
 fn auth_on_a_network_address_warns_once() {
