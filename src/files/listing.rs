@@ -9,9 +9,8 @@
 //! Hidden entries are left out unless asked for, and so are symlinks that
 //! lead outside the root. No scripts, no external assets.
 
-use crate::files::open::is_upload_in_progress;
 use crate::files::open::{Opened, Root};
-use crate::files::path::is_hidden_name;
+use crate::files::path::{is_hidden_name, is_upload_in_progress};
 use crate::http::date;
 use crate::http::uri::percent_encode_segment;
 use crate::json;

@@ -28,6 +28,7 @@
 //! This module owns opening. What a URL path means (decoding, dot segments,
 //! hidden names) is [`super::path`]'s; what to answer is the file server's.
 
+use crate::files::path::{UPLOAD_PREFIX, UPLOAD_SUFFIX};
 use crate::sys::{self, OpenKind, Replace};
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
@@ -144,25 +145,6 @@ pub struct Opened {
     /// The metadata of the directory it was found in (`None` for the root
     /// itself and for places outside the root).
     pub parent: Option<Metadata>,
-}
-
-/// How the temporary file of an upload in progress is named:
-/// `.upload-PID-N.part`.
-const UPLOAD_PREFIX: &str = ".upload-";
-const UPLOAD_SUFFIX: &str = ".part";
-
-/// Whether `name` is the temporary file of an upload still arriving, which
-/// listings leave out even with `--hidden`: it is not a file yet.
-pub fn is_upload_in_progress(name: &str) -> bool {
-    name.strip_prefix(UPLOAD_PREFIX)
-        .and_then(|rest| rest.strip_suffix(UPLOAD_SUFFIX))
-        .is_some_and(|middle| {
-            let mut parts = middle.split('-');
-            let numeric = |part: Option<&str>| {
-                part.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            };
-            numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
-        })
 }
 
 /// The served root and the rule for links that leave it.

@@ -66,6 +66,7 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
             name if !hidden && is_hidden_name(name) && !is_well_known(&segments, name) => {
                 return Err(PathError::NotFound);
             }
+            name if is_upload_in_progress(name) => return Err(PathError::NotFound),
             _ => segments.push(segment),
         }
     }
@@ -80,6 +81,28 @@ pub fn clean(url_path: &str, hidden: bool) -> Result<CleanPath, PathError> {
 /// dotfiles inside it, and anywhere else, stay hidden.
 fn is_well_known(segments_so_far: &[String], name: &str) -> bool {
     segments_so_far.is_empty() && name == ".well-known"
+}
+
+/// How the temporary file of an upload in progress is named:
+/// `.upload-PID-N.part`.
+pub const UPLOAD_PREFIX: &str = ".upload-";
+/// The end of an upload-in-progress name (see [`UPLOAD_PREFIX`]).
+pub const UPLOAD_SUFFIX: &str = ".part";
+
+/// Whether `name` is the temporary file of an upload still arriving. Such a
+/// name is never served, written, listed or archived, even with
+/// `--hidden`: it is not a file yet, and another client must not read a
+/// partial upload, replace it, or take the name first.
+pub fn is_upload_in_progress(name: &str) -> bool {
+    name.strip_prefix(UPLOAD_PREFIX)
+        .and_then(|rest| rest.strip_suffix(UPLOAD_SUFFIX))
+        .is_some_and(|middle| {
+            let mut parts = middle.split('-');
+            let numeric = |part: Option<&str>| {
+                part.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            };
+            numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
+        })
 }
 
 #[cfg(test)]
@@ -122,6 +145,7 @@ mod tests {
             ),
             ("/.well-known/.secret", Err(NotFound)),
             ("/a/.well-known/x", Err(NotFound)),
+            ("/.upload-12-0.part", Err(NotFound)),
             ("relative", Err(BadRequest)),
         ];
         for (input, want) in table {
@@ -130,6 +154,15 @@ mod tests {
                 .map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
             assert_eq!(segments(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn uploads_in_progress_are_never_reachable() {
+        assert_eq!(clean("/d/.upload-7-3.part", true), Err(PathError::NotFound));
+        assert_eq!(
+            clean("/d/.upload-x.part", true).map(|c| c.segments.len()),
+            Ok(2)
+        );
     }
 
     #[test]

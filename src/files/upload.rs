@@ -103,6 +103,7 @@ fn put(
 ) -> Result<Response, Response> {
     let max_upload = settings.max_upload;
     check_origin(request)?;
+    check_host(request)?;
     check_declared_size(request, max_upload)?;
     if request.header("content-range").is_some() {
         // RFC 9110 §14.5: a server without partial PUT must refuse one.
@@ -248,6 +249,7 @@ fn post(
     request: &mut Request<'_>,
 ) -> Result<Response, Response> {
     check_origin(request)?;
+    check_host(request)?;
     let (dir, dir_url) = post_target(root, settings.hidden, request)?;
     let content_type = request.header("content-type").unwrap_or_default();
     let boundary = boundary_of(content_type).map_err(form_failed)?;
@@ -459,10 +461,56 @@ fn check_new_name(name: &str, hidden: bool) -> Result<(), Response> {
     if bad {
         return Err(refusal(Status::BAD_REQUEST, "not a file name to upload"));
     }
+    // Marks that change how the name reads (a right-to-left override makes
+    // `evil\u{202e}gpj.exe` show as `evilexe.jpg`) are not `is_control`,
+    // but are no more a file name than a control character is.
+    if name.chars().any(is_direction_mark) {
+        return Err(refusal(Status::BAD_REQUEST, "not a file name to upload"));
+    }
     if !hidden && path::is_hidden_name(name) {
         return Err(refusal(Status::FORBIDDEN, "hidden names are not uploaded"));
     }
+    if path::is_upload_in_progress(name) {
+        return Err(refusal(
+            Status::FORBIDDEN,
+            "that name is kept for uploads in progress",
+        ));
+    }
     Ok(())
+}
+
+/// Unicode's explicit direction marks and overrides (U+200E, U+200F,
+/// U+202A-U+202E, U+2066-U+2069).
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// DNS rebinding: a page of another site, whose name that site points at
+/// 127.0.0.1, talks to a server on this machine as its "own" host, and its
+/// `Origin` then matches. So a request from this machine (a loopback peer)
+/// that is not authenticated may upload only when its `Host` is
+/// `localhost` or an address, which no other site's page can send. With
+/// `--auth` the credentials stop it instead (a browser will not send them
+/// to another site's name); behind a proxy on this machine, use `--auth`.
+fn check_host(request: &Request<'_>) -> Result<(), Response> {
+    let local = request.peer().ip().is_loopback();
+    if !local || request.user().is_some() || request.head().host.is_some_and(is_local_name) {
+        return Ok(());
+    }
+    Err(refusal(
+        Status::FORBIDDEN,
+        "uploads from this machine need Host: localhost or an address, or --auth (DNS rebinding)",
+    ))
+}
+
+/// `localhost`, a name under it, or an IP address, with or without a port.
+fn is_local_name(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// A request from a page must come from a page of this server: an `Origin`,

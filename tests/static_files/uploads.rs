@@ -97,9 +97,19 @@ fn put(target: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
     let length = format!("Content-Length: {}", body.len());
     let mut all = vec![length.as_str()];
     all.extend_from_slice(headers);
-    let mut raw = request("PUT", target, &all);
+    let mut raw = local_request("PUT", target, &all);
     raw.extend_from_slice(body);
     raw
+}
+
+/// A request as a client on this machine sends one: `Host: localhost`
+/// (uploads from this machine need a local name, see
+/// `a_rebound_name_cannot_upload_without_auth`).
+fn local_request(method: &str, target: &str, headers: &[&str]) -> Vec<u8> {
+    let raw = request(method, target, headers);
+    let text = String::from_utf8(raw).unwrap();
+    text.replacen("Host: test\r\n", "Host: localhost\r\n", 1)
+        .into_bytes()
 }
 
 const BOUNDARY: &str = "----hfsFormBoundary7MA4YWxk";
@@ -130,7 +140,7 @@ fn post_form(target: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
     let length = format!("Content-Length: {}", body.len());
     let mut all = vec![content_type.as_str(), length.as_str()];
     all.extend_from_slice(headers);
-    let mut raw = request("POST", target, &all);
+    let mut raw = local_request("POST", target, &all);
     raw.extend_from_slice(body);
     raw
 }
@@ -161,7 +171,7 @@ fn put_creates_a_file_with_the_exact_bytes() {
 fn a_chunked_put_is_stored_too() {
     let tree = Tree::new("up-chunked");
     let server = tree.serve(|_| {});
-    let mut raw = request("PUT", "/c.txt", &["Transfer-Encoding: chunked"]);
+    let mut raw = local_request("PUT", "/c.txt", &["Transfer-Encoding: chunked"]);
     raw.extend_from_slice(b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n");
     assert_eq!(server.exchange(&raw).status(), 201);
     assert_eq!(tree.read("c.txt"), b"hello, world");
@@ -194,7 +204,7 @@ fn overwrite_replaces_atomically() {
     // Half the new body is on disk (in the temporary file) while readers
     // still get the whole old file; then the new one, whole.
     let mut stream = server.connect();
-    let head = request(
+    let head = local_request(
         "PUT",
         "/sub/old.txt",
         &[
@@ -290,7 +300,7 @@ fn a_bad_form_stores_nothing() {
             .status(),
         400
     );
-    let raw = request(
+    let raw = local_request(
         "POST",
         "/sub/",
         &["Content-Type: text/plain", "Content-Length: 1"],
@@ -362,7 +372,7 @@ fn eventually(condition: impl Fn() -> bool) -> bool {
 fn started_upload(server: &TestServer, method: &str, target: &str) -> std::net::TcpStream {
     let body = form_body(&[("f", Some("cut.bin"), &unique_bytes(100_000))]);
     let content_type = format!("Content-Type: multipart/form-data; boundary={BOUNDARY}");
-    let head = request(
+    let head = local_request(
         method,
         target,
         &[
@@ -401,7 +411,7 @@ fn over_the_limit_is_413_and_nothing_is_kept() {
     let before = tree.snapshot();
     // Declared too large: refused before the body, so no 100 Continue.
     let mut stream = server.connect();
-    let head = request(
+    let head = local_request(
         "PUT",
         "/big",
         &["Content-Length: 5000", "Expect: 100-continue"],
@@ -412,7 +422,11 @@ fn over_the_limit_is_413_and_nothing_is_kept() {
     // Chunked, past the limit midway: the partial file is removed.
     let mut stream = server.connect();
     stream
-        .write_all(&request("PUT", "/big", &["Transfer-Encoding: chunked"]))
+        .write_all(&local_request(
+            "PUT",
+            "/big",
+            &["Transfer-Encoding: chunked"],
+        ))
         .unwrap();
     for _ in 0..3 {
         stream.write_all(b"190\r\n").unwrap();
@@ -428,7 +442,7 @@ fn over_the_limit_is_413_and_nothing_is_kept() {
         413
     );
     let content_type = format!("Content-Type: multipart/form-data; boundary={BOUNDARY}");
-    let mut raw = request(
+    let mut raw = local_request(
         "POST",
         "/sub/",
         &[&content_type, "Transfer-Encoding: chunked"],
@@ -557,7 +571,7 @@ fn concurrent_puts_of_one_new_name_have_one_winner() {
             let (server, barrier) = (Arc::clone(&server), Arc::clone(&barrier));
             std::thread::spawn(move || {
                 let mut stream = server.connect();
-                let head = request(
+                let head = local_request(
                     "PUT",
                     "/race.bin",
                     &[&format!("Content-Length: {SIZE}"), "Expect: 100-continue"],
@@ -590,7 +604,7 @@ fn origin_must_be_this_server() {
     for origin in [
         "Origin: http://evil.example",
         "Origin: null",
-        "Origin: http://test:81",
+        "Origin: http://localhost:81",
     ] {
         assert_eq!(
             server.exchange(&put("/p.txt", &[origin], b"p")).status(),
@@ -602,7 +616,7 @@ fn origin_must_be_this_server() {
         );
     }
     assert_eq!(tree.snapshot(), before);
-    let same = "Origin: http://test";
+    let same = "Origin: http://localhost";
     assert_eq!(server.exchange(&put("/p.txt", &[same], b"p")).status(), 201);
     assert_eq!(
         server.exchange(&post_form("/", &[same], &form)).status(),
@@ -616,7 +630,7 @@ fn methods_are_listed_where_they_apply() {
     let tree = Tree::new("up-allow");
     let server = tree.serve(|_| {});
     let allow = |method: &str, target: &str| {
-        let r = server.exchange(&request(method, target, &[]));
+        let r = server.exchange(&local_request(method, target, &[]));
         (r.status(), r.header("allow").map(str::to_string))
     };
     let file = Some("GET, HEAD, OPTIONS, PUT".to_string());
@@ -644,7 +658,7 @@ fn without_upload_put_and_post_are_405_as_before() {
         assert_eq!(r.status_line, "HTTP/1.1 405 Method Not Allowed");
         assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
     }
-    let r = server.exchange(&request("OPTIONS", "/sub/", &[]));
+    let r = server.exchange(&local_request("OPTIONS", "/sub/", &[]));
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
     assert_eq!(tree.snapshot(), before);
 }
@@ -701,7 +715,7 @@ fn the_listing_offers_a_form_that_a_browser_can_send() {
         "/sub/",
         &[
             "Accept: text/html,application/xhtml+xml",
-            "Origin: http://test",
+            "Origin: http://localhost",
         ],
         &body,
     ));
@@ -723,4 +737,60 @@ fn an_upload_in_progress_is_not_listed_even_with_hidden() {
         .any(|n| n.starts_with(".upload-"))));
     let page = server.exchange(&get("/sub/")).body_text();
     assert!(!page.contains(".upload-"), "{page}");
+}
+
+/// DNS rebinding: a page of another site whose name points at 127.0.0.1
+/// sends its own name as Host and a matching Origin. From this machine,
+/// without --auth, only a local Host may upload.
+#[test]
+fn a_rebound_name_cannot_upload_without_auth() {
+    let tree = Tree::new("upload-rebinding");
+    let server = tree.serve(|_| {});
+    let before = tree.snapshot();
+    let mut raw = b"PUT /pwn.txt HTTP/1.1\r\nHost: evil.example:8080\r\n\
+        Origin: http://evil.example:8080\r\nContent-Length: 1\r\n\r\n"
+        .to_vec();
+    raw.extend_from_slice(b"x");
+    let r = server.exchange(&raw);
+    assert_eq!(r.status(), 403, "{}", r.body_text());
+    assert!(r.body_text().contains("rebinding"));
+    assert_eq!(tree.snapshot(), before);
+    for host in ["localhost", "127.0.0.1:8080", "[::1]:8080", "app.localhost"] {
+        let mut raw = request(
+            "PUT",
+            &format!("/ok-{}.txt", host.len()),
+            &["Content-Length: 1"],
+        );
+        let text =
+            String::from_utf8(raw)
+                .unwrap()
+                .replacen("Host: test", &format!("Host: {host}"), 1);
+        raw = text.into_bytes();
+        raw.extend_from_slice(b"y");
+        assert_eq!(server.exchange(&raw).status(), 201, "{host}");
+    }
+}
+
+/// Names kept for uploads in progress, and names with direction marks, are
+/// refused, even with --hidden and --overwrite.
+#[test]
+fn reserved_and_misleading_names_are_refused() {
+    let tree = Tree::new("upload-reserved");
+    let server = tree.serve(|f| {
+        f.hidden = true;
+        f.overwrite = true;
+    });
+    let before = tree.snapshot();
+    let r = server.exchange(&put("/.upload-1-0.part", &[], b"x"));
+    assert_eq!(r.status(), 403, "{}", r.body_text());
+    tree.base.write("root/.upload-9-9.part", b"partial");
+    let r = server.exchange(&get("/.upload-9-9.part"));
+    assert_eq!(r.status(), 404, "never served, even with --hidden");
+    fs::remove_file(tree.root().join(".upload-9-9.part")).unwrap();
+    let r = server.exchange(&put("/evil%E2%80%AEgpj.exe", &[], b"x"));
+    assert_eq!(r.status(), 400);
+    let body = form_body(&[("file", Some(".upload-2-0.part"), b"x")]);
+    let r = server.exchange(&post_form("/", &[], &body));
+    assert_eq!(r.status(), 403, "{}", r.body_text());
+    assert_eq!(tree.snapshot(), before);
 }
