@@ -44,6 +44,13 @@
 //! (0755 if any execute bit is set) and 0755 for folders, so an archive
 //! says nothing about the server's users.
 //!
+//! Only a folder inside the root is archived (one reached through a link
+//! out of it is 403), and at most [`MAX_AT_ONCE`] archives are made at a
+//! time (503 past that), since each holds its entry list while a client,
+//! however slow, takes it. A subfolder with an index file is archived
+//! whole inside its parent's archive: an index hides a folder's listing,
+//! not its files, which can each be fetched by URL anyway.
+//!
 //! Not owned here: where archives are offered (the file server, which
 //! hooks this in only where a listing would be shown) and the listing's
 //! link itself.
@@ -64,6 +71,7 @@ use std::ffi::OsStr;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 /// Most entries (files and folders, the top one included) one archive may
@@ -72,6 +80,37 @@ use std::time::SystemTime;
 /// holds in memory, and what one request can make the server walk. A
 /// larger folder is answered 403.
 pub const MAX_ENTRIES: usize = 100_000;
+
+/// Most archives made at once, walks included. Each download holds its
+/// tree's entry list (up to about 100 bytes and a path per entry) while
+/// the client takes it, so this bounds what slow clients can make the
+/// server hold; past it: 503 with `Retry-After`.
+pub const MAX_AT_ONCE: usize = 8;
+
+/// Archives being made or sent now.
+static IN_PROGRESS: AtomicUsize = AtomicUsize::new(0);
+
+/// One of the [`MAX_AT_ONCE`] places, given back when dropped (with the
+/// reader, once the download ends however it ends).
+#[derive(Debug)]
+struct Place;
+
+impl Place {
+    fn take() -> Option<Place> {
+        let before = IN_PROGRESS.fetch_add(1, Ordering::SeqCst);
+        if before >= MAX_AT_ONCE {
+            IN_PROGRESS.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Place)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        IN_PROGRESS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The archive's media type.
 pub const CONTENT_TYPE: &str = "application/x-tar";
@@ -116,6 +155,9 @@ pub fn download_href(version: &str) -> String {
 /// to archive, or cannot be read). `request` is the listing's request: the
 /// archive's folder name comes from its path, as it does for the download.
 pub fn link_for(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -> Option<String> {
+    if !matches!(dir.location, Location::Inside(_)) {
+        return None;
+    }
     let name = folder_name(request.path(), root.path());
     let tree = Tree::walk(root, dir, &name, hidden).ok()?;
     Some(download_href(tree.version()))
@@ -138,6 +180,17 @@ pub fn folder_name(url_path: &str, served: &Path) -> String {
 /// The answer to `?download=tar` on the folder `dir`: the walk, the `v`
 /// check, preconditions, then the archive whole or in one range.
 pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -> Response {
+    // A folder reached through a link out of the root (`--follow-symlinks`)
+    // is served, but never archived: nothing outside the root is.
+    if !matches!(dir.location, Location::Inside(_)) {
+        return Response::text(
+            Status::FORBIDDEN,
+            "403: folders outside the served directory are not archived\n",
+        );
+    }
+    let Some(place) = Place::take() else {
+        return Response::service_unavailable();
+    };
     let name = folder_name(request.path(), root.path());
     let tree = match Tree::walk(root, dir, &name, hidden) {
         Ok(tree) => tree,
@@ -175,7 +228,7 @@ pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -
         }
         _ => RangeOutcome::Full,
     };
-    let response = ranged(range, tree, root.clone())
+    let response = ranged(range, tree, root.clone(), place)
         .with_header("ETag", validators.etag)
         .with_header("Accept-Ranges", "bytes");
     if response.status() == Status::RANGE_NOT_SATISFIABLE {
@@ -193,7 +246,7 @@ pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -
 /// get the whole archive (RFC 9110 §14.2 lets a server ignore Range): a
 /// multipart answer is of no use for resuming, which is what ranges of an
 /// archive are for.
-fn ranged(range: RangeOutcome, tree: Tree, root: Root) -> Response {
+fn ranged(range: RangeOutcome, tree: Tree, root: Root, place: Place) -> Response {
     let len = tree.len();
     let (status, start, end) = match range {
         RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
@@ -206,7 +259,7 @@ fn ranged(range: RangeOutcome, tree: Tree, root: Root) -> Response {
         RangeOutcome::Full | RangeOutcome::Partial(_) => (Status::OK, 0, len),
     };
     let mut response = Response::new(status).with_body(ResponseBody::Sized {
-        reader: Box::new(ArchiveReader::new(root, tree, start)),
+        reader: Box::new(ArchiveReader::new(root, tree, start).holding(place)),
         len: end - start,
     });
     if status == Status::PARTIAL_CONTENT {
@@ -260,6 +313,10 @@ struct Stamp {
     size: u64,
     modified: Option<SystemTime>,
     identity: u64,
+    /// When the inode last changed, in nanoseconds: an edit that keeps the
+    /// size and puts the modification time back still moves this, which
+    /// no one can set by hand.
+    status_changed: i128,
 }
 
 impl Stamp {
@@ -268,6 +325,7 @@ impl Stamp {
             size: metadata.len(),
             modified: metadata.modified().ok(),
             identity: identity(metadata),
+            status_changed: status_changed(metadata),
         }
     }
 }
@@ -546,6 +604,7 @@ impl Walker<'_> {
         hasher.update(&entry.size.to_le_bytes());
         hasher.update(&nanos.to_le_bytes());
         hasher.update(&entry.stamp.identity.to_le_bytes());
+        hasher.update(&entry.stamp.status_changed.to_le_bytes());
         self.len += entry.span();
         self.entries.push(entry);
         Ok(())
@@ -634,6 +693,8 @@ pub struct ArchiveReader {
     head: Vec<u8>,
     /// The current entry's file, once opened.
     file: Option<File>,
+    /// Its place among the archives in progress.
+    place: Option<Place>,
 }
 
 impl ArchiveReader {
@@ -657,7 +718,14 @@ impl ArchiveReader {
             within,
             head: Vec::new(),
             file: None,
+            place: None,
         }
+    }
+
+    /// Keeps `place` taken for as long as the reader lives.
+    fn holding(mut self, place: Place) -> ArchiveReader {
+        self.place = Some(place);
+        self
     }
 
     /// Produces the next bytes of the current piece (header, data, padding
@@ -771,11 +839,14 @@ fn open_unchanged(
     Ok(file)
 }
 
+/// The error for a file that is no longer what the walk saw: the kind the
+/// connection answers with 503 and `Retry-After` if nothing is sent yet
+/// (a small archive), as for a file that shrank; else it closes short.
 fn changed(entry: &Entry) -> io::Error {
-    io::Error::other(format!(
-        "{} changed or went away while it was archived",
-        entry.path
-    ))
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("{} changed or went away while it was archived", entry.path),
+    )
 }
 
 /// `len` rounded up to whole blocks.
@@ -796,6 +867,17 @@ fn identity(metadata: &Metadata) -> u64 {
 
 #[cfg(not(unix))]
 fn identity(_metadata: &Metadata) -> u64 {
+    0
+}
+
+#[cfg(unix)]
+fn status_changed(metadata: &Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn status_changed(_metadata: &Metadata) -> i128 {
     0
 }
 
@@ -1186,6 +1268,35 @@ mod tests {
                 let part = read_from(&root, start).unwrap();
                 assert!(part == whole[start as usize..], "from {start}");
             }
+        }
+
+        /// An edit that keeps the size and puts the modification time back
+        /// still changes the version and fails a read already walked.
+        #[test]
+        fn an_edit_hidden_behind_its_old_time_is_still_seen() {
+            let (dir, root) = scratch("same-size");
+            let before = walk(&root);
+            let path = dir.0.join("a.txt");
+            let modified = fs::metadata(&path).unwrap().modified().unwrap();
+            let mut reader = ArchiveReader::new(root.clone(), walk(&root), 0);
+            fs::write(&path, "ALPHA").unwrap();
+            let file = fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(modified).unwrap();
+            assert_ne!(walk(&root).version(), before.version());
+            let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
+            assert!(err.to_string().contains("a.txt"), "{err}");
+        }
+
+        /// Places are limited, and given back when dropped.
+        #[test]
+        fn only_so_many_archives_at_once() {
+            let places: Vec<Place> = std::iter::from_fn(Place::take)
+                .take(MAX_AT_ONCE + 1)
+                .collect();
+            assert_eq!(places.len(), MAX_AT_ONCE);
+            assert!(Place::take().is_none());
+            drop(places);
+            assert!(Place::take().is_some());
         }
 
         #[test]

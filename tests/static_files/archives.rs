@@ -244,6 +244,16 @@ fn links_leading_outside_stay_out_even_with_follow_symlinks() {
     assert!(!String::from_utf8_lossy(&r.body).contains("OUTSIDE SECRET"));
     let extracted = extract(&r.body);
     assert_eq!(tree_of(&extracted.0.join("out/site")), expected_tree());
+    // A folder outside, reached through the link, is listed but never
+    // archived, and its listing offers no archive.
+    let page = server.exchange(&get("/site/escape-dir/")).body_text();
+    assert!(
+        page.contains("inner.txt") && !page.contains("download=tar"),
+        "{page}"
+    );
+    let r = server.exchange(&get("/site/escape-dir/?download=tar"));
+    assert_eq!(r.status(), 403);
+    assert!(!String::from_utf8_lossy(&r.body).contains("OUTSIDE SECRET"));
 }
 
 #[test]
