@@ -406,11 +406,11 @@ impl UploadDir {
         }
     }
 
-    /// Creates a new, empty file in this directory under a hidden name of
-    /// its own (`.upload-PID-N.part`: hidden, so never served unless
-    /// `--hidden` and never listed, see [`crate::files::path::is_upload_in_progress`], and never
-    /// the name of anything else, since the create fails rather than open
-    /// an existing name).
+    /// Creates a new, empty file in this directory under a name of its own
+    /// (`.upload-PID-N.part`), which no request can reach, `--hidden` or
+    /// not (see [`crate::files::path::is_upload_in_progress`]), and which
+    /// is never the name of anything else, since the create fails rather
+    /// than open an existing name.
     ///
     /// # Errors
     ///
