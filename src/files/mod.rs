@@ -154,6 +154,10 @@ impl FileServer {
         if !preflight {
             return match self.locate(request.route_rest()) {
                 Ok(target) => Response::options(self.allow_of(&target)),
+                // A name that is not there yet is one a PUT could create.
+                Err(Status::NOT_FOUND) if self.config.settings.upload => {
+                    Response::options(upload::FILE_ALLOW)
+                }
                 Err(status) => Response::error(status),
             };
         }

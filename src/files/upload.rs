@@ -109,6 +109,14 @@ fn put(
         // RFC 9110 §14.5: a server without partial PUT must refuse one.
         return Err(refusal(Status::BAD_REQUEST, "partial PUT is not supported"));
     }
+    if request.header("content-encoding").is_some() {
+        // RFC 9110 §8.4: content in a coding the server will not decode may
+        // be refused with 415; storing it as if plain would be wrong.
+        return Err(refusal(
+            Status(415),
+            "a Content-Encoding is not decoded: send the plain bytes",
+        ));
+    }
     let target = put_target(root, settings, request)?;
     let mut temp = target.dir.create_temp().map_err(|e| write_failed(&e))?;
     receive(request.body(), &mut temp, max_upload)?;
@@ -251,6 +259,10 @@ fn post(
     check_origin(request)?;
     check_host(request)?;
     let (dir, dir_url) = post_target(root, settings.hidden, request)?;
+    // RFC 9110 §5.3: Content-Type is not a list; two would be two forms.
+    if request.fields().get_all("content-type").nth(1).is_some() {
+        return Err(refusal(Status::BAD_REQUEST, "more than one Content-Type"));
+    }
     let content_type = request.header("content-type").unwrap_or_default();
     let boundary = boundary_of(content_type).map_err(form_failed)?;
     check_declared_size(request, settings.max_upload)?;

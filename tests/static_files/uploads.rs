@@ -639,8 +639,27 @@ fn methods_are_listed_where_they_apply() {
     assert_eq!(allow("OPTIONS", "/sub/"), (204, dir.clone()));
     assert_eq!(allow("DELETE", "/top.txt"), (405, file.clone()));
     assert_eq!(allow("DELETE", "/sub/"), (405, dir));
-    assert_eq!(allow("PATCH", "/not-yet"), (405, file));
-    assert_eq!(allow("OPTIONS", "/not-yet").0, 404);
+    assert_eq!(allow("PATCH", "/not-yet"), (405, file.clone()));
+    assert_eq!(
+        allow("OPTIONS", "/not-yet"),
+        (204, file),
+        "a PUT could make it"
+    );
+}
+
+/// A coded body is not stored as if plain (415), and a form with two
+/// Content-Types is not guessed at (400).
+#[test]
+fn coded_bodies_and_doubled_content_types_are_refused() {
+    let tree = Tree::new("up-coded");
+    let server = tree.serve(|_| {});
+    let before = tree.snapshot();
+    let r = server.exchange(&put("/z.txt", &["Content-Encoding: gzip"], b"x"));
+    assert_eq!(r.status(), 415);
+    let body = form_body(&[("file", Some("f.txt"), b"f")]);
+    let r = server.exchange(&post_form("/sub/", &["Content-Type: text/plain"], &body));
+    assert_eq!(r.status(), 400);
+    assert_eq!(tree.snapshot(), before);
 }
 
 #[test]
