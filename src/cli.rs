@@ -6,7 +6,7 @@
 //! (`--port 80`, `--port=80`); `--` ends the options.
 
 use crate::auth::User;
-use crate::config::{ServerConfig, DEFAULT_MAX_THREADS};
+use crate::config::{LogFormat, ServerConfig, DEFAULT_MAX_THREADS};
 use crate::files::FilesSettings;
 use crate::http::headers::is_field_value_byte;
 use crate::http::number::parse_decimal;
@@ -98,6 +98,8 @@ Options:
       --write-timeout SECS     Longest wait for a client to take response bytes [default: 30]
       --drain-timeout SECS     On SIGINT/SIGTERM, time given to requests in flight [default: 10]
   -q, --quiet                  Do not write the access log
+      --log-format FORMAT      Access log format: common, combined or json [default: common]
+      --log FILE               Append the access log to FILE (reopened on SIGHUP) instead of stdout
   -h, --help                   Print this help
   -V, --version                Print the version
 ";
@@ -245,6 +247,8 @@ impl Parsed {
             "--write-timeout" => server.timeouts.write = seconds(&value.take(flag)?, flag)?,
             "--drain-timeout" => server.timeouts.drain = seconds(&value.take(flag)?, flag)?,
             "-q" | "--quiet" => server.access_log = false,
+            "--log-format" => server.log_format = parse_log_format(&value.take(flag)?)?,
+            "--log" => server.log_file = Some(PathBuf::from(value.take(flag)?)),
             "--auth" => {
                 let spec = value.take(flag)?;
                 self.users.push(parse_user(&spec)?);
@@ -310,6 +314,16 @@ fn parse_header(text: &str) -> Result<(String, String), UsageError> {
         ))),
         Err(HeaderProblem::BadValue) => Err(bad_value(value, "--header")),
     }
+}
+
+/// `--log-format common|combined|json`.
+fn parse_log_format(text: &str) -> Result<LogFormat, UsageError> {
+    LogFormat::from_name(text).ok_or_else(|| {
+        UsageError(format!(
+            "invalid --log-format '{}': expected common, combined or json",
+            text.escape_debug()
+        ))
+    })
 }
 
 /// `--health PATH`: an absolute path of visible characters, compared with

@@ -13,6 +13,7 @@
 //! outside.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Size limits on what a client may send. Each is checked before the buffer
@@ -131,6 +132,30 @@ pub const CONNECTION_FD_RESERVE: usize = 64;
 /// Default bound on connections waiting for a worker.
 pub const DEFAULT_MAX_QUEUED: usize = 64;
 
+/// How access log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// `host - user [time] "request" status bytes`.
+    #[default]
+    Common,
+    /// Common, then `"referer" "user-agent"`.
+    Combined,
+    /// `{"time":...,"peer":...,...}`, one object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The format named `common`, `combined` or `json`.
+    pub fn from_name(name: &str) -> Option<LogFormat> {
+        match name {
+            "common" => Some(LogFormat::Common),
+            "combined" => Some(LogFormat::Combined),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
 /// Which system interface parked connections wait in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PollerKind {
@@ -161,8 +186,13 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Timeouts at each stage of a connection.
     pub timeouts: Timeouts,
-    /// Whether to write one Common Log Format line per request to stdout.
+    /// Whether to write one access log line per request.
     pub access_log: bool,
+    /// The access log's format.
+    pub log_format: LogFormat,
+    /// A file the access log is appended to (opened again on SIGHUP once
+    /// signals are handled); `None`: stdout.
+    pub log_file: Option<PathBuf>,
     /// Header fields added to every response, the server's own error
     /// responses included (the binary's `-H`).
     pub extra_headers: Vec<(String, String)>,
@@ -179,6 +209,8 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             access_log: true,
+            log_format: LogFormat::Common,
+            log_file: None,
             extra_headers: Vec::new(),
         }
     }

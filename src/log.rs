@@ -1,20 +1,41 @@
-//! The one place library code writes text for people: the access log on
-//! stdout (Common Log Format, one line per request) and server errors on
-//! stderr. Everything else in the library returns values; `main.rs` prints
-//! fatal start-up errors itself.
+//! The one place library code writes text for people: the access log (one
+//! line per request, on stdout or in a file) and server errors on stderr.
+//! Everything else in the library returns values; `main.rs` prints fatal
+//! start-up errors itself.
+//!
+//! The access log comes in three formats (`config::LogFormat`): Common Log
+//! Format, the Combined format (Common plus Referer and User-Agent), both
+//! exactly as log tools expect, and one JSON object per line. A log file is
+//! appended to, and opened again on SIGHUP (once the process has asked for
+//! signals, see `server::handle_signals`), so `logrotate` can move it away.
 
+use crate::config::LogFormat;
 use crate::http::date;
 use crate::http::parse::RequestLine;
-use std::io::Write;
+use crate::json;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 /// Where log lines go, and whether the access log is on.
 #[derive(Debug)]
 pub struct Logger {
     access: bool,
+    format: LogFormat,
+    file: Option<LogFile>,
     warned_fd_limit: AtomicBool,
+}
+
+/// An access log file, and the SIGHUPs it has seen.
+#[derive(Debug)]
+struct LogFile {
+    path: PathBuf,
+    file: Mutex<File>,
+    reopened_for: AtomicUsize,
 }
 
 /// One finished request, as the access log records it.
@@ -31,55 +52,85 @@ pub struct AccessRecord<'a> {
     pub status: u16,
     /// Body bytes sent.
     pub bytes: u64,
+    /// The request's `Referer`, if any.
+    pub referer: Option<&'a str>,
+    /// The request's `User-Agent`, if any.
+    pub user_agent: Option<&'a str>,
 }
 
 impl Logger {
-    /// A logger; `access` turns the per-request log on.
+    /// A logger writing Common Log Format to stdout; `access` turns the
+    /// per-request log on.
     pub fn new(access: bool) -> Logger {
         Logger {
             access,
+            format: LogFormat::Common,
+            file: None,
             warned_fd_limit: AtomicBool::new(false),
         }
     }
 
-    /// Writes one Common Log Format line:
-    /// `127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.1" 200 1024`.
+    /// Writes access lines in `format`.
+    pub fn with_format(mut self, format: LogFormat) -> Logger {
+        self.format = format;
+        self
+    }
+
+    /// Appends access lines to the file at `path` instead of stdout.
+    ///
+    /// # Errors
+    ///
+    /// The error from opening the file.
+    pub fn to_file(mut self, path: &Path) -> io::Result<Logger> {
+        self.file = Some(LogFile {
+            file: Mutex::new(open_log(path)?),
+            path: path.to_path_buf(),
+            reopened_for: AtomicUsize::new(crate::sys::hangups()),
+        });
+        Ok(self)
+    }
+
+    /// Writes one access line, in the logger's format.
     pub fn access(&self, record: &AccessRecord<'_>) {
         if !self.access {
             return;
         }
-        let when = date::format_clf(date::unix_seconds(SystemTime::now()));
-        let bytes = match record.bytes {
-            0 => "-".to_string(),
-            n => n.to_string(),
+        let secs = date::unix_seconds(SystemTime::now());
+        let line = match self.format {
+            LogFormat::Common => common_line(record, secs),
+            LogFormat::Combined => {
+                let mut line = common_line(record, secs);
+                line.pop();
+                let quoted =
+                    |value: Option<&str>| value.map_or_else(|| "-".to_string(), escape_quoted);
+                line.push_str(&format!(
+                    " \"{}\" \"{}\"\n",
+                    quoted(record.referer),
+                    quoted(record.user_agent)
+                ));
+                line
+            }
+            LogFormat::Json => json_line(record, secs),
         };
-        let user = record.user.map_or_else(|| "-".to_string(), escape_field);
-        let request = match record.request_line {
-            None => "-".to_string(),
-            Some(RequestLine {
-                method,
-                target,
-                version,
-            }) => format!("{method} {target} {}", version.as_str()),
-        };
-        let line = format!(
-            "{} - {user} [{when}] \"{request}\" {} {bytes}\n",
-            record.peer, record.status
-        );
-        // A closed stdout must not take the server down; the line is lost.
-        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+        match &self.file {
+            // A closed stdout must not take the server down; the line is lost.
+            None => {
+                let _ = io::stdout().lock().write_all(line.as_bytes());
+            }
+            Some(file) => file.write(line.as_bytes(), self),
+        }
     }
 
     /// Says something an operator watching the server should see (that it
     /// is stopping), on stdout with the access log, even when the access
     /// log is off.
     pub fn notice(&self, message: &str) {
-        let _ = writeln!(std::io::stdout().lock(), "{message}");
+        let _ = writeln!(io::stdout().lock(), "{message}");
     }
 
     /// Reports a server-side problem that does not stop the server.
     pub fn error(&self, message: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "http-from-scratch: {message}");
+        let _ = writeln!(io::stderr().lock(), "http-from-scratch: {message}");
     }
 
     /// Reports running out of file descriptors, once per process run, since
@@ -89,6 +140,93 @@ impl Logger {
             self.error(message);
         }
     }
+}
+
+impl LogFile {
+    /// Appends `line`, first opening the file again if a SIGHUP came since
+    /// it was opened (the old one may have been moved away).
+    fn write(&self, line: &[u8], logger: &Logger) {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let hangups = crate::sys::hangups();
+        if self.reopened_for.swap(hangups, Ordering::Relaxed) != hangups {
+            match open_log(&self.path) {
+                Ok(reopened) => *file = reopened,
+                Err(e) => logger.error(&format!(
+                    "cannot reopen the log {}: {e}",
+                    self.path.display()
+                )),
+            }
+        }
+        if let Err(e) = file.write_all(line) {
+            logger.error(&format!(
+                "cannot write the log {}: {e}",
+                self.path.display()
+            ));
+        }
+    }
+}
+
+fn open_log(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// `127.0.0.1 - user [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.1" 200 1024`
+fn common_line(record: &AccessRecord<'_>, secs: i64) -> String {
+    let bytes = match record.bytes {
+        0 => "-".to_string(),
+        n => n.to_string(),
+    };
+    let user = record.user.map_or_else(|| "-".to_string(), escape_field);
+    let request = match record.request_line {
+        None => "-".to_string(),
+        Some(RequestLine {
+            method,
+            target,
+            version,
+        }) => format!("{method} {target} {}", version.as_str()),
+    };
+    format!(
+        "{} - {user} [{}] \"{request}\" {} {bytes}\n",
+        record.peer,
+        date::format_clf(secs),
+        record.status
+    )
+}
+
+/// One JSON object: every field, `null` where there is none.
+fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
+    let text = |value: Option<&str>| value.map_or_else(|| "null".to_string(), json::string);
+    let line = record.request_line;
+    format!(
+        "{{\"time\":{},\"peer\":{},\"user\":{},\"method\":{},\"target\":{},\"version\":{},\
+         \"status\":{},\"bytes\":{},\"referer\":{},\"user_agent\":{}}}\n",
+        json::string(&date::format_rfc3339(secs)),
+        json::string(&record.peer.to_string()),
+        text(record.user),
+        text(line.map(|l| l.method)),
+        text(line.map(|l| l.target)),
+        text(line.map(|l| l.version.as_str())),
+        record.status,
+        record.bytes,
+        text(record.referer),
+        text(record.user_agent),
+    )
+}
+
+/// A value from the client inside a quoted log field (Referer,
+/// User-Agent): spaces stay, but `"`, `\`, control bytes and anything not
+/// ASCII become `\xHH`, as nginx writes them, so nothing can end the field
+/// or the line early.
+fn escape_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if (b == b' ' || b.is_ascii_graphic()) && b != b'"' && b != b'\\' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A value from the client (a user name) made safe for an unquoted log
@@ -109,7 +247,13 @@ fn escape_field(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_field;
+    use super::*;
+
+    #[test]
+    fn quoted_fields_keep_spaces_and_nothing_that_ends_them() {
+        assert_eq!(escape_quoted("Mozilla/5.0 (X11)"), "Mozilla/5.0 (X11)");
+        assert_eq!(escape_quoted("a\"b\\c\nd"), "a\\x22b\\x5Cc\\x0Ad");
+    }
 
     #[test]
     fn user_names_cannot_break_the_line() {

@@ -126,6 +126,14 @@ fn bind(config: ServerConfig, handler: impl Handler + 'static) -> Result<Server,
     // Each connection is a descriptor: let the soft limit go as high as the
     // hard one before the first accept.
     sys::raise_fd_limit();
+    if let Some(path) = &config.log_file {
+        // Said here, as what it is, rather than as a failure to listen.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open the log file '{}': {e}", path.display()))?;
+    }
     let addr = config.addr;
     Server::bind(config, handler).map_err(|e| format!("cannot listen on {addr}: {e}"))
 }

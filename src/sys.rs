@@ -60,6 +60,16 @@ pub fn signal_handlers_installed() -> bool {
     HANDLERS_INSTALLED.load(Ordering::SeqCst)
 }
 
+/// How many SIGHUPs have arrived: the log file is opened again after each.
+static HANGUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many SIGHUPs have arrived since [`install_signal_handlers`] (which
+/// makes SIGHUP ask for the log file to be opened again, instead of ending
+/// the process).
+pub fn hangups() -> usize {
+    HANGUPS.load(Ordering::SeqCst)
+}
+
 /// Whether SIGINT or SIGTERM has arrived since [`install_signal_handlers`].
 pub fn termination_requested() -> bool {
     SIGNALS_RECEIVED.load(Ordering::SeqCst) > 0
@@ -67,10 +77,11 @@ pub fn termination_requested() -> bool {
 
 #[cfg(unix)]
 mod unix {
-    use super::SIGNALS_RECEIVED;
+    use super::{HANGUPS, SIGNALS_RECEIVED};
     use std::os::raw::c_int;
     use std::sync::atomic::Ordering;
 
+    pub const SIGHUP: c_int = 1;
     pub const SIGINT: c_int = 2;
     pub const SIGTERM: c_int = 15;
 
@@ -126,6 +137,11 @@ mod unix {
 
     /// Runs inside the signal: only an atomic add and, the second time,
     /// `_exit`, both async-signal-safe.
+    /// Runs inside SIGHUP: only an atomic add.
+    pub extern "C" fn on_hangup(_signum: c_int) {
+        HANGUPS.fetch_add(1, Ordering::SeqCst);
+    }
+
     pub extern "C" fn on_termination_signal(signum: c_int) {
         let before = SIGNALS_RECEIVED.fetch_add(1, Ordering::SeqCst);
         if before > 0 {
@@ -137,7 +153,8 @@ mod unix {
 }
 
 /// Routes SIGINT and SIGTERM to [`termination_requested`]; a second signal
-/// exits immediately with status 128 + signal number. Then unblocks both
+/// exits immediately with status 128 + signal number. SIGHUP goes to
+/// [`hangups`] (the log file is opened again). Then unblocks them
 /// for the calling thread (and the threads it starts later), so that one
 /// that arrived blocked is delivered now, to the handler.
 #[cfg(unix)]
@@ -155,6 +172,8 @@ pub fn install_signal_handlers() {
             unix::signal(signum, unix::on_termination_signal);
             unix::sigaddset(&mut set, signum);
         }
+        unix::signal(unix::SIGHUP, unix::on_hangup);
+        unix::sigaddset(&mut set, unix::SIGHUP);
         unix::sigprocmask(unix::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
     HANDLERS_INSTALLED.store(true, Ordering::SeqCst);

@@ -118,6 +118,16 @@ pub fn format_clf(secs: i64) -> String {
     )
 }
 
+/// Formats Unix seconds as RFC 3339 in UTC, e.g. `1994-11-06T08:49:37Z`
+/// (what JSON logs carry).
+pub fn format_rfc3339(secs: i64) -> String {
+    let c = civil_from_unix(secs);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}
+
 /// Seconds since the Unix epoch of a `SystemTime` (negative before 1970).
 pub fn unix_seconds(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
@@ -320,6 +330,7 @@ mod tests {
             "Mon, 01 Mar 2100 00:00:00 GMT"
         );
         assert_eq!(format_clf(784_111_777), "06/Nov/1994:08:49:37 +0000");
+        assert_eq!(format_rfc3339(784_111_777), "1994-11-06T08:49:37Z");
     }
 
     #[test]

@@ -157,6 +157,8 @@ struct Sending {
     target: Box<str>,
     version: Version,
     user: Option<Box<str>>,
+    referer: Option<Box<str>>,
+    user_agent: Option<Box<str>>,
     logged: bool,
     status: u16,
 }
@@ -177,6 +179,8 @@ impl Sending {
             target: head.target.into(),
             version: head.version,
             user: exchange.user.map(Box::from),
+            referer: head.fields.get_str("referer").map(Box::from),
+            user_agent: head.fields.get_str("user-agent").map(Box::from),
             logged: exchange.logged,
             status,
         }
@@ -197,6 +201,8 @@ impl Sending {
             user: self.user.as_deref(),
             status: self.status,
             bytes: body_bytes,
+            referer: self.referer.as_deref(),
+            user_agent: self.user_agent.as_deref(),
         });
     }
 }
@@ -1052,6 +1058,8 @@ fn log_error(shared: &ServerShared, peer: SocketAddr, status: Status, line: Opti
         user: None,
         status: status.code(),
         bytes: 0,
+        referer: None,
+        user_agent: None,
     });
 }
 
@@ -1101,6 +1109,8 @@ impl Exchange<'_> {
             user: self.user,
             status,
             bytes: written.map_or(0, |w| w.body_bytes),
+            referer: self.head.fields.get_str("referer"),
+            user_agent: self.head.fields.get_str("user-agent"),
         });
     }
 }

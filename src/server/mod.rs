@@ -85,7 +85,10 @@ impl Server {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(config.addr)?;
         let local_addr = listener.local_addr()?;
-        let logger = Logger::new(config.access_log);
+        let mut logger = Logger::new(config.access_log).with_format(config.log_format);
+        if let Some(path) = &config.log_file {
+            logger = logger.to_file(path)?;
+        }
         let max_connections = config
             .max_connections
             .unwrap_or_else(default_max_connections);

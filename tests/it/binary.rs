@@ -230,6 +230,105 @@ fn health_checks_answer_first_and_stay_out_of_the_log() {
     assert!(message.contains("--health"), "{message}");
 }
 
+/// `--log-format combined` adds the Referer and User-Agent, escaped so
+/// they cannot end their field; `json` writes one object per line.
+#[test]
+fn log_formats_write_what_log_tools_read() {
+    let dir = TempDir::new("binary-log-formats");
+    dir.write("a.txt", b"a");
+    let line_for = |format: &str| {
+        let (_running, mut stdout, _, port) =
+            start_binary(&["--port", "0", "--log-format", format], dir.path());
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream
+            .write_all(
+                b"GET /a.txt HTTP/1.1\r\nHost: t\r\nReferer: http://r.example/\r\n\
+                  User-Agent: probe \"quoted\" 1.0\r\n\r\n",
+            )
+            .unwrap();
+        read_response(&mut stream, false).unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line
+    };
+    let combined = line_for("combined");
+    assert!(
+        combined.trim_end().ends_with(
+            "\"GET /a.txt HTTP/1.1\" 200 1 \"http://r.example/\" \"probe \\x22quoted\\x22 1.0\""
+        ),
+        "{combined}"
+    );
+    let json = line_for("json");
+    assert!(json.starts_with("{\"time\":\""), "{json}");
+    for part in [
+        "\"peer\":\"127.0.0.1\"",
+        "\"user\":null",
+        "\"method\":\"GET\"",
+        "\"target\":\"/a.txt\"",
+        "\"status\":200",
+        "\"bytes\":1",
+        "\"user_agent\":\"probe \\\"quoted\\\" 1.0\"",
+    ] {
+        assert!(json.contains(part), "{part} in {json}");
+    }
+    let message = run_expecting_usage_error(&["--log-format", "xml"]);
+    assert!(message.contains("--log-format"), "{message}");
+}
+
+/// `--log FILE` appends there; after the file is moved away and SIGHUP
+/// sent (as logrotate does), the next lines go to a new file.
+#[test]
+fn the_log_file_is_opened_again_on_sighup() {
+    let dir = TempDir::new("binary-log-file");
+    dir.write("a.txt", b"a");
+    let logs = TempDir::new("binary-log-file-logs");
+    let log = logs.0.join("access.log");
+    let args = ["--port", "0", "--log", log.to_str().unwrap()];
+    let (running, _stdout, _, port) = start_binary(&args, dir.path());
+    let fetch = |target: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(&get(target)).unwrap();
+        read_response(&mut stream, false).unwrap();
+    };
+    let holds = |path: &std::path::Path, target: &str| {
+        std::fs::read_to_string(path).is_ok_and(|text| text.contains(&format!("GET {target} ")))
+    };
+    fetch("/a.txt?first");
+    // The line is written after the answer: look until it is there.
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    while !holds(&log, "/a.txt?first") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first line never logged"
+        );
+        std::thread::yield_now();
+    }
+    let rotated = logs.0.join("access.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    let pid = running.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // SIGHUP is taken asynchronously: keep asking until a line lands in the
+    // new file (each request after the signal is logged there).
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    let mut n = 0;
+    while !log.exists() || !holds(&log, "/a.txt?after") {
+        assert!(std::time::Instant::now() < deadline, "never reopened");
+        fetch("/a.txt?after");
+        n += 1;
+    }
+    assert!(
+        holds(&rotated, "/a.txt?first"),
+        "the old lines stay in the old file"
+    );
+    assert!(n >= 1);
+}
+
 /// Basic credentials on a non-loopback address: one warning line.
 #[test]
 fn auth_on_a_network_address_warns_once() {
