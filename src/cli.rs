@@ -249,17 +249,7 @@ impl Parsed {
             "-q" | "--quiet" => server.access_log = false,
             "--log-format" => server.log_format = parse_log_format(&value.take(flag)?)?,
             "--log" => server.log_file = Some(PathBuf::from(value.take(flag)?)),
-            "--auth" => {
-                let spec = value.take(flag)?;
-                self.users.push(parse_user(&spec)?);
-                if User::looks_mistyped(&spec) {
-                    self.warnings.push(format!(
-                        "--auth for '{}': 'sha256:' is not followed by 64 hex digits, so all of it \
-                         is taken as the password (and is visible on the command line)",
-                        spec.split(':').next().unwrap_or_default()
-                    ));
-                }
-            }
+            "--auth" => self.add_user(&value.take(flag)?)?,
             "--health" => self.health = Some(parse_health_path(&value.take(flag)?)?),
             "--log-health" => self.log_health = true,
             "--upload" => files.upload = true,
@@ -268,6 +258,20 @@ impl Parsed {
             _ => return Ok(Applied::Unknown),
         }
         Ok(Applied::Set)
+    }
+
+    /// `--auth SPEC`: one more user, and a warning if the hashed form looks
+    /// mistyped.
+    fn add_user(&mut self, spec: &str) -> Result<(), UsageError> {
+        self.users.push(parse_user(spec)?);
+        if User::looks_mistyped(spec) {
+            self.warnings.push(format!(
+                "--auth for '{}': 'sha256:' is not followed by 64 hex digits, so all of it \
+                 is taken as the password (and is visible on the command line)",
+                spec.split(':').next().unwrap_or_default()
+            ));
+        }
+        Ok(())
     }
 
     fn finish(self) -> ServeOptions {

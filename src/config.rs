@@ -190,8 +190,8 @@ pub struct ServerConfig {
     pub access_log: bool,
     /// The access log's format.
     pub log_format: LogFormat,
-    /// A file the access log is appended to (opened again on SIGHUP once
-    /// signals are handled); `None`: stdout.
+    /// A file the access log is appended to (opened again on SIGHUP after
+    /// `server::reopen_log_on_sighup`); `None`: stdout.
     pub log_file: Option<PathBuf>,
     /// Header fields added to every response, the server's own error
     /// responses included (the binary's `-H`).

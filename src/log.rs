@@ -7,7 +7,8 @@
 //! Format, the Combined format (Common plus Referer and User-Agent), both
 //! exactly as log tools expect, and one JSON object per line. A log file is
 //! appended to, and opened again on SIGHUP (once the process has asked for
-//! signals, see `server::handle_signals`), so `logrotate` can move it away.
+//! that, see `server::reopen_log_on_sighup`), so `logrotate` can move it
+//! away.
 
 use crate::config::LogFormat;
 use crate::http::date;

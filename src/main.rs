@@ -127,6 +127,7 @@ fn bind(config: ServerConfig, handler: impl Handler + 'static) -> Result<Server,
     // hard one before the first accept.
     sys::raise_fd_limit();
     if let Some(path) = &config.log_file {
+        server::reopen_log_on_sighup();
         // Said here, as what it is, rather than as a failure to listen.
         std::fs::OpenOptions::new()
             .create(true)

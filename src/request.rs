@@ -136,6 +136,25 @@ impl<'a> Request<'a> {
         self.route_rest
     }
 
+    /// The part of the path a router's mounts consumed (`/static` for a
+    /// handler mounted there; empty at the top, never ending in `/`): what
+    /// goes before a path the handler builds for a URL of its own.
+    pub fn mount_prefix(&self) -> &'a str {
+        // A bare prefix (`/static`) reaches the handler as `/`, which is
+        // not a suffix of the path: then all of it is prefix.
+        let prefix = self.path.strip_suffix(self.route_rest).unwrap_or(self.path);
+        prefix.trim_end_matches('/')
+    }
+
+    /// Whether this is an OPTIONS request a browser sends before a
+    /// cross-origin one (Fetch standard): it carries `Origin` and
+    /// `Access-Control-Request-Method`, and never credentials.
+    pub fn is_cors_preflight(&self) -> bool {
+        self.method() == Method::Options
+            && self.header("origin").is_some()
+            && self.header("access-control-request-method").is_some()
+    }
+
     /// Set by the router when it hands the request to a mounted handler.
     pub fn set_route_rest(&mut self, rest: &'a str) {
         self.route_rest = rest;

@@ -63,7 +63,7 @@ pub fn signal_handlers_installed() -> bool {
 /// How many SIGHUPs have arrived: the log file is opened again after each.
 static HANGUPS: AtomicUsize = AtomicUsize::new(0);
 
-/// How many SIGHUPs have arrived since [`install_signal_handlers`] (which
+/// How many SIGHUPs have arrived since [`install_hangup_handler`] (which
 /// makes SIGHUP ask for the log file to be opened again, instead of ending
 /// the process).
 pub fn hangups() -> usize {
@@ -135,13 +135,13 @@ mod unix {
         pub fn _exit(status: c_int) -> !;
     }
 
-    /// Runs inside the signal: only an atomic add and, the second time,
-    /// `_exit`, both async-signal-safe.
     /// Runs inside SIGHUP: only an atomic add.
     pub extern "C" fn on_hangup(_signum: c_int) {
         HANGUPS.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Runs inside the signal: only an atomic add and, the second time,
+    /// `_exit`, both async-signal-safe.
     pub extern "C" fn on_termination_signal(signum: c_int) {
         let before = SIGNALS_RECEIVED.fetch_add(1, Ordering::SeqCst);
         if before > 0 {
@@ -153,8 +153,7 @@ mod unix {
 }
 
 /// Routes SIGINT and SIGTERM to [`termination_requested`]; a second signal
-/// exits immediately with status 128 + signal number. SIGHUP goes to
-/// [`hangups`] (the log file is opened again). Then unblocks them
+/// exits immediately with status 128 + signal number. Then unblocks them
 /// for the calling thread (and the threads it starts later), so that one
 /// that arrived blocked is delivered now, to the handler.
 #[cfg(unix)]
@@ -172,8 +171,6 @@ pub fn install_signal_handlers() {
             unix::signal(signum, unix::on_termination_signal);
             unix::sigaddset(&mut set, signum);
         }
-        unix::signal(unix::SIGHUP, unix::on_hangup);
-        unix::sigaddset(&mut set, unix::SIGHUP);
         unix::sigprocmask(unix::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
     HANDLERS_INSTALLED.store(true, Ordering::SeqCst);
@@ -182,6 +179,22 @@ pub fn install_signal_handlers() {
 /// No signals to handle on this platform.
 #[cfg(not(unix))]
 pub fn install_signal_handlers() {}
+
+/// Routes SIGHUP to [`hangups`], for a log file to be opened again, instead
+/// of its default of ending the process. Only for a process that writes a
+/// log file: otherwise a closed terminal should still stop it.
+#[cfg(unix)]
+pub fn install_hangup_handler() {
+    // SAFETY: a valid signal number and a handler with the C ABI that only
+    // touches an atomic; the previous handler is not needed.
+    unsafe {
+        unix::signal(unix::SIGHUP, unix::on_hangup);
+    }
+}
+
+/// No signals to handle on this platform.
+#[cfg(not(unix))]
+pub fn install_hangup_handler() {}
 
 /// Raises the soft open-file limit to the hard limit. Returns the limit in
 /// force afterwards, or `None` if it could not be read.

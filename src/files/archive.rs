@@ -196,31 +196,11 @@ pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -
         Ok(tree) => tree,
         Err(err) => return err.response(),
     };
-    if request
-        .query_value("v")
-        .is_some_and(|v| v != tree.version())
-    {
-        return Response::text(
-            Status::PRECONDITION_FAILED,
-            "This folder has changed since the link to its archive was made.\n\
-             Reload the folder's listing for a new link.\n",
-        );
-    }
-    let validators = Validators {
-        etag: tree.etag(),
-        // No Last-Modified: the newest time in a tree does not tell every
-        // change (a file copied in with its old time keeps it), so the tag
-        // is the only validator, and If-Range with a date never matches.
-        last_modified: None,
+    let validators = match check_version_and_preconditions(request, &tree) {
+        Ok(validators) => validators,
+        Err(answer) => return answer,
     };
     let fields = request.fields();
-    match conditional::evaluate(fields, request.method(), &validators) {
-        Precondition::NotModified => {
-            return Response::new(Status::NOT_MODIFIED).with_header("ETag", validators.etag);
-        }
-        Precondition::Failed => return Response::error(Status::PRECONDITION_FAILED),
-        Precondition::Proceed => {}
-    }
     let len = tree.len();
     let range = match fields.get("range") {
         Some(value) if conditional::if_range_allows(fields, &validators) => {
@@ -240,6 +220,39 @@ pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -
             "Content-Disposition",
             disposition::attachment(&format!("{name}.tar")),
         )
+}
+
+/// The archive's validators, once the link's `v` (if any) still names this
+/// tree and the request's preconditions let it through; else the answer
+/// (412 for a stale `v` or a failed precondition, 304).
+fn check_version_and_preconditions(
+    request: &Request<'_>,
+    tree: &Tree,
+) -> Result<Validators, Response> {
+    if request
+        .query_value("v")
+        .is_some_and(|v| v != tree.version())
+    {
+        return Err(Response::text(
+            Status::PRECONDITION_FAILED,
+            "This folder has changed since the link to its archive was made.\n\
+             Reload the folder's listing for a new link.\n",
+        ));
+    }
+    let validators = Validators {
+        etag: tree.etag(),
+        // No Last-Modified: the newest time in a tree does not tell every
+        // change (a file copied in with its old time keeps it), so the tag
+        // is the only validator, and If-Range with a date never matches.
+        last_modified: None,
+    };
+    match conditional::evaluate(request.fields(), request.method(), &validators) {
+        Precondition::NotModified => {
+            Err(Response::new(Status::NOT_MODIFIED).with_header("ETag", validators.etag))
+        }
+        Precondition::Failed => Err(Response::error(Status::PRECONDITION_FAILED)),
+        Precondition::Proceed => Ok(validators),
+    }
 }
 
 /// 200 with the whole archive, 206 with one range, or 416. Several ranges

@@ -148,9 +148,7 @@ impl FileServer {
     }
 
     fn options(&self, request: &Request<'_>) -> Response {
-        let preflight = self.config.settings.cors_origin.is_some()
-            && request.header("origin").is_some()
-            && request.header("access-control-request-method").is_some();
+        let preflight = self.config.settings.cors_origin.is_some() && request.is_cors_preflight();
         if !preflight {
             return match self.locate(request.route_rest()) {
                 Ok(target) => Response::options(self.allow_of(&target)),
@@ -749,14 +747,7 @@ fn directory_url(segments: &[String]) -> String {
 /// A redirect to `path` (as this handler sees paths) under the prefix the
 /// handler is mounted at, keeping the query.
 fn redirect_within_mount(request: &Request<'_>, path: &str) -> Response {
-    let full = request.path();
-    let rest = request.route_rest();
-    // The mount's prefix is what the full path has before the rest (a bare
-    // prefix, `/static`, reaches the handler as `/` and is all prefix).
-    let prefix = full
-        .strip_suffix(rest)
-        .unwrap_or(full)
-        .trim_end_matches('/');
+    let prefix = request.mount_prefix();
     let location = match request.query() {
         Some(query) => format!("{prefix}{path}?{query}"),
         None => format!("{prefix}{path}"),

@@ -1,6 +1,7 @@
 //! The file server's settings: where it serves from, and how. Plain values
-//! (only [`FilesConfig::new`] touches the file system, to resolve the
-//! root), filled by the command line or by a library user, read by
+//! (the constructors resolve the root, and [`FilesConfig::serves_file`]
+//! opens a file through the door to check it; nothing else touches the
+//! file system), filled by the command line or by a library user, read by
 //! [`super::FileServer`] and its parts. Nothing here serves anything.
 
 use super::open::Root;
@@ -107,7 +108,7 @@ impl FilesConfig {
     /// that the server would open: inside the root, by the same rules as
     /// any request.
     pub fn serves_file(&self, relative: &str) -> bool {
-        let Ok(clean) = path::clean(&format!("/{relative}"), true) else {
+        let Ok(clean) = path::clean(&format!("/{relative}"), self.settings.hidden) else {
             return false;
         };
         let root = Root::new(self.root.clone(), self.settings.follow_symlinks);

@@ -113,7 +113,7 @@ fn put(
         // RFC 9110 §8.4: content in a coding the server will not decode may
         // be refused with 415; storing it as if plain would be wrong.
         return Err(refusal(
-            Status(415),
+            Status::UNSUPPORTED_MEDIA_TYPE,
             "a Content-Encoding is not decoded: send the plain bytes",
         ));
     }
@@ -272,7 +272,7 @@ fn post(
     }
     let stored = place_all(staged, settings.overwrite)?;
     if negotiate::names_html(request.fields()) {
-        return Ok(Response::redirect(Status(303), dir_url));
+        return Ok(Response::redirect(Status::SEE_OTHER, dir_url));
     }
     let urls: Vec<String> = stored
         .iter()
@@ -437,9 +437,7 @@ fn place_all(staged: Vec<Staged>, overwrite: bool) -> Result<Vec<String>, Respon
 /// percent-encoded, with a slash at the end for a directory. Built from the
 /// cleaned segments, so it never starts with `//` (another host).
 fn url_of(request: &Request<'_>, segments: &[String], directory: bool) -> String {
-    let path = request.path();
-    let mount = path.strip_suffix(request.route_rest()).unwrap_or(path);
-    let mut url = mount.trim_end_matches('/').to_string();
+    let mut url = request.mount_prefix().to_string();
     for segment in segments {
         url.push('/');
         url.push_str(&percent_encode_segment(segment));
@@ -505,7 +503,8 @@ fn is_direction_mark(c: char) -> bool {
 /// `--auth` the credentials stop it instead (a browser will not send them
 /// to another site's name); behind a proxy on this machine, use `--auth`.
 fn check_host(request: &Request<'_>) -> Result<(), Response> {
-    let local = request.peer().ip().is_loopback();
+    // `::ffff:127.0.0.1` (IPv4 on a `::` socket) is loopback too.
+    let local = request.peer().ip().to_canonical().is_loopback();
     if !local || request.user().is_some() || request.head().host.is_some_and(is_local_name) {
         return Ok(());
     }

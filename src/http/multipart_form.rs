@@ -88,7 +88,7 @@ impl FormError {
     /// The status to answer with.
     pub fn status(self) -> Status {
         match self {
-            FormError::NotForm => Status(415),
+            FormError::NotForm => Status::UNSUPPORTED_MEDIA_TYPE,
             _ => Status::BAD_REQUEST,
         }
     }

@@ -25,6 +25,8 @@ impl Status {
     pub const MOVED_PERMANENTLY: Status = Status(301);
     /// 302 Found
     pub const FOUND: Status = Status(302);
+    /// 303 See Other (after a form: go and GET this)
+    pub const SEE_OTHER: Status = Status(303);
     /// 304 Not Modified
     pub const NOT_MODIFIED: Status = Status(304);
     /// 307 Temporary Redirect
@@ -53,6 +55,8 @@ impl Status {
     pub const CONTENT_TOO_LARGE: Status = Status(413);
     /// 414 URI Too Long
     pub const URI_TOO_LONG: Status = Status(414);
+    /// 415 Unsupported Media Type
+    pub const UNSUPPORTED_MEDIA_TYPE: Status = Status(415);
     /// 416 Range Not Satisfiable
     pub const RANGE_NOT_SATISFIABLE: Status = Status(416);
     /// 417 Expectation Failed

@@ -207,6 +207,14 @@ pub fn handle_signals() {
     crate::sys::install_signal_handlers();
 }
 
+/// Makes SIGHUP open the access log file again (`ServerConfig::log_file`),
+/// so `logrotate` can move it away, instead of ending the process. Call it
+/// only when there is a log file: otherwise a closed terminal should still
+/// stop the server.
+pub fn reopen_log_on_sighup() {
+    crate::sys::install_hangup_handler();
+}
+
 /// Signal handlers may only set a flag; this thread turns the flag into a
 /// graceful shutdown, and ends when the server stops for another reason.
 fn stop_on_signal(shutdown: &Shutdown) {
