@@ -508,6 +508,8 @@ fn the_listing_links_to_the_versioned_archive() {
     let version = version_of(r.header("etag").unwrap());
     assert!(link.ends_with(&format!("&v={version}")), "{link}");
     let plain = TestServer::files(&site.served);
-    let page = plain.exchange(&get("/site/")).body_text();
+    let r = plain.exchange(&get("/site/"));
+    assert_eq!(r.status(), 200);
+    let page = r.body_text();
     assert!(!page.contains("download=tar"), "{page}");
 }

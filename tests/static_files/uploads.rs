@@ -742,7 +742,9 @@ fn the_listing_offers_a_form_that_a_browser_can_send() {
     assert_eq!(r.header("location"), Some("/sub/"));
     assert_eq!(tree.read("sub/from-form.txt"), b"sent by a form");
     let off = TestServer::files(&tree.root());
-    assert!(!off.exchange(&get("/sub/")).body_text().contains("<form"));
+    let r = off.exchange(&get("/sub/"));
+    assert_eq!(r.status(), 200);
+    assert!(!r.body_text().contains("<form"));
 }
 
 /// An upload still arriving is not listed, not even with --hidden.
@@ -754,8 +756,9 @@ fn an_upload_in_progress_is_not_listed_even_with_hidden() {
     assert!(eventually(|| dotfiles(&tree.root().join("sub"))
         .iter()
         .any(|n| n.starts_with(".upload-"))));
-    let page = server.exchange(&get("/sub/")).body_text();
-    assert!(!page.contains(".upload-"), "{page}");
+    let r = server.exchange(&get("/sub/"));
+    assert_eq!(r.status(), 200);
+    assert!(!r.body_text().contains(".upload-"), "{}", r.body_text());
 }
 
 /// DNS rebinding: a page of another site whose name points at 127.0.0.1
