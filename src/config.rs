@@ -1,5 +1,6 @@
-//! Server settings: every limit and timeout a client can run into, named,
-//! with its default and the status a client sees when it is crossed.
+//! Server settings: every limit and timeout of the connection and the
+//! parser, named, with its default and the status a client sees when it is
+//! crossed. (The file server's own limits live with its settings.)
 //!
 //! This module only holds values. The command line is turned into these
 //! values by `cli`. The [`Limits`] are checked by the parser (`http::parse`,

@@ -28,7 +28,13 @@
 //! 11. [`log`]: the access log, the only place the library prints.
 //! 12. [`server::registry`] and [`sys`]: counting open connections, and the
 //!     one module allowed foreign calls (signals, the descriptor limit,
-//!     `openat`, `epoll`/`poll`, `sendfile`).
+//!     `openat`, writing for uploads, `epoll`/`poll`, `sendfile`).
+//!
+//! Beside that path: [`cli`] (the command line, for the binary), the
+//! vocabulary in [`http`] (methods, statuses, dates, media types, URIs,
+//! numbers, base64, multipart forms, download names), and the parts of
+//! [`files`] (paths, the door, validators, ranges, negotiation, listings,
+//! the small-file cache, archives, uploads, settings).
 //! 13. [`testing`] and [`json`]: for library users, a handler run without a
 //!     socket, and JSON text escaped.
 //! 14. [`auth`], with [`sha256`] and [`http::credentials`]: passwords (HTTP
