@@ -7,7 +7,8 @@
 //! on the wire: `Content-Length` or chunked framing, no body for HEAD, the
 //! writer's own fields. What it skips is the connection: no timeouts, no
 //! keep-alive, and none of the answers the server gives before a handler
-//! runs (501 for unknown methods, 503 when overloaded). For those, start a
+//! runs (501 for unknown methods, 204 for `OPTIONS *`, 503 when
+//! overloaded). For those, start a
 //! [`crate::Server`] on port 0 and talk to it.
 //!
 //! ```

@@ -23,7 +23,8 @@
 //! holding an archive that is silently wrong.
 //!
 //! The archive's validator is a strong `ETag`, a SHA-256 of the folder's
-//! name and every entry's path, kind, size, modification time and inode.
+//! name and every entry's path, kind, executable bit, size, modification
+//! time, inode and inode change time.
 //! Ranges and If-Range work as for files. The listing's link carries the
 //! same digest as `v` ([`download_href`]): a request whose `v` no longer
 //! matches gets 412, so resuming a download (`curl -C -`, which sends no

@@ -1,6 +1,7 @@
 //! The one door to the served tree: every file and directory the file server
-//! reads (files, precompressed siblings, index files, `--spa` and `--404`
-//! pages, listings) is opened here, and nothing is opened by name elsewhere.
+//! reads or writes (files, precompressed siblings, index files, `--spa` and
+//! `--404` pages, listings, archives, uploads) is opened here, and nothing
+//! is opened by name elsewhere.
 //!
 //! Checking where a path leads and then opening it by name are two steps,
 //! and a symlink swapped in between them is followed by the second. So the

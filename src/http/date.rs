@@ -1,6 +1,7 @@
 //! HTTP dates (RFC 9110 §5.6.7), written from scratch over Unix seconds.
 //!
-//! Formatting always produces IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`);
+//! Headers get IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the access
+//! log the Common Log Format's date or RFC 3339;
 //! parsing accepts all three formats a recipient must accept: IMF-fixdate,
 //! the obsolete RFC 850 form and C's asctime form. The calendar arithmetic is
 //! the proleptic Gregorian "days from civil" algorithm, so leap years and
