@@ -97,7 +97,7 @@ Options:
       --body-timeout SECS      Longest wait for request body bytes [default: 30]
       --write-timeout SECS     Longest wait for a client to take response bytes [default: 30]
       --drain-timeout SECS     On SIGINT/SIGTERM, time given to requests in flight [default: 10]
-  -q, --quiet                  Do not write the access log
+  -q, --quiet                  No access log, nor a stderr line for each refused request
       --log-format FORMAT      Access log format: common, combined or json [default: common]
       --log FILE               Append the access log to FILE (reopened on SIGHUP) instead of stdout
   -h, --help                   Print this help

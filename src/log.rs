@@ -57,6 +57,9 @@ pub struct AccessRecord<'a> {
     pub referer: Option<&'a str>,
     /// The request's `User-Agent`, if any.
     pub user_agent: Option<&'a str>,
+    /// Why the server refused the request itself, if it did (in the JSON
+    /// format only: Common and Combined stay as log tools expect them).
+    pub reason: Option<&'a str>,
 }
 
 impl Logger {
@@ -127,6 +130,19 @@ impl Logger {
     /// log is off.
     pub fn notice(&self, message: &str) {
         let _ = writeln!(io::stdout().lock(), "{message}");
+    }
+
+    /// Says on stderr why a request (or a connection) was refused by the
+    /// server itself, one line each, whatever the access log's format; a
+    /// per-request line, so off with the access log (`--quiet`).
+    pub fn refused(&self, peer: IpAddr, status: u16, reason: &str) {
+        if !self.access {
+            return;
+        }
+        let _ = writeln!(
+            io::stderr().lock(),
+            "http-from-scratch: {status} for {peer}: {reason}"
+        );
     }
 
     /// Reports a server-side problem that does not stop the server.
@@ -200,7 +216,7 @@ fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
     let line = record.request_line;
     format!(
         "{{\"time\":{},\"peer\":{},\"user\":{},\"method\":{},\"target\":{},\"version\":{},\
-         \"status\":{},\"bytes\":{},\"referer\":{},\"user_agent\":{}}}\n",
+         \"status\":{},\"bytes\":{},\"referer\":{},\"user_agent\":{},\"reason\":{}}}\n",
         json::string(&date::format_rfc3339(secs)),
         json::string(&record.peer.to_string()),
         text(record.user),
@@ -211,6 +227,7 @@ fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
         record.bytes,
         text(record.referer),
         text(record.user_agent),
+        text(record.reason),
     )
 }
 

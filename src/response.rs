@@ -250,6 +250,12 @@ impl Response {
         Response::typed(status, mime::JSON, json.into())
     }
 
+    /// The server's own error page saying why: `431: a header line is
+    /// longer than 8 KiB (the limit for one field line)`.
+    pub fn error_because(status: Status, reason: &str) -> Response {
+        Response::text(status, format!("{}: {reason}\n", status.code()))
+    }
+
     /// 503 Service Unavailable with `Retry-After`: the server is
     /// overloaded, or a file changed under it, and a retry in a moment is
     /// likely to work.

@@ -8,6 +8,7 @@
 //! reasons and their status codes; it does not detect anything, and it does
 //! not cover a broken chunked body after the head (`body::ChunkError`).
 
+use crate::config::Limits;
 use crate::http::status::Status;
 
 /// Why a request head was rejected. Each variant maps to one status code
@@ -85,6 +86,83 @@ impl ParseError {
             }
             ParseError::UnsupportedExpectation => Status::EXPECTATION_FAILED,
             _ => Status::BAD_REQUEST,
+        }
+    }
+
+    /// What rule the request broke, and which limit fired, in a few words
+    /// for the person reading the error page or the log (no detail beyond
+    /// the request itself).
+    pub fn explain(self, limits: &Limits) -> String {
+        let kib = |bytes: usize| format!("{} KiB", bytes / 1024);
+        match self {
+            ParseError::RequestLineTooLong => format!(
+                "the request line is longer than {} (the limit for it)",
+                kib(limits.max_request_line)
+            ),
+            ParseError::HeadTooLarge => format!(
+                "the request head is longer than {} (the limit for all of it)",
+                kib(limits.max_head_bytes)
+            ),
+            ParseError::FieldLineTooLong => format!(
+                "a header line is longer than {} (the limit for one field line)",
+                kib(limits.max_field_line)
+            ),
+            ParseError::TooManyFields => {
+                format!("more than {} header lines (the limit)", limits.max_fields)
+            }
+            ParseError::ContentTooLarge => format!(
+                "the body declared is larger than {} MiB (the limit for a request body)",
+                limits.max_body_bytes / (1024 * 1024)
+            ),
+            other => other.rule().to_string(),
+        }
+    }
+
+    /// The rule broken, for the errors that have no limit in them.
+    fn rule(self) -> &'static str {
+        match self {
+            ParseError::Method => "the method is not a token followed by one space (RFC 9112 §3)",
+            ParseError::MethodTooLong => {
+                "the method is not one this server implements (RFC 9110 §9.1)"
+            }
+            ParseError::Target => {
+                "the request target is not a valid URI path or form (RFC 9112 §3.2)"
+            }
+            ParseError::Version => "the version is not HTTP/d.d followed by CRLF (RFC 9112 §2.3)",
+            ParseError::UnsupportedVersion => "only HTTP/1.x is spoken here (RFC 9110 §15.6.6)",
+            ParseError::FieldName => "a header name is empty or not a token (RFC 9110 §5.1)",
+            ParseError::WhitespaceBeforeColon => {
+                "whitespace between a header name and its colon (RFC 9112 §5.1)"
+            }
+            ParseError::MissingColon => "a header line without a colon (RFC 9112 §5)",
+            ParseError::ObsFold => "a header line continued on the next line (RFC 9112 §5.2)",
+            ParseError::FieldValue => "a header value holds a control byte (RFC 9110 §5.5)",
+            ParseError::LineEnding => "bare CR or LF as a line ending (RFC 9112 §2.2)",
+            ParseError::MissingHost => "an HTTP/1.1 request without Host (RFC 9112 §3.2)",
+            ParseError::DuplicateHost => "more than one Host (RFC 9112 §3.2)",
+            ParseError::InvalidHost => "the Host is not host[:port] (RFC 9112 §3.2)",
+            ParseError::ContentLength => "Content-Length is not one number (RFC 9112 §6.3)",
+            ParseError::TransferEncodingWithContentLength => {
+                "both Transfer-Encoding and Content-Length (RFC 9112 §6.1)"
+            }
+            ParseError::TransferEncodingInHttp10 => {
+                "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)"
+            }
+            ParseError::ChunkedNotFinal => {
+                "chunked is not the last transfer coding (RFC 9112 §6.3)"
+            }
+            ParseError::UnsupportedTransferCoding => {
+                "a transfer coding this server does not decode (RFC 9112 §6.1)"
+            }
+            ParseError::UnsupportedExpectation => {
+                "an Expect other than 100-continue (RFC 9110 §10.1.1)"
+            }
+            // The limits are explained with their numbers, in `explain`.
+            ParseError::RequestLineTooLong
+            | ParseError::HeadTooLarge
+            | ParseError::FieldLineTooLong
+            | ParseError::TooManyFields
+            | ParseError::ContentTooLarge => "a limit was crossed",
         }
     }
 }

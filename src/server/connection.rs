@@ -22,6 +22,7 @@
 //! a few hundred bytes, and takes a set again when it wakes.
 
 use crate::http::body::BodyFraming;
+use crate::http::error::ParseError;
 use crate::http::headers::FieldSpan;
 use crate::http::method::Method;
 use crate::http::parse::{
@@ -203,6 +204,7 @@ impl Sending {
             bytes: body_bytes,
             referer: self.referer.as_deref(),
             user_agent: self.user_agent.as_deref(),
+            reason: None,
         });
     }
 }
@@ -282,7 +284,7 @@ impl Connection {
     /// the connection.
     pub fn resume(self: Box<Self>) {
         if self.waited_too_long_in_queue() {
-            self.refuse();
+            self.refuse(Overload::NoWorker);
             return;
         }
         Connection::settle(self.serve(), true);
@@ -308,13 +310,17 @@ impl Connection {
         self.ready_at.elapsed() > self.shared.config.timeouts.queue_wait
     }
 
-    /// Answers 503 to a connection that cannot be served now (too many
-    /// open, or its request waited too long for a worker) and closes
-    /// lingeringly, without waiting: used by whoever holds it, the accept
-    /// thread included. Not logged: no request was read.
-    pub fn refuse(mut self: Box<Self>) {
+    /// Answers 503 to a connection that cannot be served now (`why`) and
+    /// closes lingeringly, without waiting: used by whoever holds it, the
+    /// accept thread included. Not in the access log (no request was
+    /// read); the error log says why.
+    pub fn refuse(mut self: Box<Self>, why: Overload) {
         self.shared.counters.refused.fetch_add(1, Ordering::Relaxed);
-        self.put_error(Status::SERVICE_UNAVAILABLE);
+        let reason = why.explain(&self.shared);
+        self.shared
+            .logger
+            .refused(self.peer.ip(), Status::SERVICE_UNAVAILABLE.code(), &reason);
+        self.put_error(Status::SERVICE_UNAVAILABLE, &reason);
         self.send_and_linger();
     }
 
@@ -322,7 +328,7 @@ impl Connection {
     pub fn expire(mut self: Box<Self>) {
         match self.waiting {
             Waiting::Head => {
-                self.reject(Status::REQUEST_TIMEOUT);
+                self.reject(Status::REQUEST_TIMEOUT, &self.head_timeout_reason());
                 self.send_and_linger();
             }
             // Idle at its keep-alive timeout, or done lingering: close.
@@ -494,8 +500,8 @@ impl Connection {
     /// more comes or the head's deadline, counted from `started`. `None` to
     /// look again at what was read.
     fn wait_for_rest_of_head(&mut self, started: Instant) -> Option<Next> {
-        let reject_and_close = |this: &mut Connection, status| {
-            this.reject(status);
+        let reject_and_close = |this: &mut Connection, status, reason: String| {
+            this.reject(status, &reason);
             Some(this.finish_output(After::Linger).unwrap_or(Next::Close))
         };
         let limits = &self.shared.config.limits;
@@ -507,12 +513,13 @@ impl Connection {
             &mut self.buffers.spans,
         );
         if let Err(e) = parsed {
-            return reject_and_close(self, e.status());
+            return reject_and_close(self, e.status(), e.explain(limits));
         }
         if self.filled == self.buffers.buf.len() {
             // A full buffer may have left bytes in the socket.
             if !self.grow_buffer() {
-                return reject_and_close(self, Status::HEADER_FIELDS_TOO_LARGE);
+                let reason = ParseError::HeadTooLarge.explain(&self.shared.config.limits);
+                return reject_and_close(self, Status::HEADER_FIELDS_TOO_LARGE, reason);
             }
             let before = self.filled;
             if self.read_now().is_err() {
@@ -528,7 +535,8 @@ impl Connection {
         }
         let deadline = started + self.head_limit();
         if Instant::now() >= deadline {
-            return reject_and_close(self, Status::REQUEST_TIMEOUT);
+            let reason = self.head_timeout_reason();
+            return reject_and_close(self, Status::REQUEST_TIMEOUT, reason);
         }
         Some(self.output_then(Next::Park(Waiting::Head, deadline)))
     }
@@ -758,10 +766,10 @@ impl Connection {
         let (head_bytes, rest) = buf.split_at_mut(len);
         let head = match parse_whole_head(head_bytes, limits, spans) {
             Ok(head) => head,
-            Err(status) => {
+            Err((status, reason)) => {
                 let line = valid_request_line(head_bytes, limits);
-                log_error(&shared, self.peer, status, line);
-                self.put_error(status);
+                log_error(&shared, self.peer, status, line, &reason);
+                self.put_error(status, &reason);
                 return After::Linger;
             }
         };
@@ -821,15 +829,23 @@ impl Connection {
     /// Answers a request that cannot be served (it broke the protocol, or
     /// its head did not come in time) with `status`, and logs it. The
     /// connection closes afterwards, since what follows cannot be trusted.
-    fn reject(&mut self, status: Status) {
-        self.put_error(status);
-        log_error(&self.shared, self.peer, status, None);
+    fn reject(&mut self, status: Status, reason: &str) {
+        self.put_error(status, reason);
+        log_error(&self.shared, self.peer, status, None, reason);
+    }
+
+    /// Why a head that did not come in time was refused.
+    fn head_timeout_reason(&self) -> String {
+        format!(
+            "the request head did not arrive within {} s (the head timeout)",
+            self.head_limit().as_secs_f64()
+        )
     }
 
     /// Adds the server's own error answer for `status` to the output, with
     /// `Connection: close` (and `Retry-After` for a 503, an overload that
-    /// passes).
-    fn put_error(&mut self, status: Status) {
+    /// passes), its body saying `reason`.
+    fn put_error(&mut self, status: Status, reason: &str) {
         let ctx = WriteContext {
             version: Version::Http11,
             head_request: false,
@@ -837,11 +853,10 @@ impl Connection {
             extra_headers: &self.shared.extra_headers,
             stop: None,
         };
-        let error = if status == Status::SERVICE_UNAVAILABLE {
-            Response::service_unavailable()
-        } else {
-            Response::error(status)
-        };
+        let mut error = Response::error_because(status, reason);
+        if status == Status::SERVICE_UNAVAILABLE {
+            error = error.with_header("Retry-After", "1");
+        }
         let _ = write_response(&mut self.pending, &mut self.buffers.out, error, ctx);
     }
 }
@@ -863,11 +878,45 @@ fn parse_whole_head<'b>(
     head: &'b [u8],
     limits: &crate::config::Limits,
     spans: &'b mut Vec<FieldSpan>,
-) -> Result<RequestHead<'b>, Status> {
+) -> Result<RequestHead<'b>, (Status, String)> {
     match parse_request(head, limits, spans) {
         Ok(Parsed::Complete { head: parsed, len }) if len == head.len() => Ok(parsed),
-        Ok(_) => Err(Status::BAD_REQUEST),
-        Err(e) => Err(e.status()),
+        Ok(_) => Err((
+            Status::BAD_REQUEST,
+            "the head does not end where its blank line is (RFC 9112 §2.2)".to_string(),
+        )),
+        Err(e) => Err((e.status(), e.explain(limits))),
+    }
+}
+
+/// Why a connection was refused with 503: the server is overloaded, and
+/// says how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overload {
+    /// As many connections are open as `--max-connections` allows.
+    TooManyConnections,
+    /// Its request waited longer than the queue wait for a worker.
+    NoWorker,
+    /// More requests are waiting for a worker than the queue holds.
+    QueueFull,
+}
+
+impl Overload {
+    fn explain(self, shared: &ServerShared) -> String {
+        match self {
+            Overload::TooManyConnections => format!(
+                "the server has {} connections open, its limit; try again",
+                shared.max_connections
+            ),
+            Overload::NoWorker => format!(
+                "no worker was free within {} s (the queue wait); try again",
+                shared.config.timeouts.queue_wait.as_secs_f64()
+            ),
+            Overload::QueueFull => format!(
+                "more than {} requests are waiting for a worker; try again",
+                shared.config.max_queued
+            ),
+        }
     }
 }
 
@@ -1027,7 +1076,16 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
     if head.method == Method::Unknown || head.method == Method::Connect {
         // RFC 9110 §9.1: an unrecognised method gets 501. CONNECT is a proxy's
         // method, which this origin server does not implement.
-        return Response::error(Status::NOT_IMPLEMENTED);
+        let reason = if head.method == Method::Connect {
+            "CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)"
+        } else {
+            "the method is not one this server implements (RFC 9110 §9.1)"
+        };
+        let status = Status::NOT_IMPLEMENTED;
+        shared
+            .logger
+            .refused(request.peer().ip(), status.code(), reason);
+        return Response::error_because(status, reason);
     }
     if head.form == TargetForm::Asterisk {
         // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7);
@@ -1050,8 +1108,15 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
 
 /// Logs an error answer the server gave itself; `line` is the request line
 /// when one was read whole and valid.
-fn log_error(shared: &ServerShared, peer: SocketAddr, status: Status, line: Option<RequestLine>) {
+fn log_error(
+    shared: &ServerShared,
+    peer: SocketAddr,
+    status: Status,
+    line: Option<RequestLine>,
+    reason: &str,
+) {
     shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+    shared.logger.refused(peer.ip(), status.code(), reason);
     shared.logger.access(&AccessRecord {
         peer: peer.ip(),
         request_line: line,
@@ -1060,6 +1125,7 @@ fn log_error(shared: &ServerShared, peer: SocketAddr, status: Status, line: Opti
         bytes: 0,
         referer: None,
         user_agent: None,
+        reason: Some(reason),
     });
 }
 
@@ -1111,6 +1177,7 @@ impl Exchange<'_> {
             bytes: written.map_or(0, |w| w.body_bytes),
             referer: self.head.fields.get_str("referer"),
             user_agent: self.head.fields.get_str("user-agent"),
+            reason: None,
         });
     }
 }

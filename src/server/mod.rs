@@ -30,7 +30,7 @@ use crate::handler::Handler;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
 use buffers::SpareBuffers;
-use connection::{Connection, ConnectionPoller, Waiting};
+use connection::{Connection, ConnectionPoller, Overload, Waiting};
 use poller::Event;
 use pool::Pool;
 use registry::Registry;
@@ -263,7 +263,8 @@ fn accept(
 ) {
     shared.counters.connections.fetch_add(1, Ordering::Relaxed);
     if shared.registry.len() >= shared.max_connections {
-        Box::new(Connection::refused(stream, peer, shared, poller)).refuse();
+        Box::new(Connection::refused(stream, peer, shared, poller))
+            .refuse(Overload::TooManyConnections);
         return;
     }
     Box::new(Connection::accepted(stream, peer, shared, poller)).wait_for_first_request();
@@ -313,7 +314,14 @@ fn watch(
                 Event::Expired(connection) => connection.expire(),
                 Event::Ready { item, .. } => match item.waiting() {
                     Waiting::Linger { .. } => item.continue_linger(),
-                    Waiting::Idle | Waiting::Head => item.refuse(),
+                    Waiting::Idle | Waiting::Head => {
+                        let why = if item.waited_too_long_in_queue() {
+                            Overload::NoWorker
+                        } else {
+                            Overload::QueueFull
+                        };
+                        item.refuse(why);
+                    }
                     // Not picked above; a response under way waits its turn.
                     Waiting::Write => poller.hand_over(item),
                 },

@@ -276,6 +276,32 @@ fn log_formats_write_what_log_tools_read() {
     assert!(message.contains("--log-format"), "{message}");
 }
 
+/// A request the server refuses itself: one stderr line saying why, and
+/// the reason in the JSON log (Common and Combined stay standard).
+#[test]
+fn refusals_are_explained_on_stderr_and_in_json() {
+    let dir = TempDir::new("binary-refusals");
+    let (mut running, mut stdout, _, port) =
+        start_binary(&["--port", "0", "--log-format", "json"], dir.path());
+    let mut stderr = BufReader::new(running.0.stderr.take().unwrap());
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream, false).unwrap().status(), 400);
+    let mut error = String::new();
+    stderr.read_line(&mut error).unwrap();
+    assert_eq!(
+        error.trim_end(),
+        "http-from-scratch: 400 for 127.0.0.1: an HTTP/1.1 request without Host (RFC 9112 §3.2)"
+    );
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(
+        line.contains("\"reason\":\"an HTTP/1.1 request without Host (RFC 9112 §3.2)\""),
+        "{line}"
+    );
+}
+
 /// `--log FILE` appends there; after the file is moved away and SIGHUP
 /// sent (as logrotate does), the next lines go to a new file.
 #[test]

@@ -525,3 +525,87 @@ fn a_trickled_unread_body_cannot_hold_the_connection() {
     drop(stream);
     trickler.join().unwrap();
 }
+
+/// Every error the server gives itself says what rule was broken and which
+/// limit fired, in its body (`431: a header line is longer than 8 KiB ...`).
+#[test]
+fn the_servers_own_errors_explain_themselves() {
+    let (dir, server) = site();
+    let served = dir.path().to_string_lossy().into_owned();
+    let long_field = format!(
+        "GET / HTTP/1.1\r\nHost: t\r\nX-Long: {}\r\n\r\n",
+        "x".repeat(9000)
+    );
+    let long_line = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(9000));
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (
+            long_field.into_bytes(),
+            431,
+            "a header line is longer than 8 KiB (the limit for one field line)",
+        ),
+        (
+            long_line.into_bytes(),
+            414,
+            "the request line is longer than 8 KiB",
+        ),
+        (
+            b"GET / HTTP/1.1\nHost: t\n\n".to_vec(),
+            400,
+            "bare CR or LF as a line ending (RFC 9112 §2.2)",
+        ),
+        (b"GET / HTTP/1.1\r\n\r\n".to_vec(), 400, "without Host"),
+        (
+            b"GET / HTTP/2.0\r\nHost: t\r\n\r\n".to_vec(),
+            505,
+            "only HTTP/1.x",
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: t\r\nExpect: later\r\n\r\n".to_vec(),
+            417,
+            "Expect",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999\r\n\r\n".to_vec(),
+            413,
+            "larger than 16 MiB",
+        ),
+        (
+            b"BREW / HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(),
+            501,
+            "not one this server implements",
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(),
+            501,
+            "transfer coding",
+        ),
+    ];
+    for (raw, status, reason) in cases {
+        let r = server.exchange(&raw);
+        assert_eq!(r.status(), status, "{}", r.body_text());
+        let body = r.body_text();
+        assert!(body.starts_with(&format!("{status}: ")), "{body}");
+        assert!(body.contains(reason), "{reason:?} in {body}");
+        assert!(!body.contains(&served), "no file system paths: {body}");
+    }
+}
+
+/// A head that does not come in time: 408 saying which timeout.
+#[test]
+fn a_late_head_is_told_which_timeout_passed() {
+    let dir = TempDir::new("late-head");
+    let mut config = test_config();
+    config.timeouts.head = std::time::Duration::from_millis(300);
+    let server = TestServer::start(config, http_from_scratch::Router::new());
+    let mut stream = server.connect();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost:").unwrap();
+    let r = read_response(&mut stream, false).unwrap();
+    assert_eq!(r.status(), 408);
+    assert!(
+        r.body_text()
+            .contains("did not arrive within 0.3 s (the head timeout)"),
+        "{}",
+        r.body_text()
+    );
+    drop(dir);
+}
