@@ -224,7 +224,7 @@ impl Response {
     /// The 404 a router gives when nothing matched, marked so that a router
     /// it is mounted under knows to try its own fallback.
     pub(crate) fn unmatched() -> Response {
-        let mut response = Response::error(Status::NOT_FOUND);
+        let mut response = Response::error_because(Status::NOT_FOUND, "nothing answers this path");
         response.unmatched = true;
         response
     }
@@ -267,7 +267,9 @@ impl Response {
     /// 405 Method Not Allowed, with `Allow` listing the methods the target
     /// does take (RFC 9110 §15.5.6 requires it).
     pub fn method_not_allowed(allow: impl Into<Cow<'static, str>>) -> Response {
-        Response::error(Status::METHOD_NOT_ALLOWED).with_header("Allow", allow)
+        let allow = allow.into();
+        let reason = format!("this resource takes {allow}");
+        Response::error_because(Status::METHOD_NOT_ALLOWED, &reason).with_header("Allow", allow)
     }
 
     /// The answer to OPTIONS on a resource: 204 with `Allow`.

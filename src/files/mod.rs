@@ -143,7 +143,7 @@ impl FileServer {
                 redirect_within_mount(request, &canonical)
             }
             Err(Status::NOT_FOUND) => self.not_found(request),
-            Err(status) => Response::error(status),
+            Err(status) => path_error(status),
         }
     }
 
@@ -156,7 +156,7 @@ impl FileServer {
                 Err(Status::NOT_FOUND) if self.config.settings.upload => {
                     Response::options(upload::FILE_ALLOW)
                 }
-                Err(status) => Response::error(status),
+                Err(status) => path_error(status),
             };
         }
         // A preflight is answered alike for every path, without looking:
@@ -187,7 +187,10 @@ impl FileServer {
             }
         }
         if !self.config.settings.listing {
-            return Response::error(Status::FORBIDDEN);
+            return Response::error_because(
+                Status::FORBIDDEN,
+                "this folder has no index file, and listings are off (--no-listing)",
+            );
         }
         // Offered only where the listing would be: an index file or
         // `--no-listing` keeps a folder's contents from being archived too.
@@ -226,7 +229,7 @@ impl FileServer {
             Ok(listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes())
         });
         let Ok(body) = body else {
-            return Response::error(Status::FORBIDDEN);
+            return path_error(Status::FORBIDDEN);
         };
         let content_type = if json { mime::JSON } else { mime::HTML };
         Response::new(Status::OK)
@@ -268,7 +271,7 @@ impl FileServer {
                     });
             }
         }
-        Response::error(Status::NOT_FOUND)
+        path_error(Status::NOT_FOUND)
     }
 
     /// A file, with everything RFC 9110 asks of it, in this order: choose
@@ -295,7 +298,12 @@ impl FileServer {
             Precondition::NotModified => {
                 return with_headers(Response::new(Status::NOT_MODIFIED), headers);
             }
-            Precondition::Failed => return Response::error(Status::PRECONDITION_FAILED),
+            Precondition::Failed => {
+                return Response::error_because(
+                    Status::PRECONDITION_FAILED,
+                    "a precondition of the request does not hold for this file (RFC 9110 §13)",
+                );
+            }
             Precondition::Proceed => {}
         }
         add_content_headers(&mut headers, chosen.coding, download_name.as_deref());
@@ -606,6 +614,23 @@ fn download_name(request: &Request<'_>, cacheable: Cacheable<'_>) -> String {
     crate::http::uri::percent_decode_str(last).unwrap_or_else(|| last.to_string())
 }
 
+/// The file server's answer for a path it will not serve, saying why in
+/// terms of the request (never of the disk). Static text: a 404 costs no
+/// allocation.
+fn path_error(status: Status) -> Response {
+    let text = match status {
+        Status::BAD_REQUEST => {
+            "400: the path cannot name a file here (an encoded slash or backslash, NUL, \
+             invalid UTF-8, or .. above the root)\n"
+        }
+        Status::FORBIDDEN => "403: the server may not read this\n",
+        Status::NOT_FOUND => "404: nothing is served at this path\n",
+        Status::SERVICE_UNAVAILABLE => return Response::service_unavailable(),
+        _ => return Response::error(status),
+    };
+    Response::text(status, text)
+}
+
 /// The fields a 200 or 206 adds to those a 304 repeats: ranges are
 /// accepted, the content coding, and for `?download` the disposition.
 fn add_content_headers(
@@ -694,8 +719,11 @@ fn ranged_response(range: RangeOutcome, body: FileBody<'_>) -> Response {
                 offset: 0,
                 len,
             }),
-        RangeOutcome::Unsatisfiable => Response::error(Status::RANGE_NOT_SATISFIABLE)
-            .with_header("Content-Range", format!("bytes */{len}")),
+        RangeOutcome::Unsatisfiable => Response::error_because(
+            Status::RANGE_NOT_SATISFIABLE,
+            &format!("no range asked for lies within the file's {len} bytes"),
+        )
+        .with_header("Content-Range", format!("bytes */{len}")),
         RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
             let (start, end) = ranges[0];
             Response::new(Status::PARTIAL_CONTENT)

@@ -235,3 +235,40 @@ fn spa_fallback_answers_vary_on_accept() {
         assert_eq!(r.header("vary"), Some("Accept"), "{accept}");
     }
 }
+
+/// The file server's refusals say why, in terms of the request.
+#[test]
+fn file_server_errors_explain_themselves() {
+    let dir = dotfile_site();
+    let server = TestServer::files_with(dir.path(), |_| {}, |f| f.listing = false);
+    let said = |target: &str| {
+        let r = server.exchange(&get(target));
+        (r.status(), r.body_text())
+    };
+    assert_eq!(
+        said("/missing.txt"),
+        (404, "404: nothing is served at this path\n".to_string())
+    );
+    let (status, body) = said("/a%2fb");
+    assert_eq!(status, 400);
+    assert!(
+        body.starts_with("400: the path cannot name a file here"),
+        "{body}"
+    );
+    let (status, body) = said("/");
+    assert_eq!(status, 403);
+    assert!(body.contains("listings are off (--no-listing)"), "{body}");
+    let r = server.exchange(&request("DELETE", "/visible.txt", &[]));
+    assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.body_text(),
+        "405: this resource takes GET, HEAD, OPTIONS\n"
+    );
+    let r = server.exchange(&get_with("/visible.txt", &["Range: bytes=50-"]));
+    assert_eq!(r.status(), 416);
+    assert!(
+        r.body_text().contains("within the file's 1 bytes"),
+        "{}",
+        r.body_text()
+    );
+}
