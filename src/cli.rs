@@ -21,6 +21,9 @@ use std::time::Duration;
 pub enum Command {
     /// Serve a directory (boxed: it is much larger than the other variants).
     Serve(Box<ServeOptions>),
+    /// Check the directory instead of serving it (`--check`): the same
+    /// options, read the same way.
+    Check(Box<ServeOptions>),
     /// Print the help text.
     Help,
     /// Print the version.
@@ -100,6 +103,7 @@ Options:
   -q, --quiet                  No access log, nor a stderr line for each refused request
       --log-format FORMAT      Access log format: common, combined or json [default: common]
       --log FILE               Append the access log to FILE (reopened on SIGHUP) instead of stdout
+      --check                  Print what in DIR would break serving (exit 1 if any), not serve
   -h, --help                   Print this help
   -V, --version                Print the version
 ";
@@ -127,7 +131,13 @@ where
             return Ok(command);
         }
     }
-    Ok(Command::Serve(Box::new(parsed.finish())))
+    let check = parsed.check;
+    let options = Box::new(parsed.finish());
+    Ok(if check {
+        Command::Check(options)
+    } else {
+        Command::Serve(options)
+    })
 }
 
 /// The options read so far. Index names are kept apart until the end,
@@ -143,6 +153,9 @@ struct Parsed {
     warnings: Vec<String>,
     health: Option<String>,
     log_health: bool,
+    /// `--check`: a switch rather than a [`Applied::Stop`], because the
+    /// options after it still apply to the check.
+    check: bool,
 }
 
 /// What reading one option led to.
@@ -214,6 +227,7 @@ impl Parsed {
         match flag {
             "-h" | "--help" => return Ok(Applied::Stop(Command::Help)),
             "-V" | "--version" => return Ok(Applied::Stop(Command::Version)),
+            "--check" => self.check = true,
             "-p" | "--port" => server.addr.set_port(parse_port(&value.take("--port")?)?),
             "-b" | "--bind" => server.addr.set_ip(parse_ip(&value.take("--bind")?)?),
             "-t" | "--threads" => server.max_threads = parse_threads(&value.take("--threads")?)?,
@@ -612,6 +626,18 @@ mod tests {
     fn line_has_default(flag: &str, value: &str) -> bool {
         HELP.lines()
             .any(|line| line.contains(flag) && line.ends_with(&format!("[default: {value}]")))
+    }
+
+    #[test]
+    fn check_takes_the_serving_options_wherever_it_stands() {
+        let Command::Check(o) = parse(&["--hidden", "--check", "site", "--no-listing"]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.root, PathBuf::from("site"));
+        assert!(o.files.hidden && !o.files.listing);
+        assert!(parse(&["--check=yes"]).is_err());
+        assert!(matches!(parse(&["site"]), Ok(Command::Serve(_))));
     }
 
     #[test]

@@ -2,22 +2,24 @@
 //!
 //! `main` -> `run` -> `ExitCode` (as ripgrep does): every fatal problem comes
 //! back here as an error and is printed once, as one line, with exit status 2.
+//! `--check` ends with 1 when it found problems in the tree, 0 when not.
 
 use http_from_scratch::auth::BasicAuth;
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::config::ServerConfig;
-use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
+use http_from_scratch::files::{check, FileServer, FilesConfig, FilesSettings};
 use http_from_scratch::handler::{Handler, HealthCheck};
 use http_from_scratch::router::Router;
 use http_from_scratch::server::{self, Server, Summary};
 use http_from_scratch::sys;
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     match run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("http-from-scratch: {message}");
             ExitCode::from(2)
@@ -25,19 +27,45 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), String> {
+fn run() -> Result<ExitCode, String> {
     let command = cli::parse_args(std::env::args().skip(1)).map_err(|e| e.to_string())?;
     match command {
-        Command::Help => {
-            print!("{}", cli::HELP);
-            Ok(())
-        }
-        Command::Version => {
-            println!("http-from-scratch {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        Command::Serve(options) => serve(*options),
+        Command::Help => print!("{}", cli::HELP),
+        Command::Version => println!("http-from-scratch {}", env!("CARGO_PKG_VERSION")),
+        Command::Check(options) => return check_tree(*options),
+        Command::Serve(options) => serve(*options)?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--check`: the problems on stdout, one a line, for a script to grep;
+/// the count on stderr, for the person; 1 if there were any. The `--spa`
+/// and `--404` pages are among what is checked, so they are not refused
+/// here as they are before serving.
+fn check_tree(options: ServeOptions) -> Result<ExitCode, String> {
+    check_root(&options.root)?;
+    let files = FilesConfig::with_settings(&options.root, options.files)
+        .map_err(|e| format!("cannot open directory '{}': {e}", options.root.display()))?;
+    let problems = check::check(&files);
+    let mut out = std::io::stdout().lock();
+    for problem in &problems {
+        // A reader that went away (`| head`) has seen enough; the status
+        // still says whether there were problems.
+        if writeln!(out, "{problem}").is_err() {
+            break;
+        }
+    }
+    let _ = out.flush();
+    match problems.len() {
+        0 => eprintln!("no problems"),
+        1 => eprintln!("1 problem"),
+        n => eprintln!("{n} problems"),
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn serve(options: ServeOptions) -> Result<(), String> {

@@ -10,12 +10,14 @@
 //! which anything under the root is opened), [`listing`] and
 //! [`shared_listing`], [`cache`], [`conditional`], [`range`],
 //! [`negotiate`], [`archive`] (folders as tar files) and [`upload`]
-//! (taking files in); the settings are [`settings`]. Media types are HTTP vocabulary ([`mime`], under
+//! (taking files in); the settings are [`settings`]. [`check`] walks the
+//! tree by the same rules without serving it (`--check`). Media types are HTTP vocabulary ([`mime`], under
 //! `http`). Framing, HEAD bodies and the wire belong to the response
 //! writer.
 
 pub mod archive;
 pub mod cache;
+pub mod check;
 pub mod conditional;
 pub mod listing;
 pub mod negotiate;

@@ -704,3 +704,85 @@ fn a_sigterm_during_start_up_stops_the_server_cleanly() {
     let status = running.0.wait().unwrap();
     assert_eq!(status.code(), Some(0), "a graceful stop, not a signal");
 }
+
+/// Runs `--check` with `args` on `root`: status, stdout, stderr.
+fn run_check(args: &[&str], root: &std::path::Path) -> (Option<i32>, String, String) {
+    let output = Command::new(BIN)
+        .arg("--check")
+        .args(args)
+        .arg(root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn check_exits_0_on_a_clean_tree() {
+    let dir = TempDir::new("check-clean");
+    dir.write("index.html", b"<p>hi</p>");
+    dir.write("LICENSE", b"MIT");
+    dir.write("css/site.css", b"p {}");
+    dir.write(".git/config.weird", b"hidden, so not checked");
+    let (status, stdout, stderr) = run_check(&["--no-listing"], dir.path());
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    assert_eq!(stdout, "");
+    assert_eq!(stderr, "no problems\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn check_prints_one_line_per_problem_sorted_and_exits_1() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::symlink;
+    let base = TempDir::new("check-problems");
+    base.write("outside.txt", b"outside");
+    let root = base.path().join("root");
+    let source = base.write("root/app.js", b"new");
+    let stale = base.write("root/app.js.gz", b"old");
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    assert!(source.exists());
+    base.write("root/docs/Notes.txt", b"a");
+    base.write("root/docs/notes.txt", b"b");
+    base.write("root/blob.qqq", b"?");
+    std::fs::write(root.join(OsStr::from_bytes(b"bad\xff")), b"").unwrap();
+    symlink(base.path().join("outside.txt"), root.join("escape.txt")).unwrap();
+    symlink("gone.txt", root.join("dangling.txt")).unwrap();
+
+    let (status, stdout, stderr) = run_check(&["--spa", "app.html"], &root);
+    assert_eq!(status, Some(1), "{stdout}{stderr}");
+    let expected = "\
+app.html: --spa file is missing
+app.js.gz: older than app.js, its source
+bad\\xff: name is not valid UTF-8 (no URL can name it)
+blob.qqq: extension has no MIME type (sent as application/octet-stream)
+dangling.txt: symlink leads nowhere (missing target or a loop)
+docs/notes.txt: differs from docs/Notes.txt only in case
+escape.txt: symlink leads outside the root (not served without --follow-symlinks)
+";
+    assert_eq!(stdout, expected);
+    assert_eq!(stderr, "7 problems\n");
+
+    // The serving options apply: followed, the link that leaves is fine.
+    let (_, stdout, _) = run_check(&["--spa", "app.js", "--follow-symlinks"], &root);
+    assert!(!stdout.contains("escape.txt"), "{stdout}");
+    assert!(!stdout.contains("--spa"), "{stdout}");
+}
+
+#[test]
+fn check_of_a_missing_directory_is_bad_usage() {
+    assert!(
+        run_expecting_usage_error(&["--check", "/definitely/not/here"]).contains("does not exist")
+    );
+}
