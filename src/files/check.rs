@@ -5,7 +5,7 @@
 //! symlinks the door will not follow (leading outside the root without
 //! `--follow-symlinks`, or nowhere), files and directories that cannot be
 //! read, precompressed siblings (`FILE.br`, `.zst`, `.gz`) older than their
-//! source or without one, names in one directory that differ only in case,
+//! source, names in one directory that differ only in case,
 //! names that are not UTF-8, extensions with no media type, and `--spa`,
 //! `--404` and `--index` files that are missing.
 //!
@@ -63,11 +63,6 @@ pub enum Kind {
         /// The source file's path.
         source: String,
     },
-    /// A precompressed sibling whose source file is missing.
-    OrphanSibling {
-        /// The source file's path, as it would be.
-        source: String,
-    },
     /// A name equal to another in the same directory but for case: one
     /// file where names ignore case (macOS, Windows), so copies lose one.
     CaseClash {
@@ -103,9 +98,6 @@ impl fmt::Display for Kind {
             Kind::BrokenLink => f.write_str("symlink leads nowhere (missing target or a loop)"),
             Kind::Unreadable => f.write_str("cannot be read (answered 403)"),
             Kind::StaleSibling { source } => write!(f, "older than {source}, its source"),
-            Kind::OrphanSibling { source } => {
-                write!(f, "precompressed copy of {source}, which is missing")
-            }
             Kind::CaseClash { other } => write!(f, "differs from {other} only in case"),
             Kind::NotUtf8 => f.write_str("name is not valid UTF-8 (no URL can name it)"),
             Kind::UnknownType => {
@@ -347,14 +339,10 @@ impl Walker<'_> {
                     );
                 }
             }
-            Ok(_) | Err(OpenError::NotFound) => self.report(
-                path,
-                Kind::OrphanSibling {
-                    source: source_path,
-                },
-            ),
-            // An unreadable source is reported as itself.
-            Err(_) => {}
+            // Without its source it is an ordinary compressed file (a
+            // `backup.tar.gz`), served as what it is: nothing to report. An
+            // unreadable source is reported as itself.
+            _ => {}
         }
     }
 
@@ -572,6 +560,8 @@ mod tests {
         let js = tree.write("js/app.js");
         set_age(&js, 60);
         tree.write("js/app.js.gz");
+        // No `backup.tar` beside it: just a compressed file, not a sibling.
+        tree.write("backup.tar.gz");
         tree.write(".secret.weird");
         fs::write(tree.root().join(OsStr::from_bytes(b".bad\xff")), "").unwrap();
         symlink("css/site.css", tree.root().join("style.css")).unwrap();
@@ -627,12 +617,6 @@ mod tests {
                 },
             ),
             problem("escape.txt", Kind::LinkOutside),
-            problem(
-                "lonely.css.zst",
-                Kind::OrphanSibling {
-                    source: "lonely.css".to_string(),
-                },
-            ),
         ];
         assert_eq!(
             tree.check(FilesSettings::default()).len(),
