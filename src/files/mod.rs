@@ -48,7 +48,7 @@ use open::{Location, OpenError, Opened, Root};
 use range::RangeOutcome;
 use shared_listing::{ListingKey, SharedListings};
 use std::fs::{self, File, Metadata};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -210,25 +210,7 @@ impl FileServer {
             order: Order::from_query(request.query()),
         };
         let body = self.listings.get_or_render(key.clone(), &dir.metadata, || {
-            let mut entries = listing::read_entries(&self.root, &dir, self.config.settings.hidden)?;
-            if key.order != Order::default() {
-                key.order.sort(&mut entries);
-            }
-            if json {
-                return Ok(listing::render_json(&entries).into_bytes());
-            }
-            let offers = listing::Offers {
-                upload_form: self.config.settings.upload,
-                archive_href: self
-                    .config
-                    .settings
-                    .archives
-                    .then(|| {
-                        archive::link_for(request, &self.root, &dir, self.config.settings.hidden)
-                    })
-                    .flatten(),
-            };
-            Ok(listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes())
+            self.render_listing(request, &dir, &key)
         });
         let Ok(body) = body else {
             return path_error(Status::FORBIDDEN);
@@ -238,6 +220,32 @@ impl FileServer {
             .with_header("Content-Type", content_type)
             .with_header("Vary", "Accept")
             .with_body(ResponseBody::Shared(body))
+    }
+
+    /// The listing `key` asks for: the entries in its order, as JSON or as
+    /// the HTML page with what it offers (an archive link, an upload form).
+    fn render_listing(
+        &self,
+        request: &Request<'_>,
+        dir: &Opened,
+        key: &ListingKey,
+    ) -> io::Result<Vec<u8>> {
+        let settings = &self.config.settings;
+        let mut entries = listing::read_entries(&self.root, dir, settings.hidden)?;
+        if key.order != Order::default() {
+            key.order.sort(&mut entries);
+        }
+        if key.json {
+            return Ok(listing::render_json(&entries).into_bytes());
+        }
+        let offers = listing::Offers {
+            upload_form: settings.upload,
+            archive_href: settings
+                .archives
+                .then(|| archive::link_for(request, &self.root, dir, settings.hidden))
+                .flatten(),
+        };
+        Ok(listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes())
     }
 
     /// Unknown paths: the SPA entry for HTML requests, else the custom 404
@@ -300,12 +308,7 @@ impl FileServer {
             Precondition::NotModified => {
                 return with_headers(Response::new(Status::NOT_MODIFIED), headers);
             }
-            Precondition::Failed => {
-                return Response::error_because(
-                    Status::PRECONDITION_FAILED,
-                    "a precondition of the request does not hold for this file (RFC 9110 §13)",
-                );
-            }
+            Precondition::Failed => return precondition_failed(),
             Precondition::Proceed => {}
         }
         add_content_headers(&mut headers, chosen.coding, download_name.as_deref());
@@ -614,6 +617,14 @@ fn download_name(request: &Request<'_>, cacheable: Cacheable<'_>) -> String {
     }
     let last = request.route_rest().rsplit('/').next().unwrap_or_default();
     crate::http::uri::percent_decode_str(last).unwrap_or_else(|| last.to_string())
+}
+
+/// 412, saying which rule (RFC 9110 §13.1).
+fn precondition_failed() -> Response {
+    Response::text(
+        Status::PRECONDITION_FAILED,
+        "412: a precondition of the request does not hold for this file (RFC 9110 §13)\n",
+    )
 }
 
 /// The file server's answer for a path it will not serve, saying why in
