@@ -34,7 +34,7 @@
 //! vocabulary in [`http`] (methods, statuses, dates, media types, URIs,
 //! numbers, base64, multipart forms, download names), and the parts of
 //! [`files`] (paths, the door, validators, ranges, negotiation, listings,
-//! the small-file cache, archives, uploads, settings).
+//! the small-file cache, archives, uploads, settings, `--check`).
 //! 13. [`testing`] and [`json`]: for library users, a handler run without a
 //!     socket, and JSON text escaped.
 //! 14. [`auth`], with [`sha256`] and [`http::credentials`]: passwords (HTTP
