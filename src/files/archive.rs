@@ -57,7 +57,7 @@
 //! link itself.
 
 use crate::files::conditional::{self, Precondition, Validators};
-use crate::files::listing::is_shown;
+use crate::files::listing::shown_names;
 use crate::files::open::{Location, OpenError, Opened, Root};
 use crate::files::path;
 use crate::files::range::{self, RangeOutcome};
@@ -643,18 +643,8 @@ impl Walker<'_> {
 /// file or folder, and less links that lead outside the root.
 fn read_children(root: &Root, dir: &Opened, hidden: bool) -> Result<Vec<Child>, WalkError> {
     let mut children = Vec::new();
-    let items = root.read_dir(dir).map_err(|e| WalkError::from_io(&e))?;
-    for item in items {
-        let Ok(item) = item else { continue };
-        let Ok(name) = item.file_name().into_string() else {
-            continue;
-        };
-        if !is_shown(&name, hidden) {
-            continue;
-        }
-        let Ok(file_type) = item.file_type() else {
-            continue;
-        };
+    let items = shown_names(root, dir, hidden).map_err(|e| WalkError::from_io(&e))?;
+    for (name, item, file_type) in items {
         let child = if file_type.is_symlink() {
             // The door decides where the link leads, and only a place
             // inside the root is archived.

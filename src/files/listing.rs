@@ -15,6 +15,7 @@ use crate::http::date;
 use crate::http::uri::percent_encode_segment;
 use crate::json;
 use std::fmt::Write as _;
+use std::fs::{DirEntry, FileType};
 use std::io;
 
 /// One entry of a listing.
@@ -39,6 +40,31 @@ pub fn is_shown(name: &str, hidden: bool) -> bool {
     (hidden || !is_hidden_name(name)) && !is_upload_in_progress(name) && !name.contains('\\')
 }
 
+/// The entries of the opened directory `dir` whose names are shown (UTF-8
+/// and [`is_shown`]), each with its kind as the directory records it (a
+/// symlink is a symlink here: what it leads to is the caller's to ask the
+/// door). Entries that cannot be read are left out. Listings and archives
+/// both walk a directory through this.
+///
+/// # Errors
+///
+/// The error from reading the directory itself.
+pub fn shown_names(
+    root: &Root,
+    dir: &Opened,
+    hidden: bool,
+) -> io::Result<impl Iterator<Item = (String, DirEntry, FileType)>> {
+    Ok(root.read_dir(dir)?.filter_map(move |item| {
+        let item = item.ok()?;
+        let name = item.file_name().into_string().ok()?;
+        if !is_shown(&name, hidden) {
+            return None;
+        }
+        let file_type = item.file_type().ok()?;
+        Some((name, item, file_type))
+    }))
+}
+
 /// Reads the opened directory `dir`, sorted: directories first, then by
 /// name. Symlinks are listed only where the door would open them (inside
 /// the root, unless the user follows links anywhere); broken ones are left
@@ -50,17 +76,7 @@ pub fn is_shown(name: &str, hidden: bool) -> bool {
 /// are skipped.
 pub fn read_entries(root: &Root, dir: &Opened, hidden: bool) -> io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    for item in root.read_dir(dir)? {
-        let Ok(item) = item else { continue };
-        let Ok(name) = item.file_name().into_string() else {
-            continue;
-        };
-        if !is_shown(&name, hidden) {
-            continue;
-        }
-        let Ok(file_type) = item.file_type() else {
-            continue;
-        };
+    for (name, item, file_type) in shown_names(root, dir, hidden)? {
         let metadata = if file_type.is_symlink() {
             match root.open_location(&dir.location.child(&name)) {
                 Ok(target) => target.metadata,
