@@ -103,6 +103,7 @@ Options:
   -q, --quiet                  No access log, nor a stderr line for each refused request
       --log-format FORMAT      Access log format: common, combined or json [default: common]
       --log FILE               Append the access log to FILE (reopened on SIGHUP) instead of stdout
+      --watch                  Live reload: pages served from DIR reload when a file in it changes
       --check                  Print what in DIR would break serving (exit 1 if any), not serve
   -h, --help                   Print this help
   -V, --version                Print the version
@@ -239,6 +240,7 @@ impl Parsed {
             "--hidden" => files.hidden = true,
             "--follow-symlinks" => files.follow_symlinks = true,
             "--archives" => files.archives = true,
+            "--watch" => files.live_reload = true,
             "--spa" => files.spa = Some(value.take(flag)?),
             "--404" => files.not_found_page = Some(value.take(flag)?),
             "--cors" => files.cors_origin = Some("*".to_string()),

@@ -39,6 +39,10 @@
 //!     socket, and JSON text escaped.
 //! 14. [`auth`], with [`sha256`] and [`http::credentials`]: passwords (HTTP
 //!     Basic) in front of any handler.
+//! 15. [`watch`]: live reload (`--watch`): the tree looked at again and
+//!     again ([`watch::scan`]), and the browsers' event streams, parked in
+//!     a list with no worker each ([`watch::streams`]), which a response
+//!     takes over from its connection ([`response::Response::hand_over`]).
 //!
 //! ## Use as a library
 //!
@@ -80,6 +84,7 @@ pub mod sha256;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod testing;
+pub mod watch;
 
 // The names nearly every program using the library needs, at the crate
 // root, so that one `use` line brings them in.

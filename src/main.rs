@@ -12,6 +12,7 @@ use http_from_scratch::handler::{Handler, HealthCheck};
 use http_from_scratch::router::Router;
 use http_from_scratch::server::{self, Server, Summary};
 use http_from_scratch::sys;
+use http_from_scratch::watch::Watcher;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -87,9 +88,19 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     }
     check_root(&root)?;
     let cors = files.cors_origin.is_some();
+    let live_reload = files.live_reload;
     let files = open_files(&root, files)?;
     let shown_root = files.root.display().to_string();
     let mut handler: Box<dyn Handler> = Box::new(Router::new().mount("/", FileServer::new(files)));
+    // Its first look at the tree is over before anything is served, so
+    // every change after start-up is seen.
+    let watcher = match live_reload {
+        true => Some(start_watching(&root)?),
+        false => None,
+    };
+    if let Some(watcher) = &watcher {
+        handler = Box::new(watcher.handler(handler));
+    }
     if !users.is_empty() {
         warn_if_passwords_cross_the_network(server.addr);
         let auth = BasicAuth::new(handler, users);
@@ -112,8 +123,26 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     let server = bind(server, handler)?;
     announce(&shown_root, server.local_addr());
     let summary = serve_until_stopped(server)?;
+    if let Some(watcher) = watcher {
+        watcher.stop();
+    }
     print_summary(&summary);
     Ok(())
+}
+
+/// Starts live reload, saying what it costs: how many files it watches
+/// and how often it looks at them.
+fn start_watching(root: &Path) -> Result<Watcher, String> {
+    let watcher = Watcher::start(root).map_err(|e| format!("cannot start watching: {e}"))?;
+    let files = match watcher.files() {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
+    eprintln!(
+        "Live reload: watching {files}, looking every {} ms",
+        watcher.interval().as_millis()
+    );
+    Ok(watcher)
 }
 
 /// The directory must exist and be a directory; the message says which of

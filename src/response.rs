@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -46,6 +47,10 @@ const WRITER_OWNED: [&str; 5] = [
 /// [`Response::stream_with`].
 pub type PushBody = Box<dyn FnOnce(&mut BodyWriter<'_>) -> io::Result<()> + Send>;
 
+/// A function that takes the connection once a response's head is sent;
+/// see [`Response::hand_over`].
+pub type HandOver = Box<dyn FnOnce(TcpStream) + Send>;
+
 /// What a response carries after its head.
 pub enum ResponseBody {
     /// No content (`Content-Length: 0` where the status allows content).
@@ -71,6 +76,10 @@ pub enum ResponseBody {
     Push(PushBody),
     /// Bytes shared with a cache.
     Shared(Arc<[u8]>),
+    /// Nothing from the writer: after the head the connection belongs to
+    /// the function given to [`Response::hand_over`], and the body is
+    /// what it writes until it closes the connection.
+    HandedOver,
     /// A reader that yields exactly `len` bytes (a multipart range body).
     Sized {
         /// Where the bytes come from.
@@ -89,7 +98,7 @@ impl ResponseBody {
             ResponseBody::Bytes(b) => Some(b.len() as u64),
             ResponseBody::Shared(b) => Some(b.len() as u64),
             ResponseBody::File { len, .. } | ResponseBody::Sized { len, .. } => Some(*len),
-            ResponseBody::Stream(_) | ResponseBody::Push(_) => None,
+            ResponseBody::Stream(_) | ResponseBody::Push(_) | ResponseBody::HandedOver => None,
         }
     }
     /// The body as an [`Outgoing`] that the connection sends without
@@ -120,6 +129,7 @@ impl fmt::Debug for ResponseBody {
             ResponseBody::Push(_) => f.write_str("Push"),
             ResponseBody::Sized { len, .. } => write!(f, "Sized({len})"),
             ResponseBody::Shared(b) => write!(f, "Shared({} bytes)", b.len()),
+            ResponseBody::HandedOver => f.write_str("HandedOver"),
         }
     }
 }
@@ -192,6 +202,18 @@ pub struct Response {
     unmatched: bool,
     /// Left out of the access log (see [`Response::unlogged`]).
     unlogged: bool,
+    /// Who takes the connection after the head (see
+    /// [`Response::hand_over`]).
+    receiver: Option<Receiver>,
+}
+
+/// A [`HandOver`] function, held by a response until its head is sent.
+struct Receiver(HandOver);
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Receiver")
+    }
 }
 
 impl Response {
@@ -205,6 +227,7 @@ impl Response {
             close: false,
             unmatched: false,
             unlogged: false,
+            receiver: None,
         }
     }
 
@@ -388,6 +411,35 @@ impl Response {
         Response::new(status)
             .with_header("Content-Type", content_type)
             .with_body(ResponseBody::Stream(Box::new(reader)))
+    }
+
+    /// A response whose body is written by someone else, later: once the
+    /// head is sent, the server hands the connection's socket to `receiver`
+    /// and forgets it (no worker waits on it). The body ends when the
+    /// receiver closes the socket, so the head announces no length and the
+    /// connection is not reused. Meant for long-lived streams such as
+    /// server-sent events, which `receiver` keeps with others and writes
+    /// to when there is news.
+    ///
+    /// `receiver` runs on the worker that wrote the head, so it should
+    /// only store the socket. It does not run for a HEAD request, nor when
+    /// there is no socket ([`crate::testing::TestRequest`] shows the head).
+    pub fn hand_over(
+        status: Status,
+        content_type: impl Into<Cow<'static, str>>,
+        receiver: impl FnOnce(TcpStream) + Send + 'static,
+    ) -> Response {
+        let mut response = Response::new(status)
+            .with_header("Content-Type", content_type)
+            .with_body(ResponseBody::HandedOver);
+        response.receiver = Some(Receiver(Box::new(receiver)));
+        response
+    }
+
+    /// Takes the function that [`Response::hand_over`] gave, for the
+    /// connection to call once the head is sent.
+    pub(crate) fn take_receiver(&mut self) -> Option<HandOver> {
+        self.receiver.take().map(|Receiver(receiver)| receiver)
     }
 
     /// The plain-text error page the server uses for its own errors: the
@@ -681,7 +733,9 @@ impl Framing {
         let length = body.known_len();
         // A stream to an HTTP/1.0 client has no chunked coding: the end of
         // its body is the end of the connection.
-        let chunked = length.is_none() && ctx.version == Version::Http11;
+        // A handed-over body is the receiver's to write: never chunked.
+        let handed_over = matches!(body, ResponseBody::HandedOver);
+        let chunked = length.is_none() && ctx.version == Version::Http11 && !handed_over;
         let close_delimited = length.is_none() && !chunked && send_body;
         Framing {
             send_body,
@@ -717,6 +771,10 @@ fn write_body<W: Write>(
                 file.seek(SeekFrom::Start(offset))?;
             }
             write_file(out, scratch, file, len)
+        }
+        ResponseBody::HandedOver => {
+            out.write_all(scratch)?;
+            Ok(0)
         }
         ResponseBody::Push(write) => {
             out.write_all(scratch)?;

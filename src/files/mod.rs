@@ -19,6 +19,7 @@ pub mod archive;
 pub mod cache;
 pub mod check;
 pub mod conditional;
+pub mod inject;
 pub mod listing;
 pub mod negotiate;
 pub mod open;
@@ -245,7 +246,11 @@ impl FileServer {
                 .then(|| archive::link_for(request, &self.root, dir, settings.hidden))
                 .flatten(),
         };
-        Ok(listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes())
+        let mut page = listing::render_html(&key.shown, &entries, key.order, &offers).into_bytes();
+        if settings.live_reload {
+            inject::add_script(&mut page);
+        }
+        Ok(page)
     }
 
     /// Unknown paths: the SPA entry for HTML requests, else the custom 404
@@ -300,6 +305,14 @@ impl FileServer {
         let dir_stamp = opened.parent.as_ref().map(cache::Stamp::of);
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
         let download_name = wants_download(request).then(|| download_name(request, cacheable));
+        // A page to download is the file as it is, without the script.
+        let live_page = self.config.settings.live_reload
+            && download_name.is_none()
+            && inject::is_page(content_type)
+            && opened.metadata.len() <= inject::MAX_PAGE_BYTES;
+        if live_page {
+            return self.serve_page_with_script(request, opened, content_type);
+        }
         let mut chosen = self.choose_representation(fields, opened);
         let validators = Validators::for_file(&chosen.metadata, chosen.coding.map(|c| c.token));
         let mut headers = self.representation_headers(&validators, &chosen);
@@ -336,8 +349,59 @@ impl FileServer {
             _ => RangeOutcome::Full,
         };
         let body = FileBody {
-            file: chosen.opened.file,
+            source: Source::File(chosen.opened.file),
             len: chosen.metadata.len(),
+            content_type,
+            etag: &validators.etag,
+        };
+        file_answer(ranged_response(range, body), headers)
+    }
+
+    /// An HTML page with the live-reload script in it (`--watch`): read
+    /// whole, changed, and then answered as a file is, preconditions and
+    /// ranges included, from the changed bytes. Never from a precompressed
+    /// sibling (it lacks the script) nor through the small-file cache.
+    fn serve_page_with_script(
+        &self,
+        request: &Request<'_>,
+        mut opened: Opened,
+        content_type: &'static str,
+    ) -> Response {
+        let mut page = Vec::new();
+        let read = (&mut opened.file)
+            .take(inject::MAX_PAGE_BYTES)
+            .read_to_end(&mut page);
+        if read.is_err() {
+            return Response::error(Status::INTERNAL_SERVER_ERROR);
+        }
+        inject::add_script(&mut page);
+        let validators = Validators::for_file(&opened.metadata, Some(inject::ETAG_MARK));
+        let chosen = Representation {
+            metadata: opened.metadata.clone(),
+            opened,
+            coding: None,
+            has_siblings: false,
+        };
+        let mut headers = self.representation_headers(&validators, &chosen);
+        let fields = request.fields();
+        match conditional::evaluate(fields, request.method(), &validators) {
+            Precondition::NotModified => {
+                return with_headers(Response::new(Status::NOT_MODIFIED), headers);
+            }
+            Precondition::Failed => return precondition_failed(),
+            Precondition::Proceed => {}
+        }
+        add_content_headers(&mut headers, None, None);
+        let len = page.len() as u64;
+        let range = match fields.get("range") {
+            Some(value) if conditional::if_range_allows(fields, &validators) => {
+                range::evaluate(value, len)
+            }
+            _ => RangeOutcome::Full,
+        };
+        let body = FileBody {
+            source: Source::Memory(io::Cursor::new(page)),
+            len,
             content_type,
             etag: &validators.etag,
         };
@@ -707,9 +771,50 @@ struct Representation {
     has_siblings: bool,
 }
 
-/// An open file about to be sent whole or in ranges.
+/// Where the bytes of an answer come from: the open file, or a page held
+/// in memory because it was changed (the live-reload script added).
+enum Source {
+    File(File),
+    Memory(io::Cursor<Vec<u8>>),
+}
+
+impl Source {
+    /// `len` bytes from `offset`, as a body.
+    fn part(self, offset: u64, len: u64) -> ResponseBody {
+        match self {
+            Source::File(file) => ResponseBody::File { file, offset, len },
+            Source::Memory(page) => {
+                let mut bytes = page.into_inner();
+                // Ranges were checked against the page's length.
+                bytes.truncate((offset + len) as usize);
+                bytes.drain(..offset as usize);
+                ResponseBody::Bytes(bytes.into())
+            }
+        }
+    }
+}
+
+impl Read for Source {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::File(file) => file.read(out),
+            Source::Memory(page) => page.read(out),
+        }
+    }
+}
+
+impl Seek for Source {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        match self {
+            Source::File(file) => file.seek(to),
+            Source::Memory(page) => page.seek(to),
+        }
+    }
+}
+
+/// An open file (or a changed page) about to be sent whole or in ranges.
 struct FileBody<'e> {
-    file: File,
+    source: Source,
     len: u64,
     content_type: &'static str,
     etag: &'e str,
@@ -719,7 +824,7 @@ struct FileBody<'e> {
 /// 416.
 fn ranged_response(range: RangeOutcome, body: FileBody<'_>) -> Response {
     let FileBody {
-        file,
+        source,
         len,
         content_type,
         etag,
@@ -727,11 +832,7 @@ fn ranged_response(range: RangeOutcome, body: FileBody<'_>) -> Response {
     match range {
         RangeOutcome::Full => Response::new(Status::OK)
             .with_header("Content-Type", content_type)
-            .with_body(ResponseBody::File {
-                file,
-                offset: 0,
-                len,
-            }),
+            .with_body(source.part(0, len)),
         RangeOutcome::Unsatisfiable => Response::error_because(
             Status::RANGE_NOT_SATISFIABLE,
             &format!("no range asked for lies within the file's {len} bytes"),
@@ -742,15 +843,12 @@ fn ranged_response(range: RangeOutcome, body: FileBody<'_>) -> Response {
             Response::new(Status::PARTIAL_CONTENT)
                 .with_header("Content-Type", content_type)
                 .with_header("Content-Range", format!("bytes {start}-{}/{len}", end - 1))
-                .with_body(ResponseBody::File {
-                    file,
-                    offset: start,
-                    len: end - start,
-                })
+                .with_body(source.part(start, end - start))
         }
         RangeOutcome::Partial(ranges) => {
             let boundary = boundary_for(etag);
-            let (body, total) = range::Multipart::new(file, &ranges, len, content_type, &boundary);
+            let (body, total) =
+                range::Multipart::new(source, &ranges, len, content_type, &boundary);
             Response::new(Status::PARTIAL_CONTENT)
                 .with_header(
                     "Content-Type",

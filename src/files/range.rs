@@ -7,7 +7,6 @@
 
 use crate::http::number::parse_decimal_saturating;
 use crate::response::push_field_line;
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Most ranges answered as multipart; beyond this the full file is sent.
@@ -146,8 +145,8 @@ fn merge(ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
 
 /// A `multipart/byteranges` body (RFC 9110 §14.6) read part by part from
 /// the file, with its exact length known in advance.
-pub struct Multipart {
-    file: File,
+pub struct Multipart<S> {
+    file: S,
     pieces: Vec<Piece>,
     current: usize,
     offset_in_piece: u64,
@@ -158,16 +157,16 @@ enum Piece {
     File { start: u64, len: u64 },
 }
 
-impl Multipart {
+impl<S: Read + Seek> Multipart<S> {
     /// Builds the parts for `ranges` of a `len`-byte file of `content_type`,
     /// separated by `boundary`. Returns the body and its total length.
     pub fn new(
-        file: File,
+        file: S,
         ranges: &[(u64, u64)],
         len: u64,
         content_type: &str,
         boundary: &str,
-    ) -> (Multipart, u64) {
+    ) -> (Multipart<S>, u64) {
         let mut pieces = Vec::with_capacity(ranges.len() * 2 + 1);
         for &(start, end) in ranges {
             // RFC 9110 §14.6: each part is a boundary, its own fields, an
@@ -201,7 +200,7 @@ impl Multipart {
     }
 }
 
-impl Read for Multipart {
+impl<S: Read + Seek> Read for Multipart<S> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while let Some(piece) = self.pieces.get(self.current) {
             let n = match piece {

@@ -56,6 +56,10 @@ pub struct FilesSettings {
     /// file server only within the server's `Limits::max_body_bytes`, so
     /// that must be at least this (the binary raises it).
     pub max_upload: u64,
+    /// Whether HTML pages and listings carry the live-reload script
+    /// (`--watch`; see [`super::inject`]). Precompressed siblings of pages
+    /// are then not used, as they would lack it.
+    pub live_reload: bool,
 }
 
 impl Default for FilesSettings {
@@ -75,6 +79,7 @@ impl Default for FilesSettings {
             upload: false,
             overwrite: false,
             max_upload: DEFAULT_MAX_UPLOAD,
+            live_reload: false,
         }
     }
 }

@@ -34,7 +34,7 @@ use crate::log::AccessRecord;
 use crate::outgoing::{Outgoing, Progress};
 use crate::request::{Body, Request};
 use crate::response::{
-    write_response, write_response_deferring_body, Response, WriteContext, Written,
+    write_response, write_response_deferring_body, HandOver, Response, WriteContext, Written,
 };
 use crate::server::buffers::{Buffers, BODY_SLACK, MAX_PENDING_BYTES};
 use crate::server::poller::{Park, Poller};
@@ -130,6 +130,9 @@ enum After {
     Close,
     /// Close, but the client may still be sending: linger first.
     Linger,
+    /// The socket was handed to a response's receiver
+    /// ([`Response::hand_over`]): forget it without closing it.
+    HandedOver,
 }
 
 /// How far sending the output got.
@@ -482,6 +485,11 @@ impl Connection {
     /// answers wait in `pending` and leave together in one write.
     fn serve_head(&mut self, end: usize) -> Option<Next> {
         let after = self.serve_one(end);
+        if after == After::HandedOver {
+            // Dropping this connection closes its own descriptor only; the
+            // receiver holds another for the same socket.
+            return Some(Next::Close);
+        }
         let next_is_here = find_head_end(&self.buffers.buf[..self.filled]).is_some();
         let batch = after == After::KeepAlive
             && !self.stopping()
@@ -568,6 +576,7 @@ impl Connection {
             // Closing with every byte read: nothing for a reset to destroy.
             After::KeepAlive | After::Close if self.filled == 0 => Some(Next::Close),
             After::KeepAlive | After::Close | After::Linger => Some(Next::Linger),
+            After::HandedOver => Some(Next::Close),
         }
     }
 
@@ -787,7 +796,11 @@ impl Connection {
             }
         }
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
-        let handled = handle(Request::new(head, self.peer, body), &shared);
+        let mut handled = handle(Request::new(head, self.peer, body), &shared);
+        let receiver = match head.method {
+            Method::Head => None,
+            _ => handled.response.take_receiver(),
+        };
         let (user, leftover) = (handled.user.as_deref(), handled.next_request);
         let logged = handled.response.is_logged();
         let keep_alive = head.keep_alive && leftover.is_some() && !shared.is_stopping();
@@ -811,6 +824,9 @@ impl Connection {
             None => exchange.log(status, written.as_ref().ok()),
             // Logged when the body is all sent.
             Some(body) => self.sending = Some(Sending::new(body, &exchange, status)),
+        }
+        if let (Some(receiver), Ok(_)) = (receiver, &written) {
+            return hand_over(&mut output, receiver);
         }
         keep_the_rest(buf, len, &mut self.filled, leftover, written)
     }
@@ -931,6 +947,22 @@ fn ready_for_body(
 ) -> io::Result<()> {
     let _ = stream.set_read_timeout(Some(body_timeout));
     output.flush()
+}
+
+/// Sends the head of a handed-over response, then gives the receiver its
+/// own descriptor for the socket. Whatever the client sent after the
+/// request is left unread: the receiver owns the connection now.
+fn hand_over(output: &mut Output<'_>, receiver: HandOver) -> After {
+    if output.flush().is_err() {
+        return After::Close;
+    }
+    match output.stream.try_clone() {
+        Ok(socket) => {
+            receiver(socket);
+            After::HandedOver
+        }
+        Err(_) => After::Close,
+    }
 }
 
 /// Moves the bytes after the request (the next pipelined request, if any)

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_http-from-scratch");
 
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Running {
 
 /// Starts the binary with `args` and `root`, and reads the start-up line.
 /// Returns the running process, its stdout, the line and the port.
-fn start_binary(
+pub(crate) fn start_binary(
     args: &[&str],
     root: &std::path::Path,
 ) -> (Running, BufReader<std::process::ChildStdout>, String, u16) {

@@ -1,0 +1,78 @@
+//! Live reload's script tag, put into HTML pages (`--watch` only).
+//!
+//! A page is read whole, the tag goes in just before its last `</body>`
+//! (or at the end, for a page without one, as browsers run a script there
+//! too), and the result is what is sent: its length, its ranges and its
+//! entity-tag (the file's, marked) are the changed page's. The file
+//! server decides which answers get the tag; this module only edits
+//! bytes. The script and the stream it opens are [`crate::watch`]'s.
+
+use crate::watch::SCRIPT_PATH;
+
+/// Pages larger than this are sent as they are (no live reload for them):
+/// each is read into memory whole to be changed.
+pub const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What marks a changed page's entity-tag, so that it never matches the
+/// file's own (a cache must not mix the two).
+pub const ETAG_MARK: &str = "live-reload";
+
+/// Whether an answer of `content_type` gets the tag.
+pub fn is_page(content_type: &str) -> bool {
+    content_type.starts_with("text/html")
+}
+
+/// Puts the script tag into `page`: before the last `</body>` (in any
+/// letter case), else at the end.
+pub fn add_script(page: &mut Vec<u8>) {
+    let tag = format!("<script src=\"{SCRIPT_PATH}\"></script>\n");
+    let at = rfind_ignoring_case(page, b"</body>").unwrap_or(page.len());
+    page.splice(at..at, tag.into_bytes());
+}
+
+/// Where the last `needle` (ASCII lowercase) starts in `haystack`, letter
+/// case aside.
+fn rfind_ignoring_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() > haystack.len() {
+        return None;
+    }
+    (0..=haystack.len() - needle.len())
+        .rev()
+        .find(|&at| haystack[at..at + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_script(page: &str) -> String {
+        let mut bytes = page.as_bytes().to_vec();
+        add_script(&mut bytes);
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn the_tag_goes_before_the_last_closing_body() {
+        let page = with_script("<body><p>a</body> in text</p>\n</BODY>\n</html>\n");
+        let tag = format!("<script src=\"{SCRIPT_PATH}\"></script>\n");
+        assert_eq!(
+            page,
+            format!("<body><p>a</body> in text</p>\n{tag}</BODY>\n</html>\n")
+        );
+    }
+
+    #[test]
+    fn a_page_without_a_closing_body_gets_it_at_the_end() {
+        let page = with_script("<p>fragment");
+        assert!(page.starts_with("<p>fragment<script src="));
+        assert!(page.ends_with("</script>\n"));
+        assert!(with_script("").starts_with("<script"));
+    }
+
+    #[test]
+    fn only_html_is_a_page() {
+        assert!(is_page("text/html; charset=utf-8"));
+        assert!(!is_page("text/plain; charset=utf-8"));
+        assert!(!is_page("application/xhtml+xml"));
+    }
+}

@@ -1,0 +1,203 @@
+//! Finding what changed under a directory, by looking again: a snapshot of
+//! every shown file's size, times and inode, and the difference between
+//! two snapshots.
+//!
+//! Polling is the one way to watch a tree that std offers on every system
+//! (inotify is Linux's, FSEvents macOS's, and both need foreign calls per
+//! directory). Its cost is one `stat` per file per look, which
+//! [`super::Watcher`] keeps small by spacing the looks by how long one
+//! takes. What is not served is not watched: hidden names (editors' swap
+//! and lock files, uploads in progress) and backups ending in `~`.
+//!
+//! This module only compares; when to look and whom to tell is
+//! [`super::Watcher`]'s.
+
+use std::collections::HashMap;
+use std::fs::{self, Metadata};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// What identifies one version of a file: any change to its bytes moves
+/// its modification or change time, and a replacement (an editor's rename
+/// over it) changes its inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Version {
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+    inode: u64,
+}
+
+impl Version {
+    fn of(metadata: &Metadata) -> Version {
+        Version {
+            len: metadata.len(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+            inode: metadata.ino(),
+        }
+    }
+}
+
+/// Every watched file under a root, by its path from the root with `/`
+/// between names (the URL path without its leading `/`).
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    files: HashMap<String, Version>,
+}
+
+/// Most directory levels walked: deeper trees are not watched below it
+/// (and a loop of directories cannot make the walk endless).
+const MAX_DEPTH: usize = 64;
+
+impl Snapshot {
+    /// Looks at every watched file under `root`. Symbolic links are
+    /// watched as what they lead to, but the walk never enters a linked
+    /// directory (links can make loops, and can lead out of the tree).
+    /// What cannot be read is left out, as it could not be served.
+    pub fn take(root: &Path) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        let mut prefix = String::new();
+        snapshot.walk(root, &mut prefix, 0);
+        snapshot
+    }
+
+    /// How many files it holds.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    fn walk(&mut self, dir: &Path, prefix: &mut String, depth: usize) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if !is_watched(&name) {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let before = prefix.len();
+            prefix.push_str(&name);
+            if kind.is_dir() {
+                if depth < MAX_DEPTH {
+                    prefix.push('/');
+                    self.walk(&entry.path(), prefix, depth + 1);
+                }
+            } else {
+                // For a link, what it leads to (`fs::metadata` follows).
+                let metadata = if kind.is_symlink() {
+                    fs::metadata(entry.path())
+                } else {
+                    entry.metadata()
+                };
+                if let Ok(metadata) = metadata {
+                    if !metadata.is_dir() {
+                        self.files.insert(prefix.clone(), Version::of(&metadata));
+                    }
+                }
+            }
+            prefix.truncate(before);
+        }
+    }
+
+    /// The paths that are new, gone or changed in `newer`, sorted.
+    pub fn changes(&self, newer: &Snapshot) -> Vec<String> {
+        let mut changed: Vec<String> = newer
+            .files
+            .iter()
+            .filter(|(path, version)| self.files.get(*path) != Some(version))
+            .map(|(path, _)| path.clone())
+            .collect();
+        changed.extend(
+            self.files
+                .keys()
+                .filter(|path| !newer.files.contains_key(*path))
+                .cloned(),
+        );
+        changed.sort();
+        changed
+    }
+}
+
+/// Whether a name is watched: what a listing shows, less editors' backups.
+fn is_watched(name: &str) -> bool {
+    !name.starts_with('.') && !name.ends_with('~')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn temp_tree(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hfs-scan-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        fs::write(dir.join("index.html"), "<p>hi</p>").unwrap();
+        fs::write(dir.join("sub/style.css"), "p {}").unwrap();
+        dir
+    }
+
+    #[test]
+    fn nothing_changed_is_no_change() {
+        let dir = temp_tree("same");
+        let first = Snapshot::take(&dir);
+        assert_eq!(first.len(), 2);
+        assert!(first.changes(&Snapshot::take(&dir)).is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn new_gone_and_rewritten_files_are_changes() {
+        let dir = temp_tree("changes");
+        let first = Snapshot::take(&dir);
+        fs::write(dir.join("sub/new.js"), "1").unwrap();
+        fs::remove_file(dir.join("index.html")).unwrap();
+        fs::write(dir.join("sub/style.css"), "p { color: red }").unwrap();
+        let changes = first.changes(&Snapshot::take(&dir));
+        assert_eq!(changes, ["index.html", "sub/new.js", "sub/style.css"]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_replaced_by_rename_is_a_change_even_with_the_same_size() {
+        let dir = temp_tree("rename");
+        let first = Snapshot::take(&dir);
+        // What editors do on save: write a new file, rename it over.
+        fs::write(dir.join("swap"), "<p>ho</p>").unwrap();
+        fs::rename(dir.join("swap"), dir.join("index.html")).unwrap();
+        assert_eq!(first.changes(&Snapshot::take(&dir)), ["index.html"]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hidden_names_and_backups_are_not_watched() {
+        let dir = temp_tree("hidden");
+        let first = Snapshot::take(&dir);
+        fs::write(dir.join(".index.html.swp"), "x").unwrap();
+        fs::write(dir.join("index.html~"), "x").unwrap();
+        fs::create_dir(dir.join(".git")).unwrap();
+        fs::write(dir.join(".git/HEAD"), "x").unwrap();
+        assert!(first.changes(&Snapshot::take(&dir)).is_empty());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn linked_directories_are_not_entered() {
+        let dir = temp_tree("loop");
+        std::os::unix::fs::symlink(&dir, dir.join("sub/again")).unwrap();
+        let snapshot = Snapshot::take(&dir);
+        assert_eq!(snapshot.len(), 2);
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
