@@ -130,18 +130,10 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts live reload, saying what it costs: how many files it watches
-/// and how often it looks at them.
+/// Starts live reload, saying how it watches (and so what it costs).
 fn start_watching(root: &Path) -> Result<Watcher, String> {
     let watcher = Watcher::start(root).map_err(|e| format!("cannot start watching: {e}"))?;
-    let files = match watcher.files() {
-        1 => "1 file".to_string(),
-        n => format!("{n} files"),
-    };
-    eprintln!(
-        "Live reload: watching {files}, looking every {} ms",
-        watcher.interval().as_millis()
-    );
+    eprintln!("Live reload: {}", watcher.how());
     Ok(watcher)
 }
 

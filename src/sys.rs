@@ -1157,3 +1157,128 @@ pub fn send_file(
 ) -> Option<std::io::Result<usize>> {
     None
 }
+
+/// Linux's `inotify`: the kernel reports changes in watched directories,
+/// so live reload need not look at every file again and again.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod inotify {
+    use std::ffi::CString;
+    use std::fs::File;
+    use std::io::{self, Read};
+    use std::os::raw::{c_char, c_int};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::path::Path;
+
+    const IN_NONBLOCK: c_int = 0o4000;
+    const IN_CLOEXEC: c_int = 0o2000000;
+
+    /// A file was written to.
+    pub const IN_MODIFY: u32 = 0x2;
+    /// A file's metadata changed (`touch`).
+    pub const IN_ATTRIB: u32 = 0x4;
+    /// A name moved out of the directory.
+    pub const IN_MOVED_FROM: u32 = 0x40;
+    /// A name moved into the directory.
+    pub const IN_MOVED_TO: u32 = 0x80;
+    /// A name was created.
+    pub const IN_CREATE: u32 = 0x100;
+    /// A name was removed.
+    pub const IN_DELETE: u32 = 0x200;
+    /// The watched directory itself moved.
+    pub const IN_MOVE_SELF: u32 = 0x800;
+    /// Events were lost: the queue was full.
+    pub const IN_Q_OVERFLOW: u32 = 0x4000;
+    /// The watch is gone (its directory was removed).
+    pub const IN_IGNORED: u32 = 0x8000;
+    /// Only watch the path if it is a directory.
+    pub const IN_ONLYDIR: u32 = 0x0100_0000;
+    /// Do not follow a symbolic link at the path.
+    pub const IN_DONT_FOLLOW: u32 = 0x0200_0000;
+    /// The event's name is a directory.
+    pub const IN_ISDIR: u32 = 0x4000_0000;
+
+    extern "C" {
+        fn inotify_init1(flags: c_int) -> c_int;
+        fn inotify_add_watch(fd: c_int, path: *const c_char, mask: u32) -> c_int;
+    }
+
+    /// An inotify instance, read without waiting.
+    pub struct Inotify {
+        file: File,
+    }
+
+    impl Inotify {
+        /// A new instance with no watches.
+        ///
+        /// # Errors
+        ///
+        /// The system's error (too many instances, for one).
+        pub fn new() -> io::Result<Inotify> {
+            // SAFETY: no pointers; the result is checked before use.
+            let fd = unsafe { inotify_init1(IN_NONBLOCK | IN_CLOEXEC) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `fd` was just opened and nothing else owns it.
+            let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+            Ok(Inotify {
+                file: File::from(owned),
+            })
+        }
+
+        /// Watches the directory at `path` for the events in `mask`;
+        /// returns the watch's number, which events carry. Watching the
+        /// same directory again returns the same number.
+        ///
+        /// # Errors
+        ///
+        /// The system's error: `ENOSPC` when the per-user watch limit
+        /// (`/proc/sys/fs/inotify/max_user_watches`) is reached.
+        pub fn add_watch(&self, path: &Path, mask: u32) -> io::Result<i32> {
+            let path = CString::new(path.as_os_str().as_bytes())
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            // SAFETY: `path` is a NUL-terminated string alive for the call.
+            let watch = unsafe { inotify_add_watch(self.file.as_raw_fd(), path.as_ptr(), mask) };
+            if watch < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(watch)
+        }
+
+        /// Reads the events there are now into `buf` (`WouldBlock` when
+        /// there are none); [`events`] takes them apart.
+        ///
+        /// # Errors
+        ///
+        /// The system's error, `WouldBlock` included.
+        pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.file.read(buf)
+        }
+
+        /// The descriptor, to wait on with `poll`.
+        pub fn raw_fd(&self) -> RawFd {
+            self.file.as_raw_fd()
+        }
+    }
+
+    /// The events in what [`Inotify::read`] read: each `struct
+    /// inotify_event` is a watch number, a mask, a cookie and a name length,
+    /// then the name padded with NULs. Yields (watch, mask, name).
+    pub fn events(mut bytes: &[u8]) -> impl Iterator<Item = (i32, u32, &[u8])> {
+        const HEAD: usize = 16;
+        std::iter::from_fn(move || {
+            if bytes.len() < HEAD {
+                return None;
+            }
+            let field = |at: usize| [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+            let watch = i32::from_ne_bytes(field(0));
+            let mask = u32::from_ne_bytes(field(4));
+            let name_len = u32::from_ne_bytes(field(12)) as usize;
+            let name = bytes.get(HEAD..HEAD + name_len)?;
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            bytes = &bytes[HEAD + name_len..];
+            Some((watch, mask, name))
+        })
+    }
+}

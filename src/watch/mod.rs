@@ -17,6 +17,8 @@
 //! `BroadcastChannel`, since browsers allow only six connections to one
 //! host.
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod notify;
 pub mod scan;
 pub mod streams;
 
@@ -58,6 +60,10 @@ const MIN_INTERVAL: Duration = Duration::from_millis(250);
 /// tree (a look at 10,000 files takes about 10 ms).
 const INTERVAL_PER_LOOK: u32 = 20;
 
+/// How long inotify events are gathered before they are looked at: a
+/// burst ends with a window without any.
+const NOTIFY_WINDOW: Duration = Duration::from_millis(200);
+
 /// A burst of changes (a build writing many files) ends when one look
 /// finds nothing new; one that goes on longer than this is told about
 /// anyway, so a file written without pause cannot hold reloads back.
@@ -74,29 +80,39 @@ pub struct Watcher {
     streams: Arc<EventStreams>,
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
-    files: usize,
-    interval: Duration,
+    how: String,
 }
 
 impl Watcher {
-    /// Takes a first look at `root` (so that whatever changes after this
-    /// returns is seen), then goes on looking on a thread of its own.
+    /// Sets up watching `root` (so that whatever changes after this
+    /// returns is seen), then goes on watching on a thread of its own.
     ///
     /// # Errors
     ///
     /// When the thread cannot be started.
     pub fn start(root: &Path) -> io::Result<Watcher> {
-        let started = Instant::now();
-        let baseline = Snapshot::take(root);
-        let interval = interval_after(started.elapsed());
-        let files = baseline.len();
+        Watcher::start_with(root, Detector::new(root))
+    }
+
+    /// As [`Watcher::start`], but always by looking at the tree again and
+    /// again, as on systems without inotify (and for file systems whose
+    /// changes the kernel does not hear of, such as network mounts).
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be started.
+    pub fn start_polling(root: &Path) -> io::Result<Watcher> {
+        Watcher::start_with(root, Detector::polling(root))
+    }
+
+    fn start_with(root: &Path, detector: Detector) -> io::Result<Watcher> {
+        let how = detector.describe();
         let streams = Arc::new(EventStreams::new(MAX_STREAMS));
         let (stop, stopped) = mpsc::channel();
         let looker = Looker {
             root: root.to_path_buf(),
             streams: Arc::clone(&streams),
-            latest: baseline,
-            interval,
+            detector,
         };
         let thread = std::thread::Builder::new()
             .name("watch".into())
@@ -105,19 +121,14 @@ impl Watcher {
             streams,
             stop: Some(stop),
             thread: Some(thread),
-            files,
-            interval,
+            how,
         })
     }
 
-    /// How many files the first look found.
-    pub fn files(&self) -> usize {
-        self.files
-    }
-
-    /// The pause between looks, as the first look's time set it.
-    pub fn interval(&self) -> Duration {
-        self.interval
+    /// How the tree is watched, and what that costs, in a few words for
+    /// the start-up line.
+    pub fn how(&self) -> &str {
+        &self.how
     }
 
     /// `inner` with the two reserved paths answered in front of it.
@@ -128,7 +139,7 @@ impl Watcher {
         }
     }
 
-    /// Stops looking and closes every stream (their browsers see the end
+    /// Stops watching and closes every stream (their browsers see the end
     /// of the body, and reconnect when a server is back).
     pub fn stop(mut self) {
         self.stop_now();
@@ -154,26 +165,102 @@ fn interval_after(look: Duration) -> Duration {
     (look * INTERVAL_PER_LOOK).max(MIN_INTERVAL)
 }
 
+/// How changes are found: the kernel tells (Linux), or the tree is looked
+/// at again and again (anywhere, and where watches cannot be had).
+enum Detector {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Notify(notify::Notifier),
+    Poll {
+        latest: Snapshot,
+        interval: Duration,
+    },
+}
+
+impl Detector {
+    fn new(root: &Path) -> Detector {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Ok(notifier) = notify::Notifier::new(root) {
+            return Detector::Notify(notifier);
+        }
+        Detector::polling(root)
+    }
+
+    /// Polling, from a first look now.
+    fn polling(root: &Path) -> Detector {
+        let started = Instant::now();
+        let latest = Snapshot::take(root);
+        Detector::Poll {
+            latest,
+            interval: interval_after(started.elapsed()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Detector::Notify(notifier) => format!(
+                "{} watched with inotify",
+                counted(notifier.watched_dirs(), "directory", "directories")
+            ),
+            Detector::Poll { latest, interval } => format!(
+                "{}, looked at every {} ms",
+                counted(latest.len(), "file", "files"),
+                interval.as_millis()
+            ),
+        }
+    }
+
+    /// Waits for what changed next (a window's worth of events, or one
+    /// look's); `None` once `stop` is dropped.
+    fn next(&mut self, root: &Path, stop: &mpsc::Receiver<()>) -> Option<Vec<String>> {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Detector::Notify(notifier) => {
+                if !matches!(stop.try_recv(), Err(mpsc::TryRecvError::Empty)) {
+                    return None;
+                }
+                match notifier.wait(NOTIFY_WINDOW) {
+                    Ok(changed) => Some(changed),
+                    // The watches could not be kept up: look instead.
+                    Err(_) => {
+                        *self = Detector::polling(root);
+                        Some(vec![String::new()])
+                    }
+                }
+            }
+            Detector::Poll { latest, interval } => {
+                if !matches!(stop.recv_timeout(*interval), Err(RecvTimeoutError::Timeout)) {
+                    return None;
+                }
+                let started = Instant::now();
+                let now = Snapshot::take(root);
+                *interval = interval_after(started.elapsed());
+                let changed = latest.changes(&now);
+                *latest = now;
+                Some(changed)
+            }
+        }
+    }
+}
+
+/// "1 file", "2 files".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The watching thread's state.
 struct Looker {
     root: PathBuf,
     streams: Arc<EventStreams>,
-    latest: Snapshot,
-    interval: Duration,
+    detector: Detector,
 }
 
 impl Looker {
-    /// Looks, waits, looks again, until `stop` is dropped.
+    /// Waits for changes and tells them, until `stop` is dropped.
     fn run(mut self, stop: &mpsc::Receiver<()>) {
         let mut burst = Burst::default();
         let mut last_sent = Instant::now();
-        loop {
-            match stop.recv_timeout(self.interval) {
-                Err(RecvTimeoutError::Timeout) => {}
-                // Dropped (or, never, a message): stop.
-                _ => return,
-            }
-            let changed = self.look();
+        while let Some(changed) = self.detector.next(&self.root, stop) {
             if let Some(paths) = burst.after_look(changed, Instant::now()) {
                 self.streams.send(change_event(&paths).as_bytes());
                 last_sent = Instant::now();
@@ -183,17 +270,6 @@ impl Looker {
             }
             self.streams.forget_closed();
         }
-    }
-
-    /// One look: what changed since the last, and the pause before the
-    /// next (a tree that grew takes longer to look at).
-    fn look(&mut self) -> Vec<String> {
-        let started = Instant::now();
-        let now = Snapshot::take(&self.root);
-        self.interval = interval_after(started.elapsed());
-        let changed = self.latest.changes(&now);
-        self.latest = now;
-        changed
     }
 }
 

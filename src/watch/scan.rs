@@ -130,7 +130,7 @@ impl Snapshot {
 }
 
 /// Whether a name is watched: what a listing shows, less editors' backups.
-fn is_watched(name: &str) -> bool {
+pub(crate) fn is_watched(name: &str) -> bool {
     !name.starts_with('.') && !name.ends_with('~')
 }
 

@@ -25,7 +25,16 @@ fn page_with_script() -> Vec<u8> {
 /// A file server over `dir` with live reload, as the binary sets it up.
 /// The watcher is returned to be dropped after the server.
 fn watched(dir: &TempDir) -> (TestServer, Watcher) {
-    let watcher = Watcher::start(dir.path()).unwrap();
+    serve_watched(dir, Watcher::start(dir.path()).unwrap())
+}
+
+/// The same, with the watcher that looks instead of being told (the way
+/// on systems without inotify).
+fn polled(dir: &TempDir) -> (TestServer, Watcher) {
+    serve_watched(dir, Watcher::start_polling(dir.path()).unwrap())
+}
+
+fn serve_watched(dir: &TempDir, watcher: Watcher) -> (TestServer, Watcher) {
     let mut files = FilesConfig::new(dir.path()).unwrap();
     files.settings.live_reload = true;
     let handler = watcher.handler(Router::new().mount("/", FileServer::new(files)));
@@ -62,11 +71,20 @@ fn open_stream(server: &TestServer) -> (TcpStream, String) {
 
 #[test]
 fn a_new_file_gives_exactly_one_event() {
-    let dir = TempDir::new("watch-one");
+    exactly_one_event_per_change("watch-one", watched);
+}
+
+#[test]
+fn a_new_file_gives_exactly_one_event_when_polling() {
+    exactly_one_event_per_change("watch-one-polled", polled);
+}
+
+fn exactly_one_event_per_change(label: &str, serve: fn(&TempDir) -> (TestServer, Watcher)) {
+    let dir = TempDir::new(label);
     dir.write("index.html", PAGE);
     // The reserved path wins over a file of that name.
     dir.write(&EVENTS_PATH[1..], b"not the stream");
-    let (server, _watcher) = watched(&dir);
+    let (server, _watcher) = serve(&dir);
     let (mut stream, head) = open_stream(&server);
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     let lower = head.to_ascii_lowercase();
@@ -92,12 +110,21 @@ fn a_new_file_gives_exactly_one_event() {
 
 #[test]
 fn two_hundred_files_at_once_give_one_event() {
-    let dir = TempDir::new("watch-burst");
-    let staging = TempDir::new("watch-burst-staging");
+    two_hundred_files_give_one_event("watch-burst", watched);
+}
+
+#[test]
+fn two_hundred_files_at_once_give_one_event_when_polling() {
+    two_hundred_files_give_one_event("watch-burst-polled", polled);
+}
+
+fn two_hundred_files_give_one_event(label: &str, serve: fn(&TempDir) -> (TestServer, Watcher)) {
+    let dir = TempDir::new(label);
+    let staging = TempDir::new(&format!("{label}-staging"));
     for i in 0..200 {
         staging.write(&format!("gen/{i:03}.js"), b"1");
     }
-    let (server, _watcher) = watched(&dir);
+    let (server, _watcher) = serve(&dir);
     let (mut stream, _) = open_stream(&server);
     std::fs::rename(staging.path().join("gen"), dir.path().join("gen")).unwrap();
     let event = read_through(&mut stream, b"\n\n");
@@ -235,8 +262,10 @@ fn the_binary_ends_open_streams_and_exits_0_on_sigterm() {
     let mut stderr = String::new();
     let mut err = std::io::BufReader::new(running.0.stderr.take().unwrap());
     err.read_line(&mut stderr).unwrap();
+    let how = stderr.trim_end();
     assert!(
-        stderr.starts_with("Live reload: watching 1 file, looking every "),
+        how == "Live reload: 1 directory watched with inotify"
+            || how == "Live reload: 1 file, looked at every 250 ms",
         "{stderr}"
     );
 }

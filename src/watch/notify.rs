@@ -1,0 +1,268 @@
+//! Change detection on Linux: `inotify` watches on every watched
+//! directory, so the kernel says what changed and nothing is looked at
+//! again. Costs nothing while nothing changes, and tells at once.
+//!
+//! One watch per directory (not per file): a directory's watch reports
+//! writes to, creations, removals and renames of the names in it. A new
+//! directory gets its own watch as it appears. When the kernel's queue
+//! overflowed or a directory moved (its watch would report under its old
+//! name), the watches are set up again from scratch and the change is
+//! told as "everything" ([`super::scan`]'s polling is the fallback when
+//! watches cannot be had at all, such as past the per-user limit).
+//!
+//! Files reached through a symbolic link are not watched here (the link's
+//! target may be anywhere); polling sees them.
+
+use super::scan::is_watched;
+use crate::sys::inotify::{self, Inotify};
+use crate::sys::poll::{self, PollFd};
+use crate::sys::Interest;
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What a directory's watch reports.
+const MASK: u32 = inotify::IN_MODIFY
+    | inotify::IN_ATTRIB
+    | inotify::IN_CREATE
+    | inotify::IN_DELETE
+    | inotify::IN_MOVED_FROM
+    | inotify::IN_MOVED_TO
+    | inotify::IN_MOVE_SELF
+    | inotify::IN_ONLYDIR
+    | inotify::IN_DONT_FOLLOW;
+
+/// Most directory levels watched, as for polling.
+const MAX_DEPTH: usize = 64;
+
+/// `ENOSPC` from `inotify_add_watch`: the per-user watch limit.
+const ENOSPC: i32 = 28;
+
+/// Room for many events per read (each is 16 bytes and a padded name).
+const READ_BYTES: usize = 64 * 1024;
+
+/// The watches on one tree.
+pub struct Notifier {
+    root: PathBuf,
+    inotify: Inotify,
+    /// Each watch's directory, as a path from the root ending in `/` (the
+    /// root itself is `""`).
+    dirs: HashMap<i32, String>,
+    buf: Vec<u8>,
+}
+
+impl Notifier {
+    /// Watches every watched directory under `root`.
+    ///
+    /// # Errors
+    ///
+    /// When inotify is not available or a watch cannot be added (past the
+    /// per-user limit): polling is then the way.
+    pub fn new(root: &Path) -> io::Result<Notifier> {
+        let mut notifier = Notifier {
+            root: root.to_path_buf(),
+            inotify: Inotify::new()?,
+            dirs: HashMap::new(),
+            buf: vec![0; READ_BYTES],
+        };
+        notifier.watch_tree("", 0, &mut Vec::new())?;
+        Ok(notifier)
+    }
+
+    /// How many directories are watched.
+    pub fn watched_dirs(&self) -> usize {
+        self.dirs.len()
+    }
+
+    /// Watches the directory at `dir` (from the root, `""` or ending in
+    /// `/`) and every watched directory under it; the files found go in
+    /// `files` (a directory that appears is news for each file in it).
+    fn watch_tree(&mut self, dir: &str, depth: usize, files: &mut Vec<String>) -> io::Result<()> {
+        let path = self.root.join(dir);
+        let watch = match self.inotify.add_watch(&path, MASK) {
+            Ok(watch) => watch,
+            // Past the watch limit: no watching this way at all.
+            Err(e) if e.raw_os_error() == Some(ENOSPC) || dir.is_empty() => return Err(e),
+            // Gone (or no longer a directory) as soon as it came.
+            Err(_) => return Ok(()),
+        };
+        self.dirs.insert(watch, dir.to_string());
+        // A directory that vanished meanwhile has nothing to watch.
+        let Ok(entries) = fs::read_dir(&path) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if !is_watched(&name) {
+                continue;
+            }
+            if kind.is_dir() && depth < MAX_DEPTH {
+                self.watch_tree(&format!("{dir}{name}/"), depth + 1, files)?;
+            } else if !kind.is_dir() {
+                files.push(format!("{dir}{name}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits up to `window` for changes, then takes every event there is.
+    /// Returns the changed paths (from the root), or `[""]` (the whole
+    /// tree) when the watches had to be set up again.
+    ///
+    /// # Errors
+    ///
+    /// When the watches can no longer be kept (the caller falls back to
+    /// polling).
+    pub fn wait(&mut self, window: Duration) -> io::Result<Vec<String>> {
+        let mut fds = [PollFd::new(self.inotify.raw_fd(), Interest::Read)];
+        poll::wait(&mut fds, Some(window))?;
+        let mut changed = Vec::new();
+        let mut start_again = false;
+        loop {
+            let len = match self.inotify.read(&mut self.buf) {
+                Ok(len) => len,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let buf = std::mem::take(&mut self.buf);
+            for (watch, mask, name) in inotify::events(&buf[..len]) {
+                start_again |= self.note(watch, mask, name, &mut changed)?;
+            }
+            self.buf = buf;
+        }
+        if start_again {
+            self.start_again()?;
+            return Ok(vec![String::new()]);
+        }
+        Ok(changed)
+    }
+
+    /// Takes one event; `true` when the watches must be set up again.
+    fn note(
+        &mut self,
+        watch: i32,
+        mask: u32,
+        name: &[u8],
+        changed: &mut Vec<String>,
+    ) -> io::Result<bool> {
+        if mask & inotify::IN_Q_OVERFLOW != 0 || mask & inotify::IN_MOVE_SELF != 0 {
+            return Ok(true);
+        }
+        if mask & inotify::IN_IGNORED != 0 {
+            self.dirs.remove(&watch);
+            return Ok(false);
+        }
+        let (Some(dir), Ok(name)) = (self.dirs.get(&watch), std::str::from_utf8(name)) else {
+            return Ok(false);
+        };
+        if name.is_empty() || !is_watched(name) {
+            return Ok(false);
+        }
+        let path = format!("{dir}{name}");
+        if mask & inotify::IN_ISDIR == 0 {
+            changed.push(path);
+            return Ok(false);
+        }
+        if mask & inotify::IN_MOVED_FROM != 0 {
+            // Its watch still reports, under the old name: start again.
+            return Ok(true);
+        }
+        if mask & (inotify::IN_CREATE | inotify::IN_MOVED_TO) != 0 {
+            let before = changed.len();
+            self.watch_tree(&format!("{path}/"), 1, changed)?;
+            if changed.len() == before {
+                changed.push(path);
+            }
+        } else {
+            // Removed: its files went first, each with its own event.
+            changed.push(path);
+        }
+        Ok(false)
+    }
+
+    /// New watches for the whole tree, on a new instance (the old one's
+    /// watches may name directories by where they used to be).
+    fn start_again(&mut self) -> io::Result<()> {
+        *self = Notifier::new(&self.root)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_tree(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hfs-notify-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        fs::write(dir.join("sub/page.html"), "x").unwrap();
+        dir
+    }
+
+    /// Waits until the changes seen include `want`.
+    fn wait_for(notifier: &mut Notifier, want: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            seen.extend(notifier.wait(Duration::from_millis(100)).unwrap());
+            if seen.iter().any(|p| p == want) {
+                return seen;
+            }
+        }
+        panic!("{want} not seen in {seen:?}");
+    }
+
+    #[test]
+    fn writes_in_a_subdirectory_are_seen() {
+        let dir = temp_tree("write");
+        let mut notifier = Notifier::new(&dir).unwrap();
+        assert_eq!(notifier.watched_dirs(), 2);
+        fs::write(dir.join("sub/page.html"), "changed").unwrap();
+        wait_for(&mut notifier, "sub/page.html");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_directory_is_watched_and_its_files_told() {
+        let dir = temp_tree("newdir");
+        let mut notifier = Notifier::new(&dir).unwrap();
+        let staged = dir.with_extension("staged");
+        fs::create_dir_all(staged.join("deep")).unwrap();
+        fs::write(staged.join("deep/a.css"), "a").unwrap();
+        fs::rename(&staged, dir.join("new")).unwrap();
+        wait_for(&mut notifier, "new/deep/a.css");
+        fs::write(dir.join("new/deep/b.js"), "b").unwrap();
+        wait_for(&mut notifier, "new/deep/b.js");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hidden_names_are_not_told() {
+        let dir = temp_tree("hidden");
+        let mut notifier = Notifier::new(&dir).unwrap();
+        fs::write(dir.join(".page.html.swp"), "x").unwrap();
+        fs::write(dir.join("marker"), "x").unwrap();
+        let seen = wait_for(&mut notifier, "marker");
+        assert!(seen.iter().all(|p| p == "marker"), "{seen:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_moved_away_sets_the_watches_up_again() {
+        let dir = temp_tree("moved");
+        let mut notifier = Notifier::new(&dir).unwrap();
+        fs::rename(dir.join("sub"), dir.join("renamed")).unwrap();
+        wait_for(&mut notifier, "");
+        fs::write(dir.join("renamed/page.html"), "y").unwrap();
+        wait_for(&mut notifier, "renamed/page.html");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
