@@ -29,6 +29,9 @@
 //!   instead of holding a thread: `epoll` on Linux, `poll(2)` on any Unix.
 //!   Reads and writes that must not wait use `recv`/`send` with
 //!   `MSG_DONTWAIT`, leaving the socket in blocking mode for handlers.
+//! - **Hearing of changes to files.** Live reload puts an `inotify` watch on
+//!   each directory of the tree (Linux); elsewhere it looks again with
+//!   plain `stat`s.
 //! - **Sending a file from the kernel.** `sendfile(2)` copies a large file
 //!   body from the page cache to the socket without passing through user
 //!   memory (std's `io::copy` no longer does this for sockets).
