@@ -106,6 +106,16 @@ fn exactly_one_event_per_change(label: &str, serve: fn(&TempDir) -> (TestServer,
     let event = read_through(&mut stream, b"\n\n");
     assert!(event.contains("\"paths\":[\"/style.css\"]"), "{event}");
     assert!(event.contains("\"css_only\":true"), "{event}");
+
+    // `touch`: only the time changes.
+    let page = std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("index.html"))
+        .unwrap();
+    let earlier = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    page.set_modified(earlier).unwrap();
+    let event = read_through(&mut stream, b"\n\n");
+    assert!(event.contains("\"paths\":[\"/index.html\"]"), "{event}");
 }
 
 #[test]
