@@ -16,4 +16,5 @@ mod pool;
 mod resilience;
 #[cfg(unix)]
 mod security;
+mod sockets;
 mod wire;
