@@ -10,7 +10,7 @@
 //! head -c 2000000 /dev/zero | curl --data-binary @- http://127.0.0.1:8080/echo   # 413
 //! ```
 
-use http_from_scratch::config::ServerConfig;
+use http_from_scratch::config::{Bind, ServerConfig};
 use http_from_scratch::http::status::Status;
 use http_from_scratch::request::Request;
 use http_from_scratch::response::Response;
@@ -47,7 +47,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let config = ServerConfig {
-        addr: addr.parse().expect("ADDR like 127.0.0.1:8080"),
+        bind: Bind::Tcp(addr.parse().expect("ADDR like 127.0.0.1:8080")),
         ..ServerConfig::default()
     };
     let server = Server::bind(config, router())?;

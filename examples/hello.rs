@@ -10,6 +10,7 @@
 //! curl -X POST http://127.0.0.1:8080/hello/ada   # 405, with Allow
 //! ```
 
+use http_from_scratch::config::Bind;
 use http_from_scratch::{Response, Router, Server, ServerConfig, Status};
 
 /// The routes, separate from `main` so tests can serve them in-process.
@@ -36,7 +37,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let config = ServerConfig {
-        addr: addr.parse().expect("ADDR like 127.0.0.1:8080"),
+        bind: Bind::Tcp(addr.parse().expect("ADDR like 127.0.0.1:8080")),
         ..ServerConfig::default()
     };
     let server = Server::bind(config, router())?;

@@ -5,7 +5,7 @@
 //! API routes. Routes are tried first; the mount takes everything else.
 //! Try `curl http://127.0.0.1:8080/api/status` and open the root in a browser.
 
-use http_from_scratch::config::ServerConfig;
+use http_from_scratch::config::{Bind, ServerConfig};
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::http::date;
 use http_from_scratch::http::status::Status;
@@ -34,7 +34,7 @@ fn main() -> std::io::Result<()> {
     let root = args.next().unwrap_or_else(|| ".".into());
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
     let config = ServerConfig {
-        addr: addr.parse().expect("ADDR like 127.0.0.1:8080"),
+        bind: Bind::Tcp(addr.parse().expect("ADDR like 127.0.0.1:8080")),
         ..ServerConfig::default()
     };
     let server = Server::bind(config, router(Path::new(&root))?)?;

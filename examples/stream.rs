@@ -8,6 +8,7 @@
 //! `curl -N http://127.0.0.1:8080/clock` and watch the ticks arrive, or
 //! `curl -N 'http://127.0.0.1:8080/clock?ticks=10&interval_ms=200'`.
 
+use http_from_scratch::config::Bind;
 use http_from_scratch::http::date;
 use http_from_scratch::{Response, Router, Server, ServerConfig, Status};
 use std::io::Write;
@@ -44,7 +45,7 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     let config = ServerConfig {
-        addr: addr.parse().expect("ADDR like 127.0.0.1:8080"),
+        bind: Bind::Tcp(addr.parse().expect("ADDR like 127.0.0.1:8080")),
         ..ServerConfig::default()
     };
     let server = Server::bind(config, router())?;

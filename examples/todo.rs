@@ -13,6 +13,7 @@
 //! curl http://127.0.0.1:8080/static/                          # files
 //! ```
 
+use http_from_scratch::config::Bind;
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::handler::Timed;
 use http_from_scratch::json;
@@ -166,7 +167,7 @@ fn main() -> std::io::Result<()> {
     // First, so that a Ctrl-C while starting still stops the server cleanly.
     http_from_scratch::server::handle_signals();
     let config = ServerConfig {
-        addr: addr.parse().expect("ADDR like 127.0.0.1:8080"),
+        bind: Bind::Tcp(addr.parse().expect("ADDR like 127.0.0.1:8080")),
         ..ServerConfig::default()
     };
     let static_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todo_static");

@@ -6,13 +6,15 @@
 //! (`--port 80`, `--port=80`); `--` ends the options.
 
 use crate::auth::User;
-use crate::config::{LogFormat, ServerConfig, DEFAULT_MAX_THREADS};
+use crate::config::{
+    check_socket_mode, Bind, LogFormat, ServerConfig, DEFAULT_MAX_THREADS, DEFAULT_PORT,
+};
 use crate::files::FilesSettings;
 use crate::http::headers::is_field_value_byte;
 use crate::http::number::parse_decimal;
 use crate::response::{check_header, HeaderProblem};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -48,6 +50,10 @@ pub struct ServeOptions {
     pub health: Option<String>,
     /// `--log-health`: health checks go in the access log too.
     pub log_health: bool,
+    /// Whether `--bind`, `--port` or `--socket-mode` was given: a socket
+    /// passed by a service manager is served instead of `server.bind`, and
+    /// the binary says the options are ignored.
+    pub bind_given: bool,
 }
 
 /// A problem with the arguments, worded for the person who typed them.
@@ -73,7 +79,8 @@ Arguments:
 
 Options:
   -p, --port PORT              Port to listen on; 0 picks a free one [default: 8080]
-  -b, --bind ADDR              Address to listen on, IPv4 or IPv6 [default: 127.0.0.1]
+  -b, --bind ADDR              Address to listen on, IPv4, IPv6 or unix:PATH [default: 127.0.0.1]
+      --socket-mode MODE       Octal mode of the unix:PATH socket file, e.g. 660 (default: umask)
   -t, --threads N              Most worker threads = requests in progress at once [default: 1024]
       --max-connections N      Most open connections; more get 503 [default: open-file limit - 64]
       --index NAME             Index file for directories; repeatable [default: index.html]
@@ -133,7 +140,7 @@ where
         }
     }
     let check = parsed.check;
-    let options = Box::new(parsed.finish());
+    let options = Box::new(parsed.finish()?);
     Ok(if check {
         Command::Check(options)
     } else {
@@ -154,9 +161,22 @@ struct Parsed {
     warnings: Vec<String>,
     health: Option<String>,
     log_health: bool,
+    /// `--port`, `--bind` and `--socket-mode`, put together at the end,
+    /// since which apply depends on all three.
+    port: Option<u16>,
+    bind: Option<BindArg>,
+    socket_mode: Option<u32>,
     /// `--check`: a switch rather than a [`Applied::Stop`], because the
     /// options after it still apply to the check.
     check: bool,
+}
+
+/// What `--bind` named.
+enum BindArg {
+    /// An IP address, with `--port` for the port.
+    Ip(IpAddr),
+    /// `unix:PATH`: a Unix domain socket.
+    Unix(PathBuf),
 }
 
 /// What reading one option led to.
@@ -229,8 +249,9 @@ impl Parsed {
             "-h" | "--help" => return Ok(Applied::Stop(Command::Help)),
             "-V" | "--version" => return Ok(Applied::Stop(Command::Version)),
             "--check" => self.check = true,
-            "-p" | "--port" => server.addr.set_port(parse_port(&value.take("--port")?)?),
-            "-b" | "--bind" => server.addr.set_ip(parse_ip(&value.take("--bind")?)?),
+            "-p" | "--port" => self.port = Some(parse_port(&value.take("--port")?)?),
+            "-b" | "--bind" => self.bind = Some(parse_bind(&value.take("--bind")?)?),
+            "--socket-mode" => self.socket_mode = Some(parse_socket_mode(&value.take(flag)?)?),
             "-t" | "--threads" => server.max_threads = parse_threads(&value.take("--threads")?)?,
             "--max-connections" => {
                 server.max_connections = Some(parse_max_connections(&value.take(flag)?)?);
@@ -290,19 +311,46 @@ impl Parsed {
         Ok(())
     }
 
-    fn finish(self) -> ServeOptions {
+    /// Where to listen, from `--bind`, `--port` and `--socket-mode`
+    /// together: a Unix socket has no port, and only a Unix socket has a
+    /// mode.
+    fn listen_on(&self) -> Result<Bind, UsageError> {
+        let fail = |message: &str| Err(UsageError(message.to_string()));
+        match (&self.bind, self.port, self.socket_mode) {
+            (Some(BindArg::Unix(_)), Some(_), _) => {
+                fail("--port does not apply to --bind unix:PATH (a Unix socket has no port)")
+            }
+            (Some(BindArg::Unix(path)), None, mode) => Ok(Bind::Unix {
+                path: path.clone(),
+                mode,
+            }),
+            (_, _, Some(_)) => fail("--socket-mode applies only to --bind unix:PATH"),
+            (ip, port, None) => {
+                let ip = match ip {
+                    Some(BindArg::Ip(ip)) => *ip,
+                    _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                };
+                Ok(Bind::Tcp(SocketAddr::new(ip, port.unwrap_or(DEFAULT_PORT))))
+            }
+        }
+    }
+
+    fn finish(self) -> Result<ServeOptions, UsageError> {
+        let bind = self.listen_on()?;
+        let bind_given = self.bind.is_some() || self.port.is_some() || self.socket_mode.is_some();
         let mut files = self.files;
         if !self.index.is_empty() {
             files.index = self.index;
         }
         let mut server = self.server;
+        server.bind = bind;
         if files.upload {
             // The parser refuses a declared body over this limit before any
             // handler runs: uploads need room up to --max-upload.
             let limit = &mut server.limits.max_body_bytes;
             *limit = (*limit).max(files.max_upload);
         }
-        ServeOptions {
+        Ok(ServeOptions {
             root: self.root.unwrap_or_else(|| PathBuf::from(".")),
             server,
             files,
@@ -310,7 +358,8 @@ impl Parsed {
             warnings: self.warnings,
             health: self.health,
             log_health: self.log_health,
-        }
+            bind_given,
+        })
     }
 }
 
@@ -445,6 +494,48 @@ fn parse_port(text: &str) -> Result<u16, UsageError> {
         })
 }
 
+/// `--bind`: an IP address, or `unix:PATH` for a Unix domain socket. An
+/// abstract socket (Linux's `unix:@NAME`, no file) is refused: its name
+/// would be shared by everyone on the machine, with no permissions to
+/// keep them out, which is what a Unix socket is for here.
+fn parse_bind(text: &str) -> Result<BindArg, UsageError> {
+    let Some(path) = text.strip_prefix("unix:") else {
+        return parse_ip(text).map(BindArg::Ip);
+    };
+    if path.is_empty() {
+        return Err(UsageError(
+            "invalid bind address 'unix:': expected unix:PATH, such as unix:/run/site.sock"
+                .to_string(),
+        ));
+    }
+    if path.starts_with('@') {
+        return Err(UsageError(format!(
+            "invalid bind address '{}': abstract Unix sockets are not supported; \
+             give a path, such as unix:/run/site.sock",
+            text.escape_debug()
+        )));
+    }
+    Ok(BindArg::Unix(PathBuf::from(path)))
+}
+
+/// `--socket-mode MODE`: permission bits in octal, as `chmod` takes them
+/// (`660`, `0600`).
+fn parse_socket_mode(text: &str) -> Result<u32, UsageError> {
+    let bad = |why: &str| {
+        UsageError(format!(
+            "invalid --socket-mode '{}': {why}",
+            text.escape_debug()
+        ))
+    };
+    let octal = (1..=4).contains(&text.len()) && text.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    let mode = u32::from_str_radix(text, 8)
+        .ok()
+        .filter(|_| octal)
+        .ok_or_else(|| bad("expected octal permission bits, such as 660 or 600"))?;
+    check_socket_mode(mode).map_err(bad)?;
+    Ok(mode)
+}
+
 fn parse_ip(text: &str) -> Result<IpAddr, UsageError> {
     if text == "localhost" {
         return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -455,7 +546,8 @@ fn parse_ip(text: &str) -> Result<IpAddr, UsageError> {
         .unwrap_or(text);
     unbracketed.parse().map_err(|_| {
         UsageError(format!(
-            "invalid bind address '{text}': expected an IP address such as 127.0.0.1 or ::1"
+            "invalid bind address '{text}': expected an IP address such as 127.0.0.1 or ::1, \
+             or unix:PATH"
         ))
     })
 }
@@ -491,6 +583,9 @@ mod tests {
     #[test]
     fn help_states_the_defaults_config_holds() {
         let defaults = ServerConfig::default();
+        let Bind::Tcp(addr) = defaults.bind else {
+            panic!("the default is a TCP address")
+        };
         let timeouts = &defaults.timeouts;
         let line_of = |flag: &str| {
             HELP.lines()
@@ -499,8 +594,8 @@ mod tests {
                 .to_string()
         };
         let stated = [
-            ("--port", defaults.addr.port().to_string()),
-            ("--bind", defaults.addr.ip().to_string()),
+            ("--port", addr.port().to_string()),
+            ("--bind", addr.ip().to_string()),
             ("--threads", defaults.max_threads.to_string()),
             ("--head-timeout", timeouts.head.as_secs().to_string()),
             (
@@ -527,7 +622,11 @@ mod tests {
             panic!()
         };
         assert_eq!(options.root, PathBuf::from("."));
-        assert_eq!(options.server.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(
+            options.server.bind,
+            Bind::Tcp("127.0.0.1:8080".parse().unwrap())
+        );
+        assert!(!options.bind_given);
         assert!(options.files.listing && options.server.access_log);
         // Derived from the open-file limit when the server starts.
         assert_eq!(options.server.max_connections, None);
@@ -549,7 +648,8 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        assert_eq!(options.server.addr, "[::1]:0".parse().unwrap());
+        assert_eq!(options.server.bind, Bind::Tcp("[::1]:0".parse().unwrap()));
+        assert!(options.bind_given);
         assert_eq!(options.server.max_threads, 8);
         assert_eq!(options.server.max_connections, Some(500));
         assert!(!options.files.listing && !options.server.access_log);
@@ -640,6 +740,81 @@ mod tests {
         assert!(o.files.hidden && !o.files.listing);
         assert!(parse(&["--check=yes"]).is_err());
         assert!(matches!(parse(&["site"]), Ok(Command::Serve(_))));
+    }
+
+    #[test]
+    fn a_unix_socket_takes_a_path_and_a_mode_in_any_order() {
+        let bind_of = |args: &[&str]| match parse(args) {
+            Ok(Command::Serve(options)) => (options.server.bind, options.bind_given),
+            other => panic!("{other:?}"),
+        };
+        let unix = |path: &str, mode| Bind::Unix {
+            path: PathBuf::from(path),
+            mode,
+        };
+        assert_eq!(
+            bind_of(&["--bind", "unix:/run/site.sock"]),
+            (unix("/run/site.sock", None), true)
+        );
+        assert_eq!(
+            bind_of(&["--socket-mode=660", "-b", "unix:rel.sock"]),
+            (unix("rel.sock", Some(0o660)), true)
+        );
+        assert_eq!(
+            bind_of(&["-b", "unix:/s", "--socket-mode", "0600"]).0,
+            unix("/s", Some(0o600))
+        );
+        assert_eq!(
+            bind_of(&["--port", "0"]),
+            (Bind::Tcp("127.0.0.1:0".parse().unwrap()), true)
+        );
+        assert_eq!(
+            unix("/run/site.sock", None).to_string(),
+            "unix:/run/site.sock"
+        );
+    }
+
+    #[test]
+    fn unix_socket_options_that_do_not_fit_are_usage_errors() {
+        let error_of = |args: &[&str]| parse(args).unwrap_err().0;
+        for args in [
+            &["--bind", "unix:/s", "--port", "80"][..],
+            &["-p", "80", "--bind", "unix:/s"],
+        ] {
+            assert!(error_of(args).contains("--port does not apply"), "{args:?}");
+        }
+        assert!(error_of(&["--socket-mode", "660"]).contains("only to --bind unix:PATH"));
+        assert!(error_of(&["--socket-mode", "660", "-b", "::1"]).contains("only to"));
+        assert!(error_of(&["-b", "unix:@name"]).contains("abstract"));
+        assert!(error_of(&["-b", "unix:"]).contains("unix:PATH"));
+        for mode in ["8", "66a", "", "+660", "07777", "1777"] {
+            let error = error_of(&["-b", "unix:/s", "--socket-mode", mode]);
+            assert!(error.contains("--socket-mode"), "{mode}: {error}");
+        }
+        let error = error_of(&["-b", "unix:/s", "--socket-mode", "440"]);
+        assert!(error.contains("owner needs write permission"), "{error}");
+    }
+
+    /// README's options table and `HELP` name the same options.
+    #[test]
+    fn every_option_in_help_is_in_the_readme() {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("## Options")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("an Options section");
+        for line in HELP.lines().filter(|l| l.trim_start().starts_with('-')) {
+            let long = line
+                .split_whitespace()
+                .find(|word| word.starts_with("--"))
+                .expect("a long option")
+                .trim_end_matches(',');
+            assert!(
+                table.contains(&format!("`{long}")) || table.contains(&format!(", {long}")),
+                "{long} in README's options table"
+            );
+        }
     }
 
     #[test]

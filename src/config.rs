@@ -1,9 +1,11 @@
-//! Server settings: every limit and timeout of the connection and the
-//! parser, named, with its default and the status a client sees when it is
-//! crossed. (The file server's own limits live with its settings.)
+//! Server settings: where the server listens ([`Bind`]), and every limit
+//! and timeout of the connection and the parser, named, with its default
+//! and the status a client sees when it is crossed. (The file server's own
+//! limits live with its settings.)
 //!
-//! This module only holds values. The command line is turned into these
-//! values by `cli`. The [`Limits`] are checked by the parser (`http::parse`,
+//! This module only holds values (and says which socket modes make sense,
+//! for the command line and the listener to agree). The command line is
+//! turned into these values by `cli`. The [`Limits`] are checked by the parser (`http::parse`,
 //! `http::headers`, `http::body`), the request body reader and the
 //! connection; the [`Timeouts`] are kept by the connection and the server,
 //! which also reads the caps on threads, queued requests and connections.
@@ -13,6 +15,7 @@
 //! they tune, as named constants: no client can tell them apart from
 //! outside.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -168,11 +171,69 @@ pub enum PollerKind {
     Poll,
 }
 
+/// Where the server listens. (A socket passed by a service manager is not
+/// bound from a setting: see `server::listener::Listener::inherited`.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// A TCP address, IPv4 or IPv6; port 0 asks the OS for a free port.
+    Tcp(SocketAddr),
+    /// A Unix domain socket at `path`, for a proxy on the same machine. A
+    /// stale socket file there (nobody answers on it) is replaced; anything
+    /// else there is an error. The file is removed when the server stops,
+    /// if it is still the one the server made.
+    Unix {
+        /// Where the socket file goes.
+        path: PathBuf,
+        /// The file's permission bits (`0o660`), set as soon as it is made;
+        /// `None`: what the umask leaves of `0o777`. The owner needs write
+        /// permission ([`check_socket_mode`]).
+        mode: Option<u32>,
+    },
+}
+
+impl Default for Bind {
+    fn default() -> Bind {
+        Bind::Tcp(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            DEFAULT_PORT,
+        ))
+    }
+}
+
+/// `127.0.0.1:8080`, `[::1]:8080` or `unix:/run/site.sock`, as the
+/// command line takes it and error messages show it.
+impl fmt::Display for Bind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bind::Tcp(addr) => write!(f, "{addr}"),
+            Bind::Unix { path, .. } => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// Whether `mode` suits a Unix socket file: permission bits only (at most
+/// `0o777`), with write permission for the owner, since connecting to a
+/// Unix socket needs write permission and the server connects to its own
+/// socket to stop (DESIGN.md, "Stopping").
+///
+/// # Errors
+///
+/// Why the mode does not suit, in words for the person who chose it.
+pub fn check_socket_mode(mode: u32) -> Result<(), &'static str> {
+    if mode > 0o777 {
+        Err("only permission bits (at most 777) apply to a socket")
+    } else if mode & 0o200 == 0 {
+        Err("the owner needs write permission (u+w, as in 600 or 660): the server connects to its own socket to stop")
+    } else {
+        Ok(())
+    }
+}
+
 /// Everything the server needs that is not about what it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// Address to listen on; port 0 asks the OS for a free port.
-    pub addr: SocketAddr,
+    /// Where to listen: a TCP address or a Unix socket's path.
+    pub bind: Bind,
     /// Most worker threads, and so most requests in progress at once.
     pub max_threads: usize,
     /// Most connections with a request waiting for a worker when all are
@@ -202,7 +263,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
-            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
+            bind: Bind::default(),
             max_threads: DEFAULT_MAX_THREADS,
             max_queued: DEFAULT_MAX_QUEUED,
             max_connections: None,

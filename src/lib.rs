@@ -1,13 +1,18 @@
 //! # http-from-scratch
 //!
-//! A small HTTP/1.1 server built from `std::net::TcpListener` up, with no
+//! A small HTTP/1.1 server built from std's listening sockets up (TCP, or
+//! a Unix domain socket for a proxy on the same machine), with no
 //! dependencies, written to be read. It serves a directory from the command
 //! line and is a library for writing handlers.
 //!
 //! ## How a request travels (and the reading order)
 //!
 //! 1. [`config`]: every limit and timeout, with the status it leads to.
-//! 2. [`server::listener`]: the accept loop hands each connection on.
+//! 2. [`server::listener`]: where the server listens (a TCP address, a Unix
+//!    socket's path with its file in [`server::socket_file`], or a socket a
+//!    service manager passed), and the accept loop that hands each
+//!    connection on as a [`socket::Stream`], TCP or Unix, with its
+//!    [`socket::Peer`].
 //! 3. [`server::poller`]: where waiting connections park, and how idle
 //!    workers wait for the next ready one (leader and followers).
 //! 4. [`server::pool`]: worker threads, grown on demand up to a cap.
@@ -47,6 +52,7 @@
 //! ## Use as a library
 //!
 //! ```no_run
+//! use http_from_scratch::config::Bind;
 //! use http_from_scratch::{Response, Router, Server, ServerConfig, Status};
 //!
 //! let router = Router::new()
@@ -55,7 +61,7 @@
 //!         let id: u64 = req.param_as("id")?; // 400 if it is not a number
 //!         Ok(Response::text(Status::OK, format!("user {id}\n")))
 //!     });
-//! let config = ServerConfig { addr: "127.0.0.1:8080".parse().unwrap(), ..ServerConfig::default() };
+//! let config = ServerConfig { bind: Bind::Tcp("127.0.0.1:8080".parse().unwrap()), ..ServerConfig::default() };
 //! Server::bind(config, router)?.run_until_signal()?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
@@ -81,6 +87,7 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod sha256;
+pub mod socket;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod testing;

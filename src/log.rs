@@ -14,9 +14,9 @@ use crate::config::LogFormat;
 use crate::http::date;
 use crate::http::parse::RequestLine;
 use crate::json;
+use crate::socket::Peer;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -42,8 +42,9 @@ struct LogFile {
 /// One finished request, as the access log records it.
 #[derive(Debug, Clone, Copy)]
 pub struct AccessRecord<'a> {
-    /// The client's IP address.
-    pub peer: IpAddr,
+    /// Who sent the request: its IP address is logged, and `-` (in JSON,
+    /// `null`) for a client of a Unix socket, which has none.
+    pub peer: Peer,
     /// The request line, or `None` when none was read whole (the log shows
     /// `-`, as for a connection refused before its request).
     pub request_line: Option<RequestLine<'a>>,
@@ -135,13 +136,17 @@ impl Logger {
     /// Says on stderr why a request (or a connection) was refused by the
     /// server itself, one line each, whatever the access log's format; a
     /// per-request line, so off with the access log (`--quiet`).
-    pub fn refused(&self, peer: IpAddr, status: u16, reason: &str) {
+    pub fn refused(&self, peer: Peer, status: u16, reason: &str) {
         if !self.access {
             return;
         }
+        let who = match peer.ip() {
+            Some(ip) => ip.to_string(),
+            None => "a unix-socket client".to_string(),
+        };
         let _ = writeln!(
             io::stderr().lock(),
-            "http-from-scratch: {status} for {peer}: {reason}"
+            "http-from-scratch: {status} for {who}: {reason}"
         );
     }
 
@@ -202,9 +207,14 @@ fn common_line(record: &AccessRecord<'_>, secs: i64) -> String {
             version,
         }) => format!("{method} {target} {}", version.as_str()),
     };
+    // The remote host field: `-` when there is no address, as for any
+    // field Common Log Format has no value for.
+    let host = record
+        .peer
+        .ip()
+        .map_or_else(|| "-".to_string(), |ip| ip.to_string());
     format!(
-        "{} - {user} [{}] \"{request}\" {} {bytes}\n",
-        record.peer,
+        "{host} - {user} [{}] \"{request}\" {} {bytes}\n",
         date::format_clf(secs),
         record.status
     )
@@ -218,7 +228,7 @@ fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
         "{{\"time\":{},\"peer\":{},\"user\":{},\"method\":{},\"target\":{},\"version\":{},\
          \"status\":{},\"bytes\":{},\"referer\":{},\"user_agent\":{},\"reason\":{}}}\n",
         json::string(&date::format_rfc3339(secs)),
-        json::string(&record.peer.to_string()),
+        text(record.peer.ip().map(|ip| ip.to_string()).as_deref()),
         text(record.user),
         text(line.map(|l| l.method)),
         text(line.map(|l| l.target)),
@@ -271,6 +281,28 @@ mod tests {
     fn quoted_fields_keep_spaces_and_nothing_that_ends_them() {
         assert_eq!(escape_quoted("Mozilla/5.0 (X11)"), "Mozilla/5.0 (X11)");
         assert_eq!(escape_quoted("a\"b\\c\nd"), "a\\x22b\\x5Cc\\x0Ad");
+    }
+
+    #[test]
+    fn a_unix_socket_client_is_logged_without_an_address() {
+        let record = |peer| AccessRecord {
+            peer,
+            request_line: None,
+            user: Some("ada"),
+            status: 400,
+            bytes: 0,
+            referer: None,
+            user_agent: None,
+            reason: None,
+        };
+        let unix = record(Peer::Unix);
+        assert!(
+            common_line(&unix, 0).starts_with("- - ada [01/Jan/1970:00:00:00 +0000] \"-\" 400 -")
+        );
+        assert!(json_line(&unix, 0).contains("\"peer\":null,"));
+        let tcp = record(Peer::Ip("[::1]:4000".parse().unwrap()));
+        assert!(common_line(&tcp, 0).starts_with("::1 - ada ["));
+        assert!(json_line(&tcp, 0).contains("\"peer\":\"::1\","));
     }
 
     #[test]

@@ -10,11 +10,12 @@ use http_from_scratch::config::ServerConfig;
 use http_from_scratch::files::{check, FileServer, FilesConfig, FilesSettings};
 use http_from_scratch::handler::{Handler, HealthCheck};
 use http_from_scratch::router::Router;
+use http_from_scratch::server::listener::{Endpoint, Listener};
 use http_from_scratch::server::{self, Server, Summary};
 use http_from_scratch::sys;
 use http_from_scratch::watch::Watcher;
 use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -74,6 +75,7 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     // still starting is not fatal: it is noted, and the server stops
     // gracefully (exit status 0) as soon as it runs.
     server::handle_signals();
+    let inherited = passed_socket(options.bind_given)?;
     let ServeOptions {
         root,
         server,
@@ -82,6 +84,7 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         warnings,
         health,
         log_health,
+        ..
     } = options;
     for warning in &warnings {
         eprintln!("http-from-scratch: warning: {warning}");
@@ -101,8 +104,8 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     if let Some(watcher) = &watcher {
         handler = Box::new(watcher.handler(handler));
     }
-    if !users.is_empty() {
-        warn_if_passwords_cross_the_network(server.addr);
+    let asks_passwords = !users.is_empty();
+    if asks_passwords {
         let auth = BasicAuth::new(handler, users);
         // With CORS on, the file server answers preflights, alike for every
         // path; browsers send them without credentials.
@@ -120,8 +123,12 @@ fn serve(options: ServeOptions) -> Result<(), String> {
             inner: handler,
         });
     }
-    let server = bind(server, handler)?;
-    announce(&shown_root, server.local_addr());
+    let passed = inherited.is_some();
+    let server = bind(server, inherited, handler)?;
+    if asks_passwords {
+        warn_if_passwords_cross_the_network(server.endpoint());
+    }
+    announce(&shown_root, server.endpoint(), passed);
     let summary = serve_until_stopped(server)?;
     if let Some(watcher) = watcher {
         watcher.stop();
@@ -135,6 +142,22 @@ fn start_watching(root: &Path) -> Result<Watcher, String> {
     let watcher = Watcher::start(root).map_err(|e| format!("cannot start watching: {e}"))?;
     eprintln!("Live reload: {}", watcher.how());
     Ok(watcher)
+}
+
+/// The socket a service manager passed, if it passed one, taken while the
+/// process has one thread (taking it removes its variables from the
+/// environment). It replaces `--bind` and `--port`, which the note says
+/// when they were given.
+fn passed_socket(bind_given: bool) -> Result<Option<Listener>, String> {
+    let inherited = Listener::inherited()
+        .map_err(|e| format!("cannot serve the socket the service manager passed: {e}"))?;
+    if inherited.is_some() && bind_given {
+        eprintln!(
+            "http-from-scratch: note: serving the socket the service manager passed; \
+             --bind, --port and --socket-mode are ignored"
+        );
+    }
+    Ok(inherited)
 }
 
 /// The directory must exist and be a directory; the message says which of
@@ -171,7 +194,13 @@ fn open_files(root: &Path, settings: FilesSettings) -> Result<FilesConfig, Strin
     Ok(files)
 }
 
-fn bind(config: ServerConfig, handler: impl Handler + 'static) -> Result<Server, String> {
+/// Binds where `config` says, or serves the socket the service manager
+/// passed (`inherited`) instead.
+fn bind(
+    config: ServerConfig,
+    inherited: Option<Listener>,
+    handler: impl Handler + 'static,
+) -> Result<Server, String> {
     // Each connection is a descriptor: let the soft limit go as high as the
     // hard one before the first accept.
     sys::raise_fd_limit();
@@ -184,13 +213,26 @@ fn bind(config: ServerConfig, handler: impl Handler + 'static) -> Result<Server,
             .open(path)
             .map_err(|e| format!("cannot open the log file '{}': {e}", path.display()))?;
     }
-    let addr = config.addr;
-    Server::bind(config, handler).map_err(|e| format!("cannot listen on {addr}: {e}"))
+    match inherited {
+        Some(listener) => {
+            let endpoint = listener.endpoint().to_string();
+            Server::from_listener(listener, config, handler)
+                .map_err(|e| format!("cannot serve the passed socket {endpoint}: {e}"))
+        }
+        None => {
+            let bind = config.bind.clone();
+            Server::bind(config, handler).map_err(|e| format!("cannot listen on {bind}: {e}"))
+        }
+    }
 }
 
 /// Basic credentials are only encoded, not encrypted: off this machine,
-/// anyone on the path can read them unless TLS carries them.
-fn warn_if_passwords_cross_the_network(addr: SocketAddr) {
+/// anyone on the path can read them unless TLS carries them. A Unix socket
+/// is reached from this machine only.
+fn warn_if_passwords_cross_the_network(endpoint: &Endpoint) {
+    let Some(addr) = endpoint.tcp() else {
+        return;
+    };
     // `::ffff:127.0.0.1` is loopback too.
     if !addr.ip().to_canonical().is_loopback() {
         eprintln!(
@@ -201,12 +243,25 @@ fn warn_if_passwords_cross_the_network(addr: SocketAddr) {
     }
 }
 
-fn announce(shown_root: &str, bound: SocketAddr) {
-    let host = match bound.ip() {
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        IpAddr::V4(ip) => ip.to_string(),
+/// The start-up line: where the server listens, as a URL for TCP, as
+/// `unix:PATH` for a Unix socket, and whether the socket was passed.
+fn announce(shown_root: &str, endpoint: &Endpoint, passed: bool) {
+    let at = match endpoint.tcp() {
+        Some(addr) => {
+            let host = match addr.ip() {
+                IpAddr::V6(ip) => format!("[{ip}]"),
+                IpAddr::V4(ip) => ip.to_string(),
+            };
+            format!("http://{host}:{}/", addr.port())
+        }
+        None => endpoint.to_string(),
     };
-    println!("Serving {shown_root} at http://{host}:{}/", bound.port());
+    let passed = if passed {
+        " (socket passed by the service manager)"
+    } else {
+        ""
+    };
+    println!("Serving {shown_root} at {at}{passed}");
 }
 
 /// Serves until a signal asks the server to stop.

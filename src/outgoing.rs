@@ -13,11 +13,11 @@
 //! buffer read at the offset. This module knows nothing of connections or
 //! the poller.
 
+use crate::socket::Stream;
 use crate::sys;
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read};
-use std::net::TcpStream;
 use std::sync::Arc;
 
 /// Bytes read from a file per send where there is no `sendfile`.
@@ -105,7 +105,7 @@ impl Outgoing {
     ///
     /// The socket's error, or `UnexpectedEof` if the file shrank: its
     /// length is already on the wire, so the connection must close.
-    pub fn send_now(&mut self, socket: &TcpStream, piece: &mut Vec<u8>) -> io::Result<Progress> {
+    pub fn send_now(&mut self, socket: &Stream, piece: &mut Vec<u8>) -> io::Result<Progress> {
         loop {
             if self.remaining() == 0 {
                 return Ok(Progress::Done);
@@ -152,7 +152,7 @@ impl Outgoing {
 /// Sends up to `len` bytes of `file` from `offset`. Zero bytes with some
 /// left means the file is shorter than when its length was sent.
 fn send_file_now(
-    socket: &TcpStream,
+    socket: &Stream,
     file: &File,
     offset: u64,
     len: u64,
@@ -175,7 +175,7 @@ fn send_file_now(
 /// takes. What it does not take is read again next time (from the page
 /// cache), which keeps the only state the offset.
 fn send_piece_now(
-    socket: &TcpStream,
+    socket: &Stream,
     file: &File,
     offset: u64,
     len: u64,
@@ -192,7 +192,7 @@ fn send_piece_now(
 
 /// Sends from the piece held, reading the next piece once it is all sent.
 fn send_read_now(
-    socket: &TcpStream,
+    socket: &Stream,
     reader: &mut Box<dyn Read + Send>,
     remaining: u64,
     held: &mut Vec<u8>,

@@ -15,9 +15,9 @@ use crate::http::parse::RequestHead;
 use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::response::Response;
+use crate::socket::{Peer, Stream};
 use std::any::Any;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -32,13 +32,13 @@ pub struct Request<'a> {
     params: Vec<(String, String)>,
     states: Vec<Arc<dyn Any + Send + Sync>>,
     user: Option<String>,
-    peer: SocketAddr,
+    peer: Peer,
     body: Body<'a>,
 }
 
 impl<'a> Request<'a> {
     /// Puts a request together from its parsed head and its body reader.
-    pub fn new(head: RequestHead<'a>, peer: SocketAddr, body: Body<'a>) -> Request<'a> {
+    pub fn new(head: RequestHead<'a>, peer: Peer, body: Body<'a>) -> Request<'a> {
         let (path, query) = match head.path_and_query.split_once('?') {
             Some((path, query)) => (path, Some(query)),
             None => (head.path_and_query, None),
@@ -125,8 +125,10 @@ impl<'a> Request<'a> {
         self.head.fields.get(name)
     }
 
-    /// The client's address.
-    pub fn peer(&self) -> SocketAddr {
+    /// Who sent the request: the client's address and port, or a client
+    /// on this machine through a Unix socket ([`Peer::is_local`] is true for
+    /// both that and loopback).
+    pub fn peer(&self) -> Peer {
         self.peer
     }
 
@@ -282,7 +284,7 @@ impl BodyError {
 pub struct Body<'a> {
     /// Where the rest of the body comes from: the client's socket, or
     /// nothing for a request built in memory (all of it is in `buf`).
-    stream: Option<&'a TcpStream>,
+    stream: Option<&'a Stream>,
     /// Bytes that arrived with or after the head: `buf[start..end]` unread.
     buf: &'a mut [u8],
     start: usize,
@@ -305,7 +307,7 @@ impl<'a> Body<'a> {
     /// and then the stream (`None`: there is nothing more to read, as for a
     /// request built in memory by [`crate::testing`]).
     pub fn new(
-        stream: Option<&'a TcpStream>,
+        stream: Option<&'a Stream>,
         buf: &'a mut [u8],
         filled: usize,
         head: &RequestHead<'_>,
@@ -545,7 +547,7 @@ impl<'a> Body<'a> {
 
 /// Reads more of a body from the socket; the client closing before the body
 /// ends (or, in memory, a body shorter than declared) is `UnexpectedEof`.
-fn read_more(stream: Option<&TcpStream>, into: &mut [u8]) -> io::Result<usize> {
+fn read_more(stream: Option<&Stream>, into: &mut [u8]) -> io::Result<usize> {
     let n = match stream {
         Some(mut stream) => stream.read(into)?,
         None => 0,

@@ -15,11 +15,11 @@ use crate::http::mime;
 use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::outgoing::Outgoing;
+use crate::socket::Stream;
 use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ pub type PushBody = Box<dyn FnOnce(&mut BodyWriter<'_>) -> io::Result<()> + Send
 
 /// A function that takes the connection once a response's head is sent;
 /// see [`Response::hand_over`].
-pub type HandOver = Box<dyn FnOnce(TcpStream) + Send>;
+pub type HandOver = Box<dyn FnOnce(Stream) + Send>;
 
 /// What a response carries after its head.
 pub enum ResponseBody {
@@ -427,7 +427,7 @@ impl Response {
     pub fn hand_over(
         status: Status,
         content_type: impl Into<Cow<'static, str>>,
-        receiver: impl FnOnce(TcpStream) + Send + 'static,
+        receiver: impl FnOnce(Stream) + Send + 'static,
     ) -> Response {
         let mut response = Response::new(status)
             .with_header("Content-Type", content_type)

@@ -35,6 +35,12 @@
 //! - **Sending a file from the kernel.** `sendfile(2)` copies a large file
 //!   body from the page cache to the socket without passing through user
 //!   memory (std's `io::copy` no longer does this for sockets).
+//! - **A socket passed by a service manager.** With socket activation
+//!   (systemd's `LISTEN_PID` and `LISTEN_FDS`) the listening socket is
+//!   descriptor 3 when the process starts; [`take_listen_fds`] makes it an
+//!   `OwnedFd` once, marked close-on-exec (`fcntl`), and [`socket_kind`]
+//!   asks what it is (`getsockname`, `getsockopt`): TCP or Unix, stream,
+//!   listening.
 //!
 //! SIGPIPE needs nothing here: Rust's runtime already ignores it, so a write
 //! to a vanished client returns `EPIPE` instead of killing the process.
@@ -45,7 +51,9 @@
 //! system but Linux, Android, macOS, iOS and FreeBSD) the directory-relative
 //! calls answer `Unsupported` and the file server opens by name; without
 //! `epoll` the poller uses `poll(2)`; without `sendfile` a body is read and
-//! sent. The `not(unix)` versions below (signal and limit functions that do
+//! sent; where the socket constants are not written out (MIPS and SPARC
+//! Linux, and systems other than those named) a passed socket cannot be
+//! served. The `not(unix)` versions below (signal and limit functions that do
 //! nothing, reads and writes that switch the socket's mode) are where a port
 //! would start; no build of the crate uses them today.
 
@@ -136,7 +144,14 @@ mod unix {
         pub fn getrlimit(resource: c_int, limit: *mut RLimit) -> c_int;
         pub fn setrlimit(resource: c_int, limit: *const RLimit) -> c_int;
         pub fn _exit(status: c_int) -> !;
+        pub fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     }
+
+    /// `fcntl` commands to read and set a descriptor's flags, and the one
+    /// flag there is: the same numbers on Linux, macOS and the BSDs.
+    pub const F_GETFD: c_int = 1;
+    pub const F_SETFD: c_int = 2;
+    pub const FD_CLOEXEC: c_int = 1;
 
     /// Runs inside SIGHUP: only an atomic add.
     pub extern "C" fn on_hangup(_signum: c_int) {
@@ -744,19 +759,13 @@ pub enum Interest {
 ///
 /// The system's error, `WouldBlock` included.
 #[cfg(unix)]
-pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+pub fn recv_now(socket: &impl std::os::unix::io::AsFd, buf: &mut [u8]) -> std::io::Result<usize> {
     use std::os::unix::io::AsRawFd;
+    let fd = socket.as_fd().as_raw_fd();
     retrying_interrupts(|| {
         // SAFETY: `buf` is writable for `buf.len()` bytes and the socket is
-        // open for the duration of the call.
-        unsafe {
-            unix::recv(
-                socket.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                unix::MSG_DONTWAIT,
-            )
-        }
+        // open for the duration of the call (borrowed from `socket`).
+        unsafe { unix::recv(fd, buf.as_mut_ptr().cast(), buf.len(), unix::MSG_DONTWAIT) }
     })
 }
 
@@ -766,20 +775,15 @@ pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result
 ///
 /// The system's error, `WouldBlock` when there is no room at all.
 #[cfg(unix)]
-pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usize> {
+pub fn send_now(socket: &impl std::os::unix::io::AsFd, buf: &[u8]) -> std::io::Result<usize> {
     use std::os::unix::io::AsRawFd;
+    let fd = socket.as_fd().as_raw_fd();
     retrying_interrupts(|| {
         // SAFETY: `buf` is readable for `buf.len()` bytes and the socket is
-        // open for the duration of the call. SIGPIPE is ignored by Rust's
-        // runtime, so a vanished peer is an `EPIPE` error, not a signal.
-        unsafe {
-            unix::send(
-                socket.as_raw_fd(),
-                buf.as_ptr().cast(),
-                buf.len(),
-                unix::MSG_DONTWAIT,
-            )
-        }
+        // open for the duration of the call (borrowed from `socket`).
+        // SIGPIPE is ignored by Rust's runtime, so a vanished peer is an
+        // `EPIPE` error, not a signal.
+        unsafe { unix::send(fd, buf.as_ptr().cast(), buf.len(), unix::MSG_DONTWAIT) }
     })
 }
 
@@ -804,7 +808,7 @@ fn retrying_interrupts(mut call: impl FnMut() -> isize) -> std::io::Result<usize
 ///
 /// The system's error, `WouldBlock` included.
 #[cfg(not(unix))]
-pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+pub fn recv_now(socket: &crate::socket::Stream, buf: &mut [u8]) -> std::io::Result<usize> {
     use std::io::Read;
     socket.set_nonblocking(true)?;
     let result = (&*socket).read(buf);
@@ -818,7 +822,7 @@ pub fn recv_now(socket: &std::net::TcpStream, buf: &mut [u8]) -> std::io::Result
 ///
 /// The system's error, `WouldBlock` included.
 #[cfg(not(unix))]
-pub fn send_now(socket: &std::net::TcpStream, buf: &[u8]) -> std::io::Result<usize> {
+pub fn send_now(socket: &crate::socket::Stream, buf: &[u8]) -> std::io::Result<usize> {
     use std::io::Write;
     socket.set_nonblocking(true)?;
     let result = (&*socket).write(buf);
@@ -1117,12 +1121,13 @@ pub mod poll {
     target_pointer_width = "64"
 ))]
 pub fn send_file(
-    socket: &std::net::TcpStream,
+    socket: &impl std::os::unix::io::AsFd,
     file: &std::fs::File,
     offset: u64,
     len: u64,
 ) -> Option<std::io::Result<usize>> {
     use std::os::unix::io::AsRawFd;
+    let socket = socket.as_fd();
     extern "C" {
         fn sendfile(out_fd: i32, in_fd: i32, offset: *mut i64, count: usize) -> isize;
     }
@@ -1153,7 +1158,7 @@ pub fn send_file(
     target_pointer_width = "64"
 )))]
 pub fn send_file(
-    _socket: &std::net::TcpStream,
+    _socket: &crate::socket::Stream,
     _file: &std::fs::File,
     _offset: u64,
     _len: u64,
@@ -1283,5 +1288,356 @@ pub mod inotify {
             bytes = &bytes[HEAD + name_len..];
             Some((watch, mask, name))
         })
+    }
+}
+
+/// The first descriptor a service manager passes to a process it started
+/// with sockets (`SD_LISTEN_FDS_START` in systemd's `sd_listen_fds(3)`); the
+/// others, if any, follow it.
+#[cfg(unix)]
+pub const LISTEN_FDS_START: std::os::raw::c_int = 3;
+
+/// The sockets a service manager passed (socket activation).
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct ListenFds {
+    /// The first of them, descriptor 3, now owned by the caller and closed
+    /// on exec.
+    pub first: std::os::unix::io::OwnedFd,
+    /// How many were passed (`LISTEN_FDS`); the others are left alone.
+    pub count: u32,
+}
+
+/// Whether descriptor 3 has been taken: it may become an `OwnedFd` once.
+#[cfg(unix)]
+static LISTEN_FD_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Takes the sockets a service manager passed, if it passed any to this
+/// process, as systemd's `sd_listen_fds(3)` reads them: `LISTEN_PID` must
+/// be this process's id (a value inherited from a parent names the parent)
+/// and `LISTEN_FDS` says how many descriptors, from 3 on, it passed. The
+/// first becomes an `OwnedFd`, marked close-on-exec so that no child
+/// inherits it.
+///
+/// `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` are removed from the
+/// environment whatever they said, as `sd_listen_fds` does when asked to,
+/// so that they cannot mislead a child. Changing the environment races
+/// with other threads reading it: call this while the process has one
+/// thread (the binary does so first thing).
+///
+/// `Ok(None)`: nothing was passed to this process. A second call finds the
+/// variables gone, and `Ok(None)` too.
+///
+/// # Errors
+///
+/// `InvalidData` for variables that are not numbers; `NotFound` when they
+/// name this process but descriptor 3 is not open; `AlreadyExists` if the
+/// descriptor was taken before (the variables were set again since).
+#[cfg(unix)]
+pub fn take_listen_fds() -> std::io::Result<Option<ListenFds>> {
+    use std::io::{Error, ErrorKind};
+    use std::os::unix::io::{FromRawFd, OwnedFd};
+    let read = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    let (pid, fds) = (read("LISTEN_PID"), read("LISTEN_FDS"));
+    for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+        std::env::remove_var(name);
+    }
+    let count = match listen_fds_for(pid.as_deref(), fds.as_deref(), std::process::id()) {
+        Ok(Some(count)) => count,
+        Ok(None) => return Ok(None),
+        Err(why) => return Err(Error::new(ErrorKind::InvalidData, why)),
+    };
+    if LISTEN_FD_TAKEN.swap(true, Ordering::SeqCst) {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            "the socket passed by the service manager was taken already",
+        ));
+    }
+    // SAFETY: `fcntl` with `F_GETFD` only reads the descriptor's flags, and
+    // fails with `EBADF` if it is not open.
+    let flags = unsafe { unix::fcntl(LISTEN_FDS_START, unix::F_GETFD) };
+    if flags < 0 {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("LISTEN_FDS={count} names this process, but descriptor 3 is not open"),
+        ));
+    }
+    // SAFETY: as above; `F_SETFD` takes one `int` argument, the new flags.
+    if unsafe { unix::fcntl(LISTEN_FDS_START, unix::F_SETFD, flags | unix::FD_CLOEXEC) } < 0 {
+        return Err(Error::last_os_error());
+    }
+    // SAFETY: `LISTEN_PID` names this process, so the service manager that
+    // started it passed it descriptor 3 (sd_listen_fds(3)), and the
+    // descriptor is open (`F_GETFD` succeeded). Neither std nor this crate
+    // opens or owns descriptor 3 by number, and `LISTEN_FD_TAKEN` makes this
+    // the only `OwnedFd` ever made of it, so it is closed once, by its owner.
+    let first = unsafe { OwnedFd::from_raw_fd(LISTEN_FDS_START) };
+    Ok(Some(ListenFds { first, count }))
+}
+
+/// What `LISTEN_PID` and `LISTEN_FDS` say to the process `us`: how many
+/// sockets were passed to it (`None`: none, or the variables are for
+/// another process), or why they cannot be read.
+#[cfg(unix)]
+fn listen_fds_for(pid: Option<&str>, fds: Option<&str>, us: u32) -> Result<Option<u32>, String> {
+    let number = |name: &str, text: &str| {
+        let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        text.parse::<u32>()
+            .ok()
+            .filter(|_| digits)
+            .ok_or_else(|| format!("{name}={text:?} is not a number"))
+    };
+    let (Some(pid), Some(fds)) = (pid, fds) else {
+        return Ok(None);
+    };
+    if number("LISTEN_PID", pid)? != us {
+        return Ok(None);
+    }
+    match number("LISTEN_FDS", fds)? {
+        0 => Ok(None),
+        count => Ok(Some(count)),
+    }
+}
+
+/// A socket's address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `AF_INET`.
+    Ipv4,
+    /// `AF_INET6`.
+    Ipv6,
+    /// `AF_UNIX`.
+    Unix,
+    /// Any other family, by its number.
+    Other(i32),
+}
+
+/// What a descriptor that should be a listening socket turns out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketKind {
+    /// Its address family (`getsockname`).
+    pub family: Family,
+    /// Whether it is a stream socket (`SO_TYPE` is `SOCK_STREAM`), as
+    /// opposed to datagrams or sequenced packets.
+    pub stream: bool,
+    /// Whether it is listening (`SO_ACCEPTCONN`), as opposed to one
+    /// connection.
+    pub listening: bool,
+}
+
+/// Asks the system what socket `fd` is: its family from `getsockname`, its
+/// type and whether it listens from `getsockopt`. std can say neither for a
+/// descriptor it did not make.
+///
+/// # Errors
+///
+/// The system's error: `ENOTSOCK` (shown as "Socket operation on
+/// non-socket") for a descriptor that is not a socket. `Unsupported` where
+/// the constants are not written out here.
+#[cfg(any(
+    all(
+        any(target_os = "linux", target_os = "android"),
+        not(any(
+            target_arch = "mips",
+            target_arch = "mips64",
+            target_arch = "mips32r6",
+            target_arch = "mips64r6",
+            target_arch = "sparc",
+            target_arch = "sparc64"
+        ))
+    ),
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+))]
+pub fn socket_kind(fd: std::os::unix::io::BorrowedFd<'_>) -> std::io::Result<SocketKind> {
+    use sock::{AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_TYPE};
+    use std::os::raw::{c_int, c_void};
+    use std::os::unix::io::AsRawFd;
+    extern "C" {
+        fn getsockname(fd: c_int, addr: *mut SockAddrStorage, len: *mut u32) -> c_int;
+        fn getsockopt(
+            fd: c_int,
+            level: c_int,
+            name: c_int,
+            value: *mut c_void,
+            len: *mut u32,
+        ) -> c_int;
+    }
+    /// `struct sockaddr_storage`: 128 bytes, aligned for any address.
+    #[repr(C, align(8))]
+    struct SockAddrStorage([u8; 128]);
+    let fd = fd.as_raw_fd();
+    let mut addr = SockAddrStorage([0; 128]);
+    let mut len = 128u32;
+    // SAFETY: `addr` is writable for `len` bytes, and the kernel writes at
+    // most that many and the length it used into `len`; `fd` is borrowed,
+    // so open for the call.
+    if unsafe { getsockname(fd, &mut addr, &mut len) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let option = |name: c_int| {
+        let (mut value, mut len): (c_int, u32) = (0, 4);
+        // SAFETY: `value` is a writable `int` and `len` its size, as both
+        // options are `int`s; `fd` is open for the call.
+        let done = unsafe {
+            getsockopt(
+                fd,
+                SOL_SOCKET,
+                name,
+                (&mut value as *mut c_int).cast(),
+                &mut len,
+            )
+        };
+        if done == 0 {
+            Ok(value)
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    };
+    let family = match sock::family(&addr.0) {
+        AF_UNIX => Family::Unix,
+        AF_INET => Family::Ipv4,
+        AF_INET6 => Family::Ipv6,
+        other => Family::Other(other),
+    };
+    Ok(SocketKind {
+        family,
+        stream: option(SO_TYPE)? == SOCK_STREAM,
+        listening: option(SO_ACCEPTCONN)? != 0,
+    })
+}
+
+/// The socket option and family numbers: the same on every Linux
+/// architecture but MIPS and SPARC (left out above), and the same on
+/// macOS, iOS and FreeBSD but for `AF_INET6` (`AF_UNIX` and `AF_INET` are 1
+/// and 2 everywhere). The family sits in the first
+/// two bytes of an address on Linux (`sa_family_t` is 16 bits), in the
+/// second byte on the BSDs and macOS (after `sa_len`).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+))]
+mod sock {
+    use std::os::raw::c_int;
+    pub const SOL_SOCKET: c_int = 1;
+    pub const SO_TYPE: c_int = 3;
+    pub const SO_ACCEPTCONN: c_int = 30;
+    pub const SOCK_STREAM: c_int = 1;
+    pub const AF_UNIX: i32 = 1;
+    pub const AF_INET: i32 = 2;
+    pub const AF_INET6: i32 = 10;
+
+    pub fn family(addr: &[u8; 128]) -> i32 {
+        i32::from(u16::from_ne_bytes([addr[0], addr[1]]))
+    }
+}
+
+#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+mod sock {
+    use std::os::raw::c_int;
+    pub const SOL_SOCKET: c_int = 0xffff;
+    pub const SO_TYPE: c_int = 0x1008;
+    pub const SO_ACCEPTCONN: c_int = 0x2;
+    pub const SOCK_STREAM: c_int = 1;
+    pub const AF_UNIX: i32 = 1;
+    pub const AF_INET: i32 = 2;
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    pub const AF_INET6: i32 = 30;
+    #[cfg(target_os = "freebsd")]
+    pub const AF_INET6: i32 = 28;
+
+    pub fn family(addr: &[u8; 128]) -> i32 {
+        i32::from(addr[1])
+    }
+}
+
+/// The socket constants are not written out for this system.
+///
+/// # Errors
+///
+/// Always `Unsupported`.
+#[cfg(all(
+    unix,
+    not(any(
+        all(
+            any(target_os = "linux", target_os = "android"),
+            not(any(
+                target_arch = "mips",
+                target_arch = "mips64",
+                target_arch = "mips32r6",
+                target_arch = "mips64r6",
+                target_arch = "sparc",
+                target_arch = "sparc64"
+            ))
+        ),
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd"
+    ))
+))]
+pub fn socket_kind(_fd: std::os::unix::io::BorrowedFd<'_>) -> std::io::Result<SocketKind> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod socket_tests {
+    use super::*;
+    use std::os::unix::io::AsFd;
+
+    #[test]
+    fn listen_variables_count_only_for_this_process() {
+        assert_eq!(listen_fds_for(None, None, 7), Ok(None));
+        assert_eq!(listen_fds_for(Some("7"), None, 7), Ok(None));
+        assert_eq!(
+            listen_fds_for(Some("8"), Some("1"), 7),
+            Ok(None),
+            "a parent's"
+        );
+        assert_eq!(listen_fds_for(Some("7"), Some("1"), 7), Ok(Some(1)));
+        assert_eq!(listen_fds_for(Some("7"), Some("2"), 7), Ok(Some(2)));
+        assert_eq!(listen_fds_for(Some("7"), Some("0"), 7), Ok(None));
+        for (pid, fds) in [("x", "1"), ("+7", "1"), ("7", "-1"), ("7", ""), ("7", "1 ")] {
+            assert!(
+                listen_fds_for(Some(pid), Some(fds), 7).is_err(),
+                "{pid} {fds}"
+            );
+        }
+    }
+
+    #[test]
+    fn socket_kinds_are_told_apart() {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let kind = socket_kind(tcp.as_fd()).unwrap();
+        assert_eq!(
+            kind,
+            SocketKind {
+                family: Family::Ipv4,
+                stream: true,
+                listening: true
+            }
+        );
+        let connected = std::net::TcpStream::connect(tcp.local_addr().unwrap()).unwrap();
+        assert!(!socket_kind(connected.as_fd()).unwrap().listening);
+        if let Ok(tcp6) = std::net::TcpListener::bind("[::1]:0") {
+            assert_eq!(socket_kind(tcp6.as_fd()).unwrap().family, Family::Ipv6);
+        }
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let kind = socket_kind(a.as_fd()).unwrap();
+        assert_eq!(
+            (kind.family, kind.stream, kind.listening),
+            (Family::Unix, true, false)
+        );
+        let datagram = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(!socket_kind(datagram.as_fd()).unwrap().stream);
+        let file = std::fs::File::open("/dev/null").unwrap();
+        assert!(socket_kind(file.as_fd()).is_err(), "not a socket");
     }
 }

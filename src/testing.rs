@@ -33,6 +33,7 @@ use crate::http::status::Status;
 use crate::http::version::Version;
 use crate::request::{Body, Request};
 use crate::response::{write_response, Response, WriteContext};
+use crate::socket::Peer;
 use std::net::{Ipv4Addr, SocketAddr};
 
 /// A request to run through a handler: a method, a target, header fields
@@ -40,6 +41,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 #[derive(Debug, Clone)]
 pub struct TestRequest {
     shape: Shape,
+    peer: Peer,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,7 @@ impl TestRequest {
                 fields: Vec::new(),
                 body: None,
             },
+            peer: loopback(),
         }
     }
 
@@ -109,6 +112,7 @@ impl TestRequest {
     pub fn from_bytes(bytes: &[u8]) -> TestRequest {
         TestRequest {
             shape: Shape::Bytes(bytes.to_vec()),
+            peer: loopback(),
         }
     }
 
@@ -137,6 +141,14 @@ impl TestRequest {
             Shape::Parts { body, .. } => *body = Some(bytes.as_ref().to_vec()),
             Shape::Bytes(_) => panic!("a request from bytes is sent as given; add the body there"),
         }
+        self
+    }
+
+    /// Who the handler sees sending the request (127.0.0.1, port 0, unless
+    /// set): another address, or [`Peer::Unix`] for a client of a Unix
+    /// socket.
+    pub fn peer(mut self, peer: Peer) -> TestRequest {
+        self.peer = peer;
         self
     }
 
@@ -178,6 +190,7 @@ impl TestRequest {
     /// If the bytes are not a whole request head (a test mistake), or if the
     /// handler panics (so that the test shows where).
     pub fn send(self, handler: &impl Handler) -> TestResponse {
+        let peer = self.peer;
         let mut bytes = self.into_bytes();
         let limits = Limits::default();
         let head_len = match parse_request(&bytes, &limits, &mut Vec::new()) {
@@ -194,7 +207,6 @@ impl TestRequest {
         else {
             unreachable!("the same bytes parsed a moment ago");
         };
-        let peer = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let filled = rest.len();
         let body = Body::new(None, rest, filled, &head, &limits);
         let mut request = Request::new(head, peer, body);
@@ -208,6 +220,11 @@ impl TestRequest {
         };
         TestResponse::of(response, ctx)
     }
+}
+
+/// The peer a test request comes from unless [`TestRequest::peer`] says.
+fn loopback() -> Peer {
+    Peer::Ip(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
 }
 
 /// An answer as a client received it: status, header fields and the body

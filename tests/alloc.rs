@@ -6,7 +6,7 @@
 //! parks in the poller between them. Its own test binary,
 //! because the counting allocator sees every thread of the process.
 
-use http_from_scratch::config::ServerConfig;
+use http_from_scratch::config::{Bind, ServerConfig};
 use http_from_scratch::files::{FileServer, FilesConfig};
 use http_from_scratch::router::Router;
 use http_from_scratch::server::Server;
@@ -60,7 +60,7 @@ fn serve(
     std::thread::JoinHandle<std::io::Result<http_from_scratch::server::Summary>>,
 ) {
     let config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
+        bind: Bind::Tcp("127.0.0.1:0".parse().unwrap()),
         access_log: false,
         ..ServerConfig::default()
     };

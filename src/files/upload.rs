@@ -497,14 +497,14 @@ fn is_direction_mark(c: char) -> bool {
 
 /// DNS rebinding: a page of another site, whose name that site points at
 /// 127.0.0.1, talks to a server on this machine as its "own" host, and its
-/// `Origin` then matches. So a request from this machine (a loopback peer)
+/// `Origin` then matches. So a request from this machine (a loopback peer,
+/// or any client of a Unix socket, which only processes here can reach)
 /// that is not authenticated may upload only when its `Host` is
 /// `localhost` or an address, which no other site's page can send. With
 /// `--auth` the credentials stop it instead (a browser will not send them
 /// to another site's name); behind a proxy on this machine, use `--auth`.
 fn check_host(request: &Request<'_>) -> Result<(), Response> {
-    // `::ffff:127.0.0.1` (IPv4 on a `::` socket) is loopback too.
-    let local = request.peer().ip().to_canonical().is_loopback();
+    let local = request.peer().is_local();
     if !local || request.user().is_some() || request.head().host.is_some_and(is_local_name) {
         return Ok(());
     }

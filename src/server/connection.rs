@@ -39,9 +39,9 @@ use crate::response::{
 use crate::server::buffers::{Buffers, BODY_SLACK, MAX_PENDING_BYTES};
 use crate::server::poller::{Park, Poller};
 use crate::server::shared::ServerShared;
+use crate::socket::{Peer, Stream};
 use crate::sys::{self, Interest, Token};
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -76,10 +76,10 @@ pub type ConnectionPoller = Poller<Box<Connection>>;
 pub struct Connection {
     /// Shared with the registry, which may shut it down at the end of a
     /// drain.
-    stream: Arc<TcpStream>,
+    stream: Arc<Stream>,
     /// Registry id, for connections that count as open.
     id: Option<u64>,
-    peer: SocketAddr,
+    peer: Peer,
     shared: Arc<ServerShared>,
     poller: Arc<ConnectionPoller>,
     /// Empty while parked idle (given back to the stock).
@@ -190,13 +190,13 @@ impl Sending {
         }
     }
 
-    fn log(&self, shared: &ServerShared, peer: SocketAddr, body_bytes: u64) {
+    fn log(&self, shared: &ServerShared, peer: Peer, body_bytes: u64) {
         shared.counters.requests.fetch_add(1, Ordering::Relaxed);
         if !self.logged {
             return;
         }
         shared.logger.access(&AccessRecord {
-            peer: peer.ip(),
+            peer,
             request_line: Some(RequestLine {
                 method: &self.method,
                 target: &self.target,
@@ -216,8 +216,8 @@ impl Connection {
     /// A connection for a freshly accepted socket, counted in the registry
     /// and watched by the poller from now until it closes.
     pub fn accepted(
-        stream: TcpStream,
-        peer: SocketAddr,
+        stream: Stream,
+        peer: Peer,
         shared: &Arc<ServerShared>,
         poller: &Arc<ConnectionPoller>,
     ) -> Connection {
@@ -232,8 +232,8 @@ impl Connection {
     /// A socket refused before it became a connection (too many open): it
     /// only ever lingers, and is not counted.
     pub fn refused(
-        stream: TcpStream,
-        peer: SocketAddr,
+        stream: Stream,
+        peer: Peer,
         shared: &Arc<ServerShared>,
         poller: &Arc<ConnectionPoller>,
     ) -> Connection {
@@ -241,9 +241,9 @@ impl Connection {
     }
 
     fn new(
-        stream: Arc<TcpStream>,
+        stream: Arc<Stream>,
         id: Option<u64>,
-        peer: SocketAddr,
+        peer: Peer,
         shared: &Arc<ServerShared>,
         poller: &Arc<ConnectionPoller>,
     ) -> Connection {
@@ -322,7 +322,7 @@ impl Connection {
         let reason = why.explain(&self.shared);
         self.shared
             .logger
-            .refused(self.peer.ip(), Status::SERVICE_UNAVAILABLE.code(), &reason);
+            .refused(self.peer, Status::SERVICE_UNAVAILABLE.code(), &reason);
         self.put_error(Status::SERVICE_UNAVAILABLE, &reason);
         self.send_and_linger();
     }
@@ -941,7 +941,7 @@ impl Overload {
 /// answers to earlier pipelined requests sent first, since reading the body
 /// talks to the client.
 fn ready_for_body(
-    stream: &TcpStream,
+    stream: &Stream,
     body_timeout: Duration,
     output: &mut Output<'_>,
 ) -> io::Result<()> {
@@ -996,7 +996,7 @@ fn keep_the_rest(
 /// once the connection is done with the request) and its socket.
 struct Output<'c> {
     shared: &'c ServerShared,
-    stream: &'c TcpStream,
+    stream: &'c Stream,
     pending: &'c mut Vec<u8>,
     sent: &'c mut usize,
     /// For building heads.
@@ -1053,7 +1053,7 @@ impl Output<'_> {
     /// client sees a cut-off body).
     fn write_stream(&mut self, response: Response, ctx: WriteContext<'_>) -> io::Result<Written> {
         self.flush()?;
-        let mut writer: &TcpStream = self.stream;
+        let mut writer: &Stream = self.stream;
         let scratch = &mut *self.scratch;
         let written = panic::catch_unwind(AssertUnwindSafe(|| {
             write_response(&mut writer, scratch, response, ctx)
@@ -1114,9 +1114,7 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
             "the method is not one this server implements (RFC 9110 §9.1)"
         };
         let status = Status::NOT_IMPLEMENTED;
-        shared
-            .logger
-            .refused(request.peer().ip(), status.code(), reason);
+        shared.logger.refused(request.peer(), status.code(), reason);
         return Response::error_because(status, reason);
     }
     if head.form == TargetForm::Asterisk {
@@ -1142,15 +1140,15 @@ fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
 /// when one was read whole and valid.
 fn log_error(
     shared: &ServerShared,
-    peer: SocketAddr,
+    peer: Peer,
     status: Status,
     line: Option<RequestLine>,
     reason: &str,
 ) {
     shared.counters.requests.fetch_add(1, Ordering::Relaxed);
-    shared.logger.refused(peer.ip(), status.code(), reason);
+    shared.logger.refused(peer, status.code(), reason);
     shared.logger.access(&AccessRecord {
-        peer: peer.ip(),
+        peer,
         request_line: line,
         user: None,
         status: status.code(),
@@ -1179,7 +1177,7 @@ fn answer_context<'s>(
 /// One request and who made it, for its access log line.
 struct Exchange<'a> {
     shared: &'a ServerShared,
-    peer: SocketAddr,
+    peer: Peer,
     head: &'a RequestHead<'a>,
     /// Who authenticated, if anyone.
     user: Option<&'a str>,
@@ -1198,7 +1196,7 @@ impl Exchange<'_> {
             return;
         }
         self.shared.logger.access(&AccessRecord {
-            peer: self.peer.ip(),
+            peer: self.peer,
             request_line: Some(RequestLine {
                 method: self.head.method_token,
                 target: self.head.target,
@@ -1225,7 +1223,7 @@ fn mentions_transfer_encoding(head: &[u8]) -> bool {
 /// Writes the answers waiting in `pending` (from `sent` on) with blocking
 /// writes: before the worker talks to the client itself (a body read,
 /// `100 Continue`, a streamed answer).
-fn flush(mut stream: &TcpStream, pending: &mut Vec<u8>, sent: &mut usize) -> io::Result<()> {
+fn flush(mut stream: &Stream, pending: &mut Vec<u8>, sent: &mut usize) -> io::Result<()> {
     if *sent == pending.len() {
         pending.clear();
         *sent = 0;

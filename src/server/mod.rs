@@ -1,7 +1,9 @@
 //! The server: a listening socket, an accept loop, a growing worker pool for
 //! requests in progress, and a poller where waiting connections park.
 //!
-//! Data flows one way: [`listener`] accepts, and the new connection parks
+//! Data flows one way: [`listener`] listens (on a TCP address, a Unix
+//! socket whose file [`socket_file`] looks after, or a socket a service
+//! manager passed) and accepts, and the new connection parks
 //! in [`poller`] until its first bytes come. The idle workers of [`pool`]
 //! take turns waiting on the poller (one leads and waits on the system for
 //! all, the others follow); the one that takes a ready connection runs
@@ -24,19 +26,22 @@ pub mod poller;
 pub mod pool;
 pub mod registry;
 pub mod shared;
+pub mod socket_file;
 
 use crate::config::{ServerConfig, CONNECTION_FD_RESERVE};
 use crate::handler::Handler;
 use crate::log::Logger;
 use crate::response::render_extra_headers;
+use crate::socket::{Peer, Stream};
 use buffers::SpareBuffers;
 use connection::{Connection, ConnectionPoller, Overload, Waiting};
+use listener::{Endpoint, Listener};
 use poller::Event;
 use pool::Pool;
 use registry::Registry;
 use shared::{Counters, ServerShared};
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,8 +63,7 @@ pub struct Summary {
 
 /// An HTTP server bound to its address, ready to [`run`](Server::run).
 pub struct Server {
-    listener: TcpListener,
-    local_addr: SocketAddr,
+    listener: Listener,
     shared: Arc<ServerShared>,
     poller: Arc<ConnectionPoller>,
 }
@@ -69,22 +73,39 @@ pub struct Server {
 pub struct Shutdown {
     shared: Arc<ServerShared>,
     poller: Arc<ConnectionPoller>,
-    local_addr: SocketAddr,
+    endpoint: Endpoint,
 }
 
 impl Server {
-    /// Binds the listening socket. Port 0 picks a free port; see
-    /// [`Server::local_addr`] for the one chosen.
+    /// Binds the listening socket `config.bind` names: a TCP address (port
+    /// 0 picks a free port; see [`Server::local_addr`] for the one chosen)
+    /// or a Unix socket's path ([`Listener::bind`] says what happens to a
+    /// file already there).
     ///
     /// # Errors
     ///
-    /// The bind error (address in use, permission denied, bad address), or
-    /// `InvalidInput` if an extra header is not a valid field.
+    /// The bind error (address in use, permission denied, bad address, a
+    /// path that is not a socket), or `InvalidInput` if an extra header is
+    /// not a valid field.
     pub fn bind(config: ServerConfig, handler: impl Handler + 'static) -> io::Result<Server> {
+        let listener = Listener::bind(&config.bind)?;
+        Server::from_listener(listener, config, handler)
+    }
+
+    /// A server on a listener made beforehand, such as the one a service
+    /// manager passed ([`Listener::inherited`]); `config.bind` is not used.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if an extra header is not a valid field; the error
+    /// from opening the log file or the poller.
+    pub fn from_listener(
+        listener: Listener,
+        config: ServerConfig,
+        handler: impl Handler + 'static,
+    ) -> io::Result<Server> {
         let extra_headers = render_extra_headers(&config.extra_headers)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let listener = TcpListener::bind(config.addr)?;
-        let local_addr = listener.local_addr()?;
         let mut logger = Logger::new(config.access_log).with_format(config.log_format);
         if let Some(path) = &config.log_file {
             logger = logger.to_file(path)?;
@@ -94,7 +115,6 @@ impl Server {
             .unwrap_or_else(default_max_connections);
         Ok(Server {
             listener,
-            local_addr,
             poller: Arc::new(poller::Poller::new(config.poller)?),
             shared: Arc::new(ServerShared {
                 config,
@@ -111,9 +131,26 @@ impl Server {
         })
     }
 
-    /// The address actually bound.
+    /// Where the server listens: the TCP address actually bound, or the
+    /// Unix socket's address.
+    pub fn endpoint(&self) -> &Endpoint {
+        self.listener.endpoint()
+    }
+
+    /// The TCP address actually bound (with the port chosen, for port 0):
+    /// a shorthand for [`Server::endpoint`] on a TCP server.
+    ///
+    /// # Panics
+    ///
+    /// If the server listens on a Unix socket, which has no such address:
+    /// ask [`Server::endpoint`] there.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.endpoint().tcp().unwrap_or_else(|| {
+            panic!(
+                "Server::local_addr: this server listens on {}, not TCP; ask Server::endpoint",
+                self.endpoint()
+            )
+        })
     }
 
     /// A handle that stops [`Server::run`] from another thread.
@@ -121,7 +158,7 @@ impl Server {
         Shutdown {
             shared: Arc::clone(&self.shared),
             poller: Arc::clone(&self.poller),
-            local_addr: self.local_addr,
+            endpoint: self.listener.endpoint().clone(),
         }
     }
 
@@ -142,8 +179,9 @@ impl Server {
 
     /// Serves until [`Shutdown::shutdown`] is called (or, once
     /// [`handle_signals`] has been called, SIGINT or SIGTERM arrives), then
-    /// stops gracefully: the listener closes (new connections are refused),
-    /// idle keep-alive connections close, requests in flight get up to the
+    /// stops gracefully: the listener closes (new connections are refused,
+    /// and a Unix socket's file is removed; on a socket a service manager
+    /// passed, they wait for its next start instead), idle keep-alive connections close, requests in flight get up to the
     /// drain timeout to finish, and every thread is joined before this
     /// returns. Without [`handle_signals`] it leaves signals alone.
     ///
@@ -255,12 +293,7 @@ fn work(event: Event<Box<Connection>>) {
 /// connection waiting for a request; an idle worker takes it from there.
 /// Past `max_connections` it is refused with a 503 it can read (a lingering
 /// close), without costing a worker.
-fn accept(
-    shared: &Arc<ServerShared>,
-    poller: &Arc<ConnectionPoller>,
-    stream: TcpStream,
-    peer: SocketAddr,
-) {
+fn accept(shared: &Arc<ServerShared>, poller: &Arc<ConnectionPoller>, stream: Stream, peer: Peer) {
     shared.counters.connections.fetch_add(1, Ordering::Relaxed);
     if shared.registry.len() >= shared.max_connections {
         Box::new(Connection::refused(stream, peer, shared, poller))
@@ -374,23 +407,28 @@ impl Shutdown {
     /// Stops accepting and starts the graceful stop described at
     /// [`Server::run`]. Returns at once; `run` returns when it is done.
     pub fn shutdown(&self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
+        let stopping_already = self.shared.stopping.swap(true, Ordering::SeqCst);
         self.poller.wake();
-        // Wake the blocking accept (see listener.rs). If the connect fails the
-        // listener is already gone, which is what we wanted.
-        let wake = wake_address(self.local_addr);
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        // One wake is enough: any connection wakes the accept loop, which then
+        // sees the flag. A second would find a passed socket still open in the
+        // service manager, and be kept there for the next start.
+        if stopping_already {
+            return;
+        }
+        // Wake the blocking accept (see listener.rs). If the listener is gone
+        // already, that is what we wanted.
+        match listener::wake(&self.endpoint) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                ) => {}
+            Err(e) => self.shared.logger.error(&format!(
+                "cannot connect to {} to stop accepting ({e}); \
+                 the accept loop ends at the next connection",
+                self.endpoint
+            )),
+        }
     }
-}
-
-/// A listener bound to 0.0.0.0 or :: is reached through loopback.
-fn wake_address(addr: SocketAddr) -> SocketAddr {
-    let mut wake = addr;
-    if addr.ip().is_unspecified() {
-        wake.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    wake
 }

@@ -7,8 +7,9 @@
 //! returns, a parked one becomes readable and closes). The lock is taken
 //! only when a connection opens or closes, and at the end of a drain.
 
+use crate::socket::Stream;
 use std::collections::HashMap;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -17,16 +18,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 pub struct Registry {
     next_id: AtomicU64,
     open: AtomicUsize,
-    sockets: Mutex<HashMap<u64, Arc<TcpStream>>>,
+    sockets: Mutex<HashMap<u64, Arc<Stream>>>,
 }
 
 impl Registry {
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<Stream>>> {
         self.sockets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Registers a connection's socket; returns its id for [`Registry::leave`].
-    pub fn join(&self, stream: &Arc<TcpStream>) -> u64 {
+    pub fn join(&self, stream: &Arc<Stream>) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, Arc::clone(stream));
         self.open.fetch_add(1, Ordering::Relaxed);
@@ -62,7 +63,7 @@ impl Registry {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     #[test]
     fn counts_connections_and_shuts_them_all_down() {
@@ -70,8 +71,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let _c1 = TcpStream::connect(addr).unwrap();
         let _c2 = TcpStream::connect(addr).unwrap();
-        let first = Arc::new(listener.accept().unwrap().0);
-        let second = Arc::new(listener.accept().unwrap().0);
+        let first = Arc::new(Stream::from(listener.accept().unwrap().0));
+        let second = Arc::new(Stream::from(listener.accept().unwrap().0));
         let registry = Registry::default();
         let first_id = registry.join(&first);
         let second_id = registry.join(&second);

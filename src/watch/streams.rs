@@ -11,9 +11,10 @@
 //!
 //! What an event says is [`super`]'s to decide; this module only sends.
 
+use crate::socket::Stream;
 use crate::sys;
 use std::io;
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::{Mutex, MutexGuard};
 
 /// What a new stream gets first: how soon to reconnect after the server
@@ -27,7 +28,7 @@ pub const KEEP_ALIVE: &[u8] = b": still here\n\n";
 
 /// The open streams, up to a bound.
 pub struct EventStreams {
-    open: Mutex<Vec<TcpStream>>,
+    open: Mutex<Vec<Stream>>,
     max: usize,
 }
 
@@ -40,7 +41,7 @@ impl EventStreams {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<TcpStream>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Stream>> {
         // A panic while sending leaves the list whole: go on with it.
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -68,7 +69,7 @@ impl EventStreams {
     /// Takes a socket whose response head is sent, greets it and keeps it.
     /// Refused (closed) when the bound is reached (another stream may have
     /// joined since the handler checked) or the greeting cannot be sent.
-    pub fn join(&self, socket: TcpStream) -> bool {
+    pub fn join(&self, socket: Stream) -> bool {
         let mut open = self.lock();
         if open.len() >= self.max || !send_whole(&socket, GREETING) {
             close(&socket);
@@ -116,13 +117,13 @@ impl EventStreams {
 /// Sends all of `bytes` without waiting, or reports that it could not.
 /// (Events are a few hundred bytes; a send buffer without room for one is
 /// a browser that stopped reading.)
-fn send_whole(socket: &TcpStream, bytes: &[u8]) -> bool {
+fn send_whole(socket: &Stream, bytes: &[u8]) -> bool {
     matches!(sys::send_now(socket, bytes), Ok(n) if n == bytes.len())
 }
 
 /// Whether the peer has not closed its side: reads what is there, without
 /// waiting.
-fn peer_still_there(socket: &TcpStream) -> bool {
+fn peer_still_there(socket: &Stream) -> bool {
     let mut scrap = [0u8; 512];
     loop {
         match sys::recv_now(socket, &mut scrap) {
@@ -135,7 +136,7 @@ fn peer_still_there(socket: &TcpStream) -> bool {
 
 /// Ends a stream: the browser sees the end of the body (and reconnects,
 /// if the page is still open and the server is).
-fn close(socket: &TcpStream) {
+fn close(socket: &Stream) {
     let _ = socket.shutdown(Shutdown::Both);
 }
 
@@ -143,13 +144,13 @@ fn close(socket: &TcpStream) {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
-    fn pair() -> (TcpStream, TcpStream) {
+    fn pair() -> (Stream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        (server, client)
+        (server.into(), client)
     }
 
     fn read_some(client: &mut TcpStream, len: usize) -> Vec<u8> {

@@ -7,7 +7,7 @@
 // subset of it; the rest would warn as unused in that crate.
 #![allow(dead_code)]
 
-use http_from_scratch::config::{PollerKind, ServerConfig};
+use http_from_scratch::config::{Bind, PollerKind, ServerConfig};
 use http_from_scratch::files::{FileServer, FilesConfig, FilesSettings};
 use http_from_scratch::handler::Handler;
 use http_from_scratch::router::Router;
@@ -134,7 +134,7 @@ impl Drop for TestServer {
 
 pub fn test_config() -> ServerConfig {
     let mut config = ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
+        bind: Bind::Tcp("127.0.0.1:0".parse().unwrap()),
         access_log: false,
         ..ServerConfig::default()
     };
@@ -182,7 +182,7 @@ impl RawResponse {
 
 /// Reads one response. `head_request` means no body follows whatever the
 /// headers say. Errors if the connection closes before a status line.
-pub fn read_response(stream: &mut TcpStream, head_request: bool) -> io::Result<RawResponse> {
+pub fn read_response(stream: &mut impl Read, head_request: bool) -> io::Result<RawResponse> {
     let head = read_until_blank_line(stream)?;
     let text = String::from_utf8(head).map_err(|_| io::ErrorKind::InvalidData)?;
     let mut lines = text.split("\r\n");
@@ -215,7 +215,7 @@ pub fn read_response(stream: &mut TcpStream, head_request: bool) -> io::Result<R
     Ok(response)
 }
 
-fn read_until_blank_line(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+fn read_until_blank_line(stream: &mut impl Read) -> io::Result<Vec<u8>> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -227,7 +227,7 @@ fn read_until_blank_line(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-fn read_chunked(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+fn read_chunked(stream: &mut impl Read) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let mut line = Vec::new();

@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_http-from-scratch");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_http-from-scratch");
 
+/// The binary, killed if a test ends without stopping it.
 pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
@@ -388,7 +389,7 @@ fn auth_on_a_network_address_warns_once() {
     assert_eq!(loopback, "", "nothing to warn about on loopback");
 }
 
-fn run_expecting_usage_error(args: &[&str]) -> String {
+pub(crate) fn run_expecting_usage_error(args: &[&str]) -> String {
     let output = Command::new(BIN)
         .args(args)
         .stdin(Stdio::null())

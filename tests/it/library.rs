@@ -12,13 +12,13 @@ fn router(dir: &TempDir) -> Router {
     Router::new()
         .get("/inspect/*rest", |req: &mut Request<'_>| {
             let text = format!(
-                "path={} decoded={} rest={} query={:?} ua={} peer_is_loopback={}\n",
+                "path={} decoded={} rest={} query={:?} ua={} peer_is_local={}\n",
                 req.path(),
                 req.decoded_path().unwrap_or_default(),
                 req.param("rest").unwrap_or(""),
                 req.query_pairs(),
                 req.fields().get_str("USER-AGENT").unwrap_or(""),
-                req.peer().ip().is_loopback(),
+                req.peer().is_local(),
             );
             Response::text(Status::OK, text)
         })
@@ -52,7 +52,7 @@ fn requests_expose_path_params_query_headers_and_peer() {
     assert_eq!(
         r.body_text(),
         "path=/inspect/a%20b/c decoded=/inspect/a b/c rest=a b/c \
-         query=[(\"x\", \"1\"), (\"name\", \"J Doe\")] ua=probe peer_is_loopback=true\n"
+         query=[(\"x\", \"1\"), (\"name\", \"J Doe\")] ua=probe peer_is_local=true\n"
     );
 }
 

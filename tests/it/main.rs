@@ -16,5 +16,6 @@ mod pool;
 mod resilience;
 #[cfg(unix)]
 mod security;
+mod sockets;
 mod watch;
 mod wire;

@@ -793,6 +793,34 @@ fn a_rebound_name_cannot_upload_without_auth() {
     }
 }
 
+/// A client of a Unix socket is on this machine too: without --auth it
+/// needs a local Host, as a loopback client does. A client elsewhere is
+/// not held to it (its browser's Host names this server, and `Origin` is
+/// checked either way).
+#[test]
+fn a_unix_socket_client_needs_a_local_host_as_loopback_does() {
+    use http_from_scratch::socket::Peer;
+    use http_from_scratch::testing::TestRequest;
+    let tree = Tree::new("upload-unix-peer");
+    let mut files = FilesConfig::new(tree.root()).unwrap();
+    files.settings.upload = true;
+    let app = Router::new().mount("/", FileServer::new(files));
+    let put = |name: &str, host: &str, peer: Peer| {
+        TestRequest::put(name)
+            .header("Host", host)
+            .body("x")
+            .peer(peer)
+            .send(&app)
+            .status()
+            .code()
+    };
+    assert_eq!(put("/a.txt", "evil.example", Peer::Unix), 403);
+    assert!(!tree.root().join("a.txt").exists());
+    assert_eq!(put("/b.txt", "localhost", Peer::Unix), 201);
+    let elsewhere = Peer::Ip("192.0.2.7:50000".parse().unwrap());
+    assert_eq!(put("/c.txt", "site.example", elsewhere), 201);
+}
+
 /// Names kept for uploads in progress, and names with direction marks, are
 /// refused, even with --hidden and --overwrite.
 #[test]
