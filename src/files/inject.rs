@@ -8,6 +8,7 @@
 //! bytes. The script and the stream it opens are [`crate::watch`]'s.
 
 use crate::watch::SCRIPT_PATH;
+use std::io::{self, Read};
 
 /// Pages larger than this are sent as they are (no live reload for them):
 /// each is read into memory whole to be changed.
@@ -20,6 +21,19 @@ pub const ETAG_MARK: &str = "live-reload";
 /// Whether an answer of `content_type` gets the tag.
 pub fn is_page(content_type: &str) -> bool {
     content_type.starts_with("text/html")
+}
+
+/// Reads a page (at most [`MAX_PAGE_BYTES`] of it) and puts the script
+/// tag in.
+///
+/// # Errors
+///
+/// The error from reading.
+pub fn read_with_script(file: impl Read) -> io::Result<Vec<u8>> {
+    let mut page = Vec::new();
+    file.take(MAX_PAGE_BYTES).read_to_end(&mut page)?;
+    add_script(&mut page);
+    Ok(page)
 }
 
 /// Puts the script tag into `page`: before the last `</body>` (in any

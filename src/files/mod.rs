@@ -276,17 +276,35 @@ impl FileServer {
         }
         if let Some(page) = &self.config.settings.not_found_page {
             if let Ok(Target::File(opened)) = self.locate(&format!("/{page}")) {
-                let name = opened.location.file_name().to_string_lossy();
-                return Response::new(Status::NOT_FOUND)
-                    .with_header("Content-Type", mime::content_type_for(&name))
-                    .with_body(ResponseBody::File {
-                        len: opened.metadata.len(),
-                        file: opened.file,
-                        offset: 0,
-                    });
+                return self.not_found_with(opened);
             }
         }
         path_error(Status::NOT_FOUND)
+    }
+
+    /// The `--404` page as the answer. While watching, an HTML page gets
+    /// the live-reload script as every page does, so a browser showing it
+    /// reloads when the missing file appears (or the page is edited).
+    fn not_found_with(&self, mut opened: Opened) -> Response {
+        let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
+        let body = if self.config.settings.live_reload
+            && inject::is_page(content_type)
+            && opened.metadata.len() <= inject::MAX_PAGE_BYTES
+        {
+            match inject::read_with_script(&mut opened.file) {
+                Ok(page) => ResponseBody::Bytes(page.into()),
+                Err(_) => return Response::error(Status::INTERNAL_SERVER_ERROR),
+            }
+        } else {
+            ResponseBody::File {
+                len: opened.metadata.len(),
+                file: opened.file,
+                offset: 0,
+            }
+        };
+        Response::new(Status::NOT_FOUND)
+            .with_header("Content-Type", content_type)
+            .with_body(body)
     }
 
     /// A file, with everything RFC 9110 asks of it, in this order: choose
@@ -367,14 +385,9 @@ impl FileServer {
         mut opened: Opened,
         content_type: &'static str,
     ) -> Response {
-        let mut page = Vec::new();
-        let read = (&mut opened.file)
-            .take(inject::MAX_PAGE_BYTES)
-            .read_to_end(&mut page);
-        if read.is_err() {
+        let Ok(page) = inject::read_with_script(&mut opened.file) else {
             return Response::error(Status::INTERNAL_SERVER_ERROR);
-        }
-        inject::add_script(&mut page);
+        };
         let validators = Validators::for_file(&opened.metadata, Some(inject::ETAG_MARK));
         let chosen = Representation {
             metadata: opened.metadata.clone(),

@@ -16,14 +16,18 @@
 use super::scan::is_watched;
 use crate::sys::inotify::{self, Inotify};
 use crate::sys::poll::{self, PollFd};
-use crate::sys::Interest;
+use crate::sys::{self, Interest, OpenKind};
 use std::collections::HashMap;
-use std::fs;
+use std::ffi::OsStr;
+use std::fs::{self, File};
 use std::io;
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// What a directory's watch reports.
+/// What a directory's watch reports. The watch is added through the
+/// descriptor of the directory, opened without following a link (so the
+/// `/dev/fd/N` link must be followed: no `IN_DONT_FOLLOW`).
 const MASK: u32 = inotify::IN_MODIFY
     | inotify::IN_ATTRIB
     | inotify::IN_CREATE
@@ -31,8 +35,7 @@ const MASK: u32 = inotify::IN_MODIFY
     | inotify::IN_MOVED_FROM
     | inotify::IN_MOVED_TO
     | inotify::IN_MOVE_SELF
-    | inotify::IN_ONLYDIR
-    | inotify::IN_DONT_FOLLOW;
+    | inotify::IN_ONLYDIR;
 
 /// Most directory levels watched, as for polling.
 const MAX_DEPTH: usize = 64;
@@ -67,7 +70,8 @@ impl Notifier {
             dirs: HashMap::new(),
             buf: vec![0; READ_BYTES],
         };
-        notifier.watch_tree("", 0, &mut Vec::new())?;
+        let dir = File::open(root)?;
+        notifier.watch_tree(&dir, "", 0, &mut Vec::new())?;
         Ok(notifier)
     }
 
@@ -76,19 +80,29 @@ impl Notifier {
         self.dirs.len()
     }
 
-    /// Watches the directory at `dir` (from the root, `""` or ending in
-    /// `/`) and every watched directory under it; the files found go in
-    /// `files` (a directory that appears is news for each file in it).
-    fn watch_tree(&mut self, dir: &str, depth: usize, files: &mut Vec<String>) -> io::Result<()> {
-        let path = self.root.join(dir);
+    /// Watches the open directory `dir`, at `at` (from the root, `""` or
+    /// ending in `/`), and every watched directory under it; the files
+    /// found go in `files` (a directory that appears is news for each file
+    /// in it). Everything goes through descriptors, each subdirectory
+    /// opened from its parent without following a link: a directory
+    /// replaced by a link after it was listed is neither listed nor
+    /// watched, so no name from outside the tree is told as its own.
+    fn watch_tree(
+        &mut self,
+        dir: &File,
+        at: &str,
+        depth: usize,
+        files: &mut Vec<String>,
+    ) -> io::Result<()> {
+        let path = PathBuf::from(format!("/dev/fd/{}", dir.as_raw_fd()));
         let watch = match self.inotify.add_watch(&path, MASK) {
             Ok(watch) => watch,
             // Past the watch limit: no watching this way at all.
-            Err(e) if e.raw_os_error() == Some(ENOSPC) || dir.is_empty() => return Err(e),
+            Err(e) if e.raw_os_error() == Some(ENOSPC) || at.is_empty() => return Err(e),
             // Gone (or no longer a directory) as soon as it came.
             Err(_) => return Ok(()),
         };
-        self.dirs.insert(watch, dir.to_string());
+        self.dirs.insert(watch, at.to_string());
         // A directory that vanished meanwhile has nothing to watch.
         let Ok(entries) = fs::read_dir(&path) else {
             return Ok(());
@@ -104,9 +118,12 @@ impl Notifier {
                 continue;
             }
             if kind.is_dir() && depth < MAX_DEPTH {
-                self.watch_tree(&format!("{dir}{name}/"), depth + 1, files)?;
+                // Gone, or a link by now: nothing of the tree to watch.
+                if let Ok(sub) = sys::open_at(dir, OsStr::new(&name), OpenKind::Directory) {
+                    self.watch_tree(&sub, &format!("{at}{name}/"), depth + 1, files)?;
+                }
             } else if !kind.is_dir() {
-                files.push(format!("{dir}{name}"));
+                files.push(format!("{at}{name}"));
             }
         }
         Ok(())
@@ -177,7 +194,9 @@ impl Notifier {
         }
         if mask & (inotify::IN_CREATE | inotify::IN_MOVED_TO) != 0 {
             let before = changed.len();
-            self.watch_tree(&format!("{path}/"), 1, changed)?;
+            if let Ok(dir) = self.open_dir(&path) {
+                self.watch_tree(&dir, &format!("{path}/"), 1, changed)?;
+            }
             if changed.len() == before {
                 changed.push(path);
             }
@@ -186,6 +205,16 @@ impl Notifier {
             changed.push(path);
         }
         Ok(false)
+    }
+
+    /// Opens the directory at `path` (from the root) one name at a time,
+    /// never through a link.
+    fn open_dir(&self, path: &str) -> io::Result<File> {
+        let mut dir = File::open(&self.root)?;
+        for name in path.split('/').filter(|name| !name.is_empty()) {
+            dir = sys::open_at(&dir, OsStr::new(name), OpenKind::Directory)?;
+        }
+        Ok(dir)
     }
 
     /// New watches for the whole tree, on a new instance (the old one's
@@ -264,5 +293,54 @@ mod tests {
         fs::write(dir.join("renamed/page.html"), "y").unwrap();
         wait_for(&mut notifier, "renamed/page.html");
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Regression: a new directory was watched and listed by its name, so
+    /// one removed and replaced by a link to elsewhere in between had the
+    /// names there told as the tree's, and its subdirectories watched.
+    #[test]
+    fn a_directory_replaced_by_a_link_is_never_listed_nor_watched() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let base = temp_tree("swap");
+        let root = base.join("sub");
+        fs::create_dir_all(base.join("outside/deeper")).unwrap();
+        fs::write(base.join("outside/OUTSIDE.txt"), "x").unwrap();
+        let mut notifier = Notifier::new(&root).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (root, base, stop) = (root.clone(), base.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    fs::create_dir(root.join("d")).unwrap();
+                    fs::remove_dir(root.join("d")).unwrap();
+                    std::os::unix::fs::symlink(base.join("outside"), root.join("d")).unwrap();
+                    fs::remove_file(root.join("d")).unwrap();
+                }
+            })
+        };
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while std::time::Instant::now() < deadline {
+            seen.extend(notifier.wait(Duration::from_millis(10)).unwrap());
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        // What is written outside now must not be told either.
+        fs::write(base.join("outside/deeper/LATER.txt"), "x").unwrap();
+        fs::write(root.join("marker"), "x").unwrap();
+        seen.extend(wait_for(&mut notifier, "marker"));
+        let leaked: Vec<_> = seen
+            .iter()
+            .filter(|p| p.contains("OUTSIDE") || p.contains("deeper"))
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "{} outside names told, such as {:?}",
+            leaked.len(),
+            leaked.first()
+        );
+        assert!(seen.iter().any(|p| p == "d"), "the swap was never seen");
+        fs::remove_dir_all(base).unwrap();
     }
 }

@@ -12,9 +12,12 @@
 //! This module only compares; when to look and whom to tell is
 //! [`super::Watcher`]'s.
 
+use crate::sys::{self, OpenKind};
 use std::collections::HashMap;
-use std::fs::{self, Metadata};
+use std::fs::{self, File, Metadata, ReadDir};
+use std::io;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
 /// What identifies one version of a file: any change to its bytes moves
@@ -57,8 +60,9 @@ impl Snapshot {
     /// What cannot be read is left out, as it could not be served.
     pub fn take(root: &Path) -> Snapshot {
         let mut snapshot = Snapshot::default();
-        let mut prefix = String::new();
-        snapshot.walk(root, &mut prefix, 0);
+        if let Ok(dir) = File::open(root) {
+            snapshot.walk(&dir, root, &mut String::new(), 0);
+        }
         snapshot
     }
 
@@ -72,8 +76,14 @@ impl Snapshot {
         self.files.is_empty()
     }
 
-    fn walk(&mut self, dir: &Path, prefix: &mut String, depth: usize) {
-        let Ok(entries) = fs::read_dir(dir) else {
+    /// Adds the files under the open directory `dir`, found at `path`.
+    /// The names are read through the descriptor and each subdirectory is
+    /// opened from it without following a link, so a directory swapped for
+    /// a link after it was listed is never walked: no name from outside
+    /// the tree is ever told as one of its own. (Metadata is read by name:
+    /// at worst a swap makes a file look changed.)
+    fn walk(&mut self, dir: &File, path: &Path, prefix: &mut String, depth: usize) {
+        let Ok(entries) = read_dir_of(dir) else {
             return;
         };
         for entry in entries.flatten() {
@@ -88,17 +98,20 @@ impl Snapshot {
             };
             let before = prefix.len();
             prefix.push_str(&name);
+            let path = path.join(&name);
             if kind.is_dir() {
                 if depth < MAX_DEPTH {
-                    prefix.push('/');
-                    self.walk(&entry.path(), prefix, depth + 1);
+                    if let Some(sub) = open_subdir(dir, &path) {
+                        prefix.push('/');
+                        self.walk(&sub, &path, prefix, depth + 1);
+                    }
                 }
             } else {
                 // For a link, what it leads to (`fs::metadata` follows).
                 let metadata = if kind.is_symlink() {
-                    fs::metadata(entry.path())
+                    fs::metadata(&path)
                 } else {
-                    entry.metadata()
+                    fs::symlink_metadata(&path)
                 };
                 if let Ok(metadata) = metadata {
                     if !metadata.is_dir() {
@@ -126,6 +139,30 @@ impl Snapshot {
         );
         changed.sort();
         changed
+    }
+}
+
+/// Lists the directory behind `dir`: `/dev/fd/N` names the open
+/// descriptor itself, so what is listed is the directory that was opened.
+fn read_dir_of(dir: &File) -> io::Result<ReadDir> {
+    fs::read_dir(format!("/dev/fd/{}", dir.as_raw_fd()))
+}
+
+/// Opens the subdirectory at `path` from its parent `dir`, refusing a link
+/// in its place. Without `openat` (systems `sys` has no flags for), by
+/// name, kept only if it is still the directory that was there before
+/// the open.
+fn open_subdir(dir: &File, path: &Path) -> Option<File> {
+    let name = path.file_name()?;
+    match sys::open_at(dir, name, OpenKind::Directory) {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            let seen = fs::symlink_metadata(path).ok()?;
+            let sub = File::open(path).ok()?;
+            let opened = sub.metadata().ok()?;
+            let same = (seen.dev(), seen.ino()) == (opened.dev(), opened.ino());
+            (seen.is_dir() && same).then_some(sub)
+        }
+        opened => opened.ok(),
     }
 }
 
@@ -199,5 +236,53 @@ mod tests {
         let snapshot = Snapshot::take(&dir);
         assert_eq!(snapshot.len(), 2);
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Regression: the walk listed a subdirectory by its name, so one
+    /// swapped for a link to elsewhere between being seen as a directory
+    /// and being read had the names of what the link leads to told as the
+    /// tree's (a link to `/` would have walked the whole system).
+    #[test]
+    fn a_directory_swapped_for_a_link_is_never_walked() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let base = temp_tree("swap");
+        let root = base.join("root");
+        fs::create_dir_all(root.join("d")).unwrap();
+        fs::write(root.join("d/inside.html"), "x").unwrap();
+        fs::create_dir_all(base.join("outside/deeper")).unwrap();
+        fs::write(base.join("outside/OUTSIDE.txt"), "x").unwrap();
+        fs::write(base.join("outside/deeper/OUTSIDE.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(base.join("outside"), base.join("link")).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (root, base, stop) = (root.clone(), base.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                // A directory cannot be renamed over a link: each goes aside.
+                while !stop.load(Ordering::Relaxed) {
+                    fs::rename(root.join("d"), base.join("real")).unwrap();
+                    fs::rename(base.join("link"), root.join("d")).unwrap();
+                    fs::rename(root.join("d"), base.join("link")).unwrap();
+                    fs::rename(base.join("real"), root.join("d")).unwrap();
+                }
+            })
+        };
+        let (mut inside, mut leaked) = (0, Vec::new());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while std::time::Instant::now() < deadline {
+            let snapshot = Snapshot::take(&root);
+            inside += usize::from(snapshot.files.contains_key("d/inside.html"));
+            leaked.extend(snapshot.files.into_keys().filter(|p| p.contains("OUTSIDE")));
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(
+            leaked.is_empty(),
+            "{} outside names seen, such as {:?}",
+            leaked.len(),
+            leaked.first()
+        );
+        assert!(inside > 0, "the real directory was never walked");
+        fs::remove_dir_all(base).unwrap();
     }
 }

@@ -94,7 +94,8 @@ impl EventStreams {
     }
 
     /// Closes the streams whose browser closed them (a page left or
-    /// reloaded). Anything a browser sent on one is read and ignored.
+    /// reloaded). A little sent on one (a request pipelined after it) is
+    /// read and ignored; more is a client that is not listening, closed.
     pub fn forget_closed(&self) {
         let mut open = self.lock();
         open.retain(|socket| {
@@ -121,16 +122,17 @@ fn send_whole(socket: &Stream, bytes: &[u8]) -> bool {
     matches!(sys::send_now(socket, bytes), Ok(n) if n == bytes.len())
 }
 
-/// Whether the peer has not closed its side: reads what is there, without
-/// waiting.
+/// Whether the peer has not closed its side, and is listening: one read,
+/// without waiting. A browser sends nothing after its request, so a peer
+/// that fills the scrap in one read is sending, not listening, and is
+/// closed. (Reading on while bytes came let one client that never paused
+/// keep this thread, and the list locked, for as long as it sent.)
 fn peer_still_there(socket: &Stream) -> bool {
-    let mut scrap = [0u8; 512];
-    loop {
-        match sys::recv_now(socket, &mut scrap) {
-            Ok(0) => return false,
-            Ok(_) => continue,
-            Err(e) => return e.kind() == io::ErrorKind::WouldBlock,
-        }
+    let mut scrap = [0u8; 4096];
+    match sys::recv_now(socket, &mut scrap) {
+        Ok(0) => false,
+        Ok(n) => n < scrap.len(),
+        Err(e) => e.kind() == io::ErrorKind::WouldBlock,
     }
 }
 
@@ -210,5 +212,29 @@ mod tests {
         let mut rest = Vec::new();
         client.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, GREETING);
+    }
+
+    /// Regression: everything a peer sent was read and thrown away, as
+    /// long as it kept coming, with the list locked: one client sending
+    /// without pause held the watching thread, every other stream's news
+    /// and each worker handing a new stream over (5 s in one trial).
+    #[test]
+    fn a_peer_that_sends_instead_of_listening_is_closed() {
+        let streams = EventStreams::new(4);
+        let (server, mut client) = pair();
+        let (other, _kept) = pair();
+        assert!(streams.join(server));
+        assert!(streams.join(other));
+        // More than a request's worth, and the client stays open.
+        std::io::Write::write_all(&mut client, &[b'x'; 64 * 1024]).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while streams.len() == 2 && std::time::Instant::now() < deadline {
+            streams.forget_closed();
+            std::thread::yield_now();
+        }
+        assert_eq!(streams.len(), 1);
+        assert_eq!(read_some(&mut client, GREETING.len()), GREETING);
+        // Then the end (a reset, as what it sent was left unread).
+        assert!(!matches!(client.read(&mut [0u8; 1]), Ok(1)));
     }
 }

@@ -35,8 +35,17 @@ fn polled(dir: &TempDir) -> (TestServer, Watcher) {
 }
 
 fn serve_watched(dir: &TempDir, watcher: Watcher) -> (TestServer, Watcher) {
+    serve_watched_with(dir, watcher, |_| {})
+}
+
+fn serve_watched_with(
+    dir: &TempDir,
+    watcher: Watcher,
+    set: impl FnOnce(&mut FilesConfig),
+) -> (TestServer, Watcher) {
     let mut files = FilesConfig::new(dir.path()).unwrap();
     files.settings.live_reload = true;
+    set(&mut files);
     let handler = watcher.handler(Router::new().mount("/", FileServer::new(files)));
     (TestServer::start(test_config(), handler), watcher)
 }
@@ -188,6 +197,31 @@ fn pages_carry_the_script_only_while_watching() {
     assert_eq!(plain.exchange(&get(SCRIPT_PATH)).status(), 404);
     let post = format!("POST {EVENTS_PATH} HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(server.exchange(post.as_bytes()).status(), 405);
+}
+
+/// Regression: the `--404` page was sent as it is, so a browser showing
+/// it never reloaded, not even once the missing page was written.
+#[test]
+fn the_not_found_page_carries_the_script_too() {
+    let dir = TempDir::new("watch-404");
+    dir.write("404.html", PAGE);
+    let watcher = Watcher::start(dir.path()).unwrap();
+    let (server, _watcher) = serve_watched_with(&dir, watcher, |files| {
+        files.settings.not_found_page = Some("404.html".into());
+    });
+    let missing = server.exchange(&get("/missing.html"));
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.body, page_with_script());
+    let len = page_with_script().len().to_string();
+    assert_eq!(missing.header("content-length"), Some(len.as_str()));
+    // Without --watch, the file as it is.
+    let mut files = FilesConfig::new(dir.path()).unwrap();
+    files.settings.not_found_page = Some("404.html".into());
+    let plain = TestServer::start(
+        test_config(),
+        Router::new().mount("/", FileServer::new(files)),
+    );
+    assert_eq!(plain.exchange(&get("/missing.html")).body, PAGE);
 }
 
 #[test]
