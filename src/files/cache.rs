@@ -34,7 +34,7 @@ pub const MAX_TOTAL_BYTES: usize = 32 * 1024 * 1024;
 /// What identifies a version of a file or directory: size, modification
 /// time, and on Unix the device and inode (a replaced file or a retargeted
 /// symlink), the change time and the mode (a `chmod` that should now give 403).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
@@ -53,7 +53,7 @@ impl Stamp {
 }
 
 /// The part of a [`Stamp`] that only Unix reports (all zero elsewhere).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 struct UnixStamp {
     /// With `inode`: which file this is, so another one renamed into place
     /// or a symlink pointed elsewhere differs even at the same size and time.

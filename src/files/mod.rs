@@ -59,6 +59,8 @@ pub struct FileServer {
     config: FilesConfig,
     root: Root,
     cache: Arc<FileCache>,
+    /// Pages with the live-reload script, one copy per version in use.
+    pages: Arc<inject::Pages>,
     listings: Arc<SharedListings>,
 }
 
@@ -85,6 +87,7 @@ impl FileServer {
             root: Root::new(config.root.clone(), config.settings.follow_symlinks),
             config,
             cache: Arc::new(FileCache::default()),
+            pages: Arc::default(),
             listings: Arc::new(SharedListings::default()),
         }
     }
@@ -291,8 +294,8 @@ impl FileServer {
             && inject::is_page(content_type)
             && opened.metadata.len() <= inject::MAX_PAGE_BYTES
         {
-            match inject::read_with_script(&mut opened.file) {
-                Ok(page) => ResponseBody::Bytes(page.into()),
+            match self.pages.get(&mut opened.file, &opened.metadata) {
+                Ok(page) => ResponseBody::Shared(page),
                 Err(_) => return Response::error(Status::INTERNAL_SERVER_ERROR),
             }
         } else {
@@ -385,7 +388,7 @@ impl FileServer {
         mut opened: Opened,
         content_type: &'static str,
     ) -> Response {
-        let Ok(page) = inject::read_with_script(&mut opened.file) else {
+        let Ok(page) = self.pages.get(&mut opened.file, &opened.metadata) else {
             return Response::error(Status::INTERNAL_SERVER_ERROR);
         };
         let validators = Validators::for_file(&opened.metadata, Some(inject::ETAG_MARK));
@@ -788,7 +791,7 @@ struct Representation {
 /// in memory because it was changed (the live-reload script added).
 enum Source {
     File(File),
-    Memory(io::Cursor<Vec<u8>>),
+    Memory(io::Cursor<Arc<[u8]>>),
 }
 
 impl Source {
@@ -797,11 +800,13 @@ impl Source {
         match self {
             Source::File(file) => ResponseBody::File { file, offset, len },
             Source::Memory(page) => {
-                let mut bytes = page.into_inner();
+                let page = page.into_inner();
+                if offset == 0 && len == page.len() as u64 {
+                    return ResponseBody::Shared(page);
+                }
                 // Ranges were checked against the page's length.
-                bytes.truncate((offset + len) as usize);
-                bytes.drain(..offset as usize);
-                ResponseBody::Bytes(bytes.into())
+                let part = &page[offset as usize..(offset + len) as usize];
+                ResponseBody::Bytes(part.to_vec().into())
             }
         }
     }

@@ -72,8 +72,10 @@ const MAX_BURST: Duration = Duration::from_secs(2);
 /// How often an idle stream is told the server is still there.
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
 
-/// Most paths named in one event; the rest are counted.
+/// Most paths named in one event, and most bytes of their names; the
+/// rest are counted.
 const MAX_NAMED: usize = 20;
+const MAX_NAMED_BYTES: usize = 2048;
 
 /// Watches a tree on its own thread and tells open event streams.
 pub struct Watcher {
@@ -304,13 +306,21 @@ impl Burst {
 fn change_event(paths: &BTreeSet<String>) -> String {
     let css_only = paths.iter().all(|p| p.ends_with(".css"));
     let mut named = String::new();
+    let mut count = 0;
     for path in paths.iter().take(MAX_NAMED) {
-        if !named.is_empty() {
+        let name = crate::json::string(&format!("/{path}"));
+        // An event must fit a socket's send buffer at once (see
+        // `streams`): long names are counted, not named.
+        if named.len() + name.len() > MAX_NAMED_BYTES {
+            break;
+        }
+        if count > 0 {
             named.push(',');
         }
-        named.push_str(&crate::json::string(&format!("/{path}")));
+        named.push_str(&name);
+        count += 1;
     }
-    let more = paths.len().saturating_sub(MAX_NAMED);
+    let more = paths.len() - count;
     format!(
         "event: change\ndata: {{\"paths\":[{named}],\"more\":{more},\"css_only\":{css_only}}}\n\n"
     )
@@ -383,6 +393,15 @@ mod tests {
         let event = change_event(&paths);
         assert_eq!(event.matches("/gen/").count(), MAX_NAMED);
         assert!(event.contains("\"more\":180"));
+    }
+
+    #[test]
+    fn long_names_are_counted_so_an_event_stays_small() {
+        let long = "\u{1}".repeat(250);
+        let paths: BTreeSet<String> = (0..20).map(|i| format!("{long}{i:02}")).collect();
+        let event = change_event(&paths);
+        assert!(event.len() < MAX_NAMED_BYTES + 200, "{} bytes", event.len());
+        assert!(event.contains("\"more\":19"), "{event}");
     }
 
     #[test]
