@@ -11,6 +11,18 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_http-from-scratch");
 /// The binary, killed if a test ends without stopping it.
 pub(crate) struct Running(pub(crate) Child);
 
+impl Running {
+    /// Sends the signal `name` (`TERM`, `HUP`) to the process.
+    pub(crate) fn signal(&self, name: &str) {
+        let pid = self.0.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -334,12 +346,7 @@ fn the_log_file_is_opened_again_on_sighup() {
     }
     let rotated = logs.0.join("access.log.1");
     std::fs::rename(&log, &rotated).unwrap();
-    let pid = running.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-HUP", &pid])
-        .status()
-        .unwrap()
-        .success());
+    running.signal("HUP");
     // SIGHUP is taken asynchronously: keep asking until a line lands in the
     // new file (each request after the signal is logged there).
     let deadline = std::time::Instant::now() + IO_TIMEOUT;
@@ -363,12 +370,7 @@ fn auth_on_a_network_address_warns_once() {
     let stderr_of = |bind: &str| {
         let args = ["--port", "0", "--quiet", "--bind", bind, "--auth", "a:b"];
         let (mut running, _stdout, _, _port) = start_binary(&args, dir.path());
-        let pid = running.0.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
+        running.signal("TERM");
         let mut text = String::new();
         running
             .0
@@ -472,7 +474,6 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     let contents: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8).collect();
     dir.write("big.bin", &contents);
     let (mut running, mut stdout, _, port) = start_binary(&["--port", "0", "--quiet"], dir.path());
-    let pid = running.0.id();
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
@@ -480,11 +481,7 @@ fn sigterm_finishes_the_download_in_flight_then_exits_0() {
     let mut first = [0u8; 4096];
     stream.read_exact(&mut first).unwrap();
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    running.signal("TERM");
     // New connections are refused once the listener is closed.
     let refused = (0..2000).any(|_| {
         let gone = TcpStream::connect(("127.0.0.1", port)).is_err();
@@ -519,18 +516,13 @@ fn a_second_signal_exits_at_once() {
     let dir = TempDir::new("sigterm-twice");
     dir.write("big.bin", &vec![1u8; 24 << 20]);
     let (mut running, _stdout, _, port) = start_binary(&["--port", "0", "--quiet"], dir.path());
-    let pid = running.0.id().to_string();
     // A download in flight that the client does not read: a graceful stop
     // would wait for it (up to the drain timeout).
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(&get("/big.bin")).unwrap();
     let mut first = [0u8; 1024];
     stream.read_exact(&mut first).unwrap();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    running.signal("TERM");
     // Wait until the first signal has been taken (the listener closes).
     let refused = (0..2000).any(|_| {
         let gone = TcpStream::connect(("127.0.0.1", port)).is_err();
@@ -540,11 +532,7 @@ fn a_second_signal_exits_at_once() {
         gone
     });
     assert!(refused, "the first signal starts the graceful stop");
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    running.signal("TERM");
     let status = running.0.wait().unwrap();
     assert_eq!(
         status.code(),

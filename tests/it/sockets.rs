@@ -66,12 +66,7 @@ fn with_passed_socket(
 
 /// Sends SIGTERM and waits for the process to end, for a while.
 fn terminate(running: &mut Running) -> ExitStatus {
-    let pid = running.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    running.signal("TERM");
     let deadline = Instant::now() + IO_TIMEOUT;
     loop {
         if let Some(status) = running.0.try_wait().unwrap() {

@@ -10,7 +10,6 @@ use http_from_scratch::router::Router;
 use http_from_scratch::watch::{Watcher, EVENTS_PATH, MAX_STREAMS, SCRIPT_PATH};
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 
 const PAGE: &[u8] = b"<!doctype html>\n<title>t</title>\n<body>\n<p>hello</p>\n</body>\n</html>\n";
 
@@ -294,12 +293,7 @@ fn the_binary_ends_open_streams_and_exits_0_on_sigterm() {
     read_through(&mut stream, b"\r\n\r\n");
     read_through(&mut stream, b"\n\n");
 
-    let pid = running.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    running.signal("TERM");
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).unwrap();
     assert_eq!(running.0.wait().unwrap().code(), Some(0));
