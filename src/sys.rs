@@ -17,7 +17,9 @@
 //!   server walks a path one name at a time from an open directory
 //!   (`openat` with `O_NOFOLLOW`) and reads a link itself (`readlinkat`)
 //!   when it meets one, so that the check of where a path leads and the
-//!   open are one step, not two a swap can slip between.
+//!   open are one step, not two a swap can slip between. A Unix socket's
+//!   file gets its mode the same way, without following a link
+//!   (`fchmodat` with `AT_SYMLINK_NOFOLLOW`).
 //! - **Writing relative to a directory.** Uploads create a new file in an
 //!   open directory (`openat` with `O_CREAT | O_EXCL`, which never opens
 //!   what is already there, a link included), then move it into place
@@ -309,7 +311,9 @@ pub enum OpenKind {
     target_os = "ios",
     target_os = "freebsd"
 ))]
-pub use at::{create_at, open_at, open_following, read_link_at, rename_at, unlink_at};
+pub use at::{
+    create_at, open_at, open_following, read_link_at, rename_at, set_mode_no_follow, unlink_at,
+};
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -317,7 +321,9 @@ pub use at::{create_at, open_at, open_following, read_link_at, rename_at, unlink
     target_os = "ios",
     target_os = "freebsd"
 )))]
-pub use no_at::{create_at, open_at, open_following, read_link_at, rename_at, unlink_at};
+pub use no_at::{
+    create_at, open_at, open_following, read_link_at, rename_at, set_mode_no_follow, unlink_at,
+};
 
 #[cfg(any(
     target_os = "linux",
@@ -354,8 +360,10 @@ mod at {
             flags: c_int,
         ) -> c_int;
         fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int;
+        fn fchmodat(dirfd: c_int, path: *const c_char, mode: flags::Mode, flags: c_int) -> c_int;
     }
 
+    use flags::{AT_FDCWD, AT_SYMLINK_NOFOLLOW};
     use flags::{O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
 
     /// `O_WRONLY`: 1 on every Unix.
@@ -381,6 +389,9 @@ mod at {
         pub const O_CLOEXEC: c_int = 0o2000000;
         pub const O_CREAT: c_int = 0o100;
         pub const O_EXCL: c_int = 0o200;
+        pub const AT_FDCWD: c_int = -100;
+        pub const AT_SYMLINK_NOFOLLOW: c_int = 0x100;
+        pub type Mode = std::os::raw::c_uint;
     }
 
     #[cfg(all(
@@ -396,6 +407,9 @@ mod at {
         pub const O_CLOEXEC: c_int = 0o2000000;
         pub const O_CREAT: c_int = 0o100;
         pub const O_EXCL: c_int = 0o200;
+        pub const AT_FDCWD: c_int = -100;
+        pub const AT_SYMLINK_NOFOLLOW: c_int = 0x100;
+        pub type Mode = std::os::raw::c_uint;
     }
 
     #[cfg(any(target_os = "macos", target_os = "ios"))]
@@ -408,6 +422,9 @@ mod at {
         pub const O_CLOEXEC: c_int = 0x1000000;
         pub const O_CREAT: c_int = 0x200;
         pub const O_EXCL: c_int = 0x800;
+        pub const AT_FDCWD: c_int = -2;
+        pub const AT_SYMLINK_NOFOLLOW: c_int = 0x20;
+        pub type Mode = u16;
     }
 
     #[cfg(target_os = "freebsd")]
@@ -420,6 +437,9 @@ mod at {
         pub const O_CLOEXEC: c_int = 0x100000;
         pub const O_CREAT: c_int = 0x200;
         pub const O_EXCL: c_int = 0x800;
+        pub const AT_FDCWD: c_int = -100;
+        pub const AT_SYMLINK_NOFOLLOW: c_int = 0x200;
+        pub type Mode = u16;
     }
 
     /// Read-only (`O_RDONLY` is 0 everywhere), never through a symlink in
@@ -559,6 +579,26 @@ mod at {
         // SAFETY: `dir` is open and `name` NUL-terminated for the call;
         // flags 0 removes a file (or a link itself), never a directory.
         check(unsafe { unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) })
+    }
+
+    /// Gives `path` the permission bits `mode` without following a link
+    /// there (`fchmodat` with `AT_SYMLINK_NOFOLLOW`). On Linux, where a
+    /// link has no mode of its own, a link is refused (`EOPNOTSUPP`); so is
+    /// every file by a C library older than the flag (glibc before 2.32),
+    /// which the caller tells apart by looking. The BSDs and macOS set the
+    /// link's own mode.
+    ///
+    /// # Errors
+    ///
+    /// The system's error; `InvalidInput` for a path with a NUL byte.
+    pub fn set_mode_no_follow(path: &Path, mode: u32) -> io::Result<()> {
+        let path = c_name(path.as_os_str())?;
+        let mode = flags::Mode::try_from(mode & 0o7777)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: `path` is NUL-terminated and outlives the call, which
+        // keeps no pointer; `AT_FDCWD` makes a relative path start at the
+        // working directory, as `chmod` does; `mode` has `mode_t`'s type.
+        check(unsafe { fchmodat(AT_FDCWD, path.as_ptr(), mode, AT_SYMLINK_NOFOLLOW) })
     }
 
     fn check(result: c_int) -> io::Result<()> {
@@ -737,6 +777,15 @@ mod no_at {
     ///
     /// Always `Unsupported`.
     pub fn unlink_at(_dir: &File, _name: &OsStr) -> io::Result<()> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    /// Not available here: the caller sets the mode by name instead.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`.
+    pub fn set_mode_no_follow(_path: &Path, _mode: u32) -> io::Result<()> {
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 }

@@ -20,7 +20,11 @@
 //! `accept` blocks, and std offers no way to interrupt it. To stop, the
 //! shutdown handle sets the flag and then connects to the listener itself
 //! ([`wake`]), which wakes `accept`; the loop sees the flag and returns
-//! (DESIGN.md, "Stopping"). Errors from `accept` never end the loop:
+//! (DESIGN.md, "Stopping"). That connection can miss: a Unix socket's
+//! file may have been removed, or replaced by another server's, since it
+//! was bound. So the loop waits for a connection (`poll`) at most
+//! [`STOP_LOOK`] at a time before it looks at the flag again, and a stop
+//! ends it within that even then. Errors from `accept` never end the loop:
 //! running out of file descriptors is logged once and waited out briefly,
 //! since connections that close will free some.
 
@@ -28,11 +32,12 @@ use crate::config::{check_socket_mode, Bind};
 use crate::log::Logger;
 use crate::server::socket_file::{self, SocketFile};
 use crate::socket::{Peer, Stream};
-use crate::sys::{self, Family};
+use crate::sys::poll::{self, PollFd};
+use crate::sys::{self, Family, Interest};
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::io::AsFd;
+use std::os::unix::io::{AsFd, AsRawFd};
 use std::os::unix::net::{SocketAddr as UnixAddr, UnixListener, UnixStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +45,12 @@ use std::time::Duration;
 
 /// How long to pause after accept fails for lack of file descriptors.
 const FD_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The longest the accept loop waits for a connection before it looks at
+/// the stop flag again: how late a stop can be when its wake-up connection
+/// cannot reach the listener. Costs one `poll` per accepted connection,
+/// and a wake-up a second while idle.
+pub const STOP_LOOK: Duration = Duration::from_secs(1);
 
 /// A listening socket, TCP or Unix, bound here or passed by a service
 /// manager.
@@ -226,6 +237,17 @@ impl Listener {
         self.inherited
     }
 
+    /// Waits up to `timeout` for a connection to be there to accept;
+    /// whether one is. A failed wait says yes, so that `accept` decides.
+    fn wait_for_connection(&self, timeout: Duration) -> bool {
+        let fd = match &self.socket {
+            Socket::Tcp(listener) => listener.as_raw_fd(),
+            Socket::Unix(listener) => listener.as_raw_fd(),
+        };
+        let mut fds = [PollFd::new(fd, Interest::Read)];
+        poll::wait(&mut fds, Some(timeout)).map_or(true, |()| fds[0].is_ready())
+    }
+
     /// Waits for the next connection. A Unix-socket client has no address
     /// worth keeping ([`Peer::Unix`]), so the one `accept` returns is
     /// dropped; nothing more is asked of the system.
@@ -253,6 +275,16 @@ pub fn accept_loop(
     mut dispatch: impl FnMut(Stream, Peer),
 ) {
     loop {
+        // Not a blocking `accept` straight away: the wake-up may never come.
+        // A connection that is there is taken even when stopping, since it
+        // may be the wake-up, which must not be left queued in a passed
+        // socket for the next start.
+        if !listener.wait_for_connection(STOP_LOOK) {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            continue;
+        }
         let accepted = listener.accept();
         if stop.load(Ordering::SeqCst) {
             return;

@@ -415,8 +415,9 @@ impl Shutdown {
         if stopping_already {
             return;
         }
-        // Wake the blocking accept (see listener.rs). If the listener is gone
-        // already, that is what we wanted.
+        // Wake the accept loop at once (see listener.rs); without this it
+        // would notice within `STOP_LOOK`. If the listener is gone already,
+        // that is what we wanted.
         match listener::wake(&self.endpoint) {
             Ok(()) => {}
             Err(e)
@@ -426,8 +427,9 @@ impl Shutdown {
                 ) => {}
             Err(e) => self.shared.logger.error(&format!(
                 "cannot connect to {} to stop accepting ({e}); \
-                 the accept loop ends at the next connection",
-                self.endpoint
+                 the accept loop ends at its next look, within {}s",
+                self.endpoint,
+                listener::STOP_LOOK.as_secs()
             )),
         }
     }

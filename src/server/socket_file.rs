@@ -14,11 +14,14 @@
 //!
 //! The mode (`--socket-mode`) is set right after the bind, as Node and
 //! uvicorn do: the socket is created with what the umask leaves, for the
-//! moment before. (The other way, changing the umask around the bind,
+//! moment before. It is set without following a link, so that a link put
+//! in the socket's place in that moment does not pass the mode on to
+//! another file. (The other way, changing the umask around the bind,
 //! would change it for every thread of the process, uploads included.)
 //! This module knows nothing of listening or serving: `listener.rs` holds
 //! the socket, and drops this with it.
 
+use crate::sys;
 use std::fs::{self, Permissions};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -47,9 +50,33 @@ pub fn bind(path: &Path, mode: Option<u32>) -> io::Result<(UnixListener, SocketF
     // Known before the mode is set, so that a failure there removes it.
     let file = SocketFile::made_at(path)?;
     if let Some(mode) = mode {
-        fs::set_permissions(path, Permissions::from_mode(mode))?;
+        set_mode(path, &file, mode)?;
     }
     Ok((listener, file))
+}
+
+/// Gives the socket just made at `path` its mode, never through a link:
+/// whoever may write in the directory could put one in the socket's place
+/// in the moment since the bind, and a plain `chmod` would then change the
+/// mode of the file it leads to (any file, for a server run as root).
+fn set_mode(path: &Path, file: &SocketFile, mode: u32) -> io::Result<()> {
+    let ours = || same_file(path, file.device, file.inode);
+    let set = sys::set_mode_no_follow(path, mode).or_else(|e| {
+        // A C library without the flag (or a system without the call)
+        // refuses every file: then by name, if the path is still ours.
+        match ours() {
+            true => fs::set_permissions(path, Permissions::from_mode(mode)),
+            false => Err(e),
+        }
+    });
+    // Looked at again: the BSDs set a link's own mode, and say nothing.
+    if !ours() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the socket file was replaced while it was being made (left as it is)",
+        ));
+    }
+    set
 }
 
 /// Makes way at `path` for a new socket: removes a stale socket, and
@@ -152,6 +179,29 @@ mod tests {
             bind(&path, None).unwrap_err().kind(),
             io::ErrorKind::AlreadyExists
         );
+        assert!(fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Whoever may write in the socket's directory can put a link in its
+    /// place in the moment between the bind and the chmod; the mode must
+    /// not reach the file the link leads to (any file, for a server
+    /// running as root).
+    #[test]
+    fn the_mode_is_never_set_through_a_link_put_in_the_socket_s_place() {
+        let dir = temp_dir("link-swapped");
+        let (path, victim) = (dir.join("s.sock"), dir.join("victim"));
+        fs::write(&victim, "somebody's").unwrap();
+        fs::set_permissions(&victim, Permissions::from_mode(0o600)).unwrap();
+        let (_listener, file) = bind(&path, None).unwrap();
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        assert!(set_mode(&path, &file, 0o666).is_err(), "not its socket");
+        let mode = fs::metadata(&victim).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the linked file keeps its mode");
         assert!(fs::symlink_metadata(&path)
             .unwrap()
             .file_type()

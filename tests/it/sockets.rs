@@ -212,6 +212,11 @@ fn a_passed_tcp_socket_is_served_and_kept_for_the_next_start() {
     assert_eq!((r.status(), r.body.as_slice()), (200, &b"passed"[..]));
     assert!(read_line(&mut stdout).starts_with("127.0.0.1 - - ["));
     assert_eq!(terminate(&mut running).code(), Some(0));
+    // The stop's wake-up connection was taken, not left queued for the
+    // next start (which it would start for nothing).
+    manager_copy.set_nonblocking(true).unwrap();
+    let left = manager_copy.accept().map(drop).unwrap_err();
+    assert_eq!(left.kind(), std::io::ErrorKind::WouldBlock);
     // Queued for the next start, not refused.
     assert!(TcpStream::connect(addr).is_ok());
     drop(manager_copy);
@@ -336,4 +341,33 @@ fn local_addr_of_a_unix_server_says_to_ask_for_the_endpoint() {
     };
     let server = Server::bind(config, Router::new()).unwrap();
     let _ = server.local_addr();
+}
+
+/// The stop's wake-up connects through the socket's path; when the file
+/// has gone meanwhile (removed by hand or by a clean-up of `/tmp`, or
+/// moved aside and replaced by a new server's socket, as a blue-green
+/// restart does), that connection cannot reach this server. The stop
+/// must still end `run`, and the new server's file must stay.
+#[test]
+fn a_stop_ends_run_even_when_the_socket_file_has_gone() {
+    let dir = TempDir::new("unix-file-gone");
+    let path = dir.path().join("s.sock");
+    let config = ServerConfig {
+        bind: Bind::Unix {
+            path: path.clone(),
+            mode: None,
+        },
+        ..test_config()
+    };
+    let server = Server::bind(config, Router::new()).unwrap();
+    let shutdown = server.shutdown_handle();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(server.run().map(|s| s.connections)));
+    fs::rename(&path, dir.path().join("moved.sock")).unwrap();
+    let successor = UnixListener::bind(&path).unwrap();
+    shutdown.shutdown();
+    let stopped = finished.recv_timeout(IO_TIMEOUT);
+    assert!(stopped.is_ok(), "run is still waiting to accept");
+    assert!(path.exists(), "the successor's socket stays");
+    drop(successor);
 }
