@@ -185,8 +185,8 @@ pub enum Bind {
         /// Where the socket file goes.
         path: PathBuf,
         /// The file's permission bits (`0o660`), set as soon as it is made;
-        /// `None`: what the umask leaves of `0o777`. The owner needs write
-        /// permission ([`check_socket_mode`]).
+        /// `None`: what the umask leaves of `0o777` (see
+        /// [`check_socket_mode`]).
         mode: Option<u32>,
     },
 }
@@ -212,9 +212,7 @@ impl fmt::Display for Bind {
 }
 
 /// Whether `mode` suits a Unix socket file: permission bits only (at most
-/// `0o777`), with write permission for the owner, since connecting to a
-/// Unix socket needs write permission and the server connects to its own
-/// socket to stop (DESIGN.md, "Stopping").
+/// `0o777`; the set-id and sticky bits mean nothing on a socket).
 ///
 /// # Errors
 ///
@@ -222,8 +220,6 @@ impl fmt::Display for Bind {
 pub fn check_socket_mode(mode: u32) -> Result<(), &'static str> {
     if mode > 0o777 {
         Err("only permission bits (at most 777) apply to a socket")
-    } else if mode & 0o200 == 0 {
-        Err("the owner needs write permission (u+w, as in 600 or 660): the server connects to its own socket to stop")
     } else {
         Ok(())
     }

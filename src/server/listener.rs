@@ -17,16 +17,18 @@
 //!   server closes only its own copy, and never removes a passed socket's
 //!   file.
 //!
-//! `accept` blocks, and std offers no way to interrupt it. To stop, the
-//! shutdown handle sets the flag and then connects to the listener itself
-//! ([`wake`]), which wakes `accept`; the loop sees the flag and returns
-//! (DESIGN.md, "Stopping"). That connection can miss: a Unix socket's
-//! file may have been removed, or replaced by another server's, since it
-//! was bound. So the loop waits for a connection (`poll`) at most
-//! [`STOP_LOOK`] at a time before it looks at the flag again, and a stop
-//! ends it within that even then. Errors from `accept` never end the loop:
-//! running out of file descriptors is logged once and waited out briefly,
-//! since connections that close will free some.
+//! `accept` blocks, and std offers no way to interrupt it. So the loop
+//! does not call it until `poll` says a connection is there, and it polls
+//! the listener together with a [`StopBell`]: one end of a socket pair,
+//! which the shutdown handle rings (one byte) after setting the stop flag.
+//! The loop sees the flag and returns, leaving whatever is queued in the
+//! listener alone (DESIGN.md, "Stopping"). Nothing connects to the
+//! listener to wake it: that would need permission to connect to one's own
+//! socket, could reach another server's socket put at the same path, and
+//! would leave a connection queued in a socket a service manager keeps
+//! for the next start. Errors from `accept` never end the loop: running
+//! out of file descriptors is logged once and waited out briefly, since
+//! connections that close will free some.
 
 use crate::config::{check_socket_mode, Bind};
 use crate::log::Logger;
@@ -35,8 +37,8 @@ use crate::socket::{Peer, Stream};
 use crate::sys::poll::{self, PollFd};
 use crate::sys::{self, Family, Interest};
 use std::fmt;
-use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::os::unix::io::{AsFd, AsRawFd};
 use std::os::unix::net::{SocketAddr as UnixAddr, UnixListener, UnixStream};
 use std::path::Path;
@@ -46,23 +48,48 @@ use std::time::Duration;
 /// How long to pause after accept fails for lack of file descriptors.
 const FD_BACKOFF: Duration = Duration::from_millis(50);
 
-/// The longest the accept loop waits for a connection before it looks at
-/// the stop flag again: how late a stop can be when its wake-up connection
-/// cannot reach the listener. Costs one `poll` per accepted connection,
-/// and a wake-up a second while idle.
-pub const STOP_LOOK: Duration = Duration::from_secs(1);
+/// How a stop reaches the accept loop, which waits on the listener and on
+/// this at once: a connected pair of Unix sockets, rung by writing a byte
+/// to one end (std's own type; no foreign call needed).
+#[derive(Debug)]
+pub struct StopBell {
+    ring: UnixStream,
+    hear: UnixStream,
+}
+
+impl StopBell {
+    /// A new, silent bell.
+    ///
+    /// # Errors
+    ///
+    /// The system's error (out of descriptors).
+    pub fn new() -> io::Result<StopBell> {
+        let (ring, hear) = UnixStream::pair()?;
+        // Ringing never waits: a bell already rung needs no second byte.
+        ring.set_nonblocking(true)?;
+        Ok(StopBell { ring, hear })
+    }
+
+    /// Wakes the accept loop (which then looks at the stop flag).
+    pub fn ring(&self) {
+        let _ = (&self.ring).write(&[1]);
+    }
+}
 
 /// A listening socket, TCP or Unix, bound here or passed by a service
 /// manager.
 #[derive(Debug)]
 pub struct Listener {
-    // Declared first, so it is closed before its file is removed.
+    /// The socket file this listener made, held only to be removed when
+    /// the listener is dropped. Declared first, so it is removed while the
+    /// socket is still open: its inode cannot yet be reused by a new
+    /// server's socket at the same path, which the removal would then
+    /// mistake for its own (file systems hand a freed inode out again at
+    /// once).
+    _file: Option<SocketFile>,
     socket: Socket,
     endpoint: Endpoint,
     inherited: bool,
-    /// The socket file this listener made, held only to be removed when
-    /// the listener is dropped.
-    _file: Option<SocketFile>,
 }
 
 #[derive(Debug)]
@@ -237,15 +264,25 @@ impl Listener {
         self.inherited
     }
 
-    /// Waits up to `timeout` for a connection to be there to accept;
-    /// whether one is. A failed wait says yes, so that `accept` decides.
-    fn wait_for_connection(&self, timeout: Duration) -> bool {
+    /// Waits until a connection is there to accept (`true`) or `bell`
+    /// rings (`false`). A failed wait says `false` too, so that the caller
+    /// looks at the stop flag before trying again.
+    fn wait_for_connection(&self, bell: &StopBell) -> bool {
         let fd = match &self.socket {
             Socket::Tcp(listener) => listener.as_raw_fd(),
             Socket::Unix(listener) => listener.as_raw_fd(),
         };
-        let mut fds = [PollFd::new(fd, Interest::Read)];
-        poll::wait(&mut fds, Some(timeout)).map_or(true, |()| fds[0].is_ready())
+        let mut fds = [
+            PollFd::new(fd, Interest::Read),
+            PollFd::new(bell.hear.as_raw_fd(), Interest::Read),
+        ];
+        match poll::wait(&mut fds, None) {
+            Ok(()) => fds[0].is_ready() && !fds[1].is_ready(),
+            Err(_) => {
+                std::thread::sleep(FD_BACKOFF);
+                false
+            }
+        }
     }
 
     /// Waits for the next connection. A Unix-socket client has no address
@@ -267,29 +304,26 @@ impl Listener {
     }
 }
 
-/// Accepts connections until `stop` is set, passing each to `dispatch`.
+/// Accepts connections until `stop` is set and `bell` rung, passing each
+/// to `dispatch`. Connections still queued then are left to the listener:
+/// closed with it, or kept for the next start by the service manager that
+/// passed it.
 pub fn accept_loop(
     listener: &Listener,
+    bell: &StopBell,
     stop: &AtomicBool,
     logger: &Logger,
     mut dispatch: impl FnMut(Stream, Peer),
 ) {
     loop {
-        // Not a blocking `accept` straight away: the wake-up may never come.
-        // A connection that is there is taken even when stopping, since it
-        // may be the wake-up, which must not be left queued in a passed
-        // socket for the next start.
-        if !listener.wait_for_connection(STOP_LOOK) {
-            if stop.load(Ordering::SeqCst) {
-                return;
-            }
-            continue;
-        }
-        let accepted = listener.accept();
+        let connection_waiting = listener.wait_for_connection(bell);
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        match accepted {
+        if !connection_waiting {
+            continue;
+        }
+        match listener.accept() {
             Ok((stream, peer)) => dispatch(stream, peer),
             Err(e) if sys::is_fd_exhaustion(&e) => {
                 logger.fd_exhausted(&format!(
@@ -303,42 +337,13 @@ pub fn accept_loop(
     }
 }
 
-/// Wakes an `accept` blocked on `endpoint` by connecting to it (the
-/// connection is dropped at once). A TCP listener bound to `0.0.0.0` or
-/// `::` is reached through loopback; a Unix one through its path (or
-/// abstract name).
-///
-/// # Errors
-///
-/// The connect error: the listener is gone already (which is what a stop
-/// wants), or the socket's permissions do not let this process connect.
-pub fn wake(endpoint: &Endpoint) -> io::Result<()> {
-    match endpoint {
-        Endpoint::Tcp(addr) => {
-            TcpStream::connect_timeout(&wake_address(*addr), Duration::from_secs(1)).map(drop)
-        }
-        Endpoint::Unix(addr) => UnixStream::connect_addr(addr).map(drop),
-    }
-}
-
-/// A listener bound to 0.0.0.0 or :: is reached through loopback.
-fn wake_address(addr: SocketAddr) -> SocketAddr {
-    let mut wake = addr;
-    if addr.ip().is_unspecified() {
-        wake.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    wake
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpStream;
 
     #[test]
-    fn a_unix_listener_says_where_it_is_and_is_woken_through_its_path() {
+    fn a_unix_listener_says_where_it_is_and_takes_connections() {
         let dir = std::env::temp_dir().join(format!("hfs-listener-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -355,35 +360,43 @@ mod tests {
             listener.endpoint().to_string(),
             format!("unix:{}", path.display())
         );
-        wake(listener.endpoint()).unwrap();
+        let _client = UnixStream::connect(&path).unwrap();
+        let bell = StopBell::new().unwrap();
+        assert!(listener.wait_for_connection(&bell));
         let (_, peer) = listener.accept().unwrap();
         assert_eq!(peer, Peer::Unix);
         drop(listener);
         assert!(!path.exists(), "removed with the listener");
-        assert!(wake(&Endpoint::Unix(UnixAddr::from_pathname(&path).unwrap())).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn a_tcp_listener_on_every_address_is_woken_through_loopback() {
+    fn a_tcp_listener_on_every_address_takes_loopback_connections() {
         let listener = Listener::bind(&Bind::Tcp("0.0.0.0:0".parse().unwrap())).unwrap();
         let Endpoint::Tcp(addr) = *listener.endpoint() else {
             panic!("tcp")
         };
         assert_ne!(addr.port(), 0, "the port chosen");
-        wake(listener.endpoint()).unwrap();
+        let _client = TcpStream::connect(("127.0.0.1", addr.port())).unwrap();
         let (_, peer) = listener.accept().unwrap();
         assert!(peer.is_local());
     }
 
     #[test]
-    fn a_mode_the_owner_cannot_connect_through_is_refused() {
-        let bind = Bind::Unix {
-            path: "unused.sock".into(),
-            mode: Some(0o444),
-        };
-        let err = Listener::bind(&bind).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
-        assert!(!Path::new("unused.sock").exists());
+    fn the_bell_ends_a_wait_with_nothing_queued_and_leaves_a_queue_alone() {
+        let listener = Listener::bind(&Bind::Tcp("127.0.0.1:0".parse().unwrap())).unwrap();
+        let bell = StopBell::new().unwrap();
+        bell.ring();
+        bell.ring();
+        assert!(!listener.wait_for_connection(&bell), "rung, nothing queued");
+        let stop = AtomicBool::new(true);
+        let addr = listener.endpoint().tcp().unwrap();
+        let queued = TcpStream::connect(addr).unwrap();
+        let mut accepted = 0;
+        accept_loop(&listener, &bell, &stop, &Logger::new(false), |_, _| {
+            accepted += 1
+        });
+        assert_eq!(accepted, 0, "a stop takes nothing from the queue");
+        drop(queued);
     }
 }

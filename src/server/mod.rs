@@ -35,7 +35,7 @@ use crate::response::render_extra_headers;
 use crate::socket::{Peer, Stream};
 use buffers::SpareBuffers;
 use connection::{Connection, ConnectionPoller, Overload, Waiting};
-use listener::{Endpoint, Listener};
+use listener::{Endpoint, Listener, StopBell};
 use poller::Event;
 use pool::Pool;
 use registry::Registry;
@@ -64,6 +64,7 @@ pub struct Summary {
 /// An HTTP server bound to its address, ready to [`run`](Server::run).
 pub struct Server {
     listener: Listener,
+    bell: Arc<StopBell>,
     shared: Arc<ServerShared>,
     poller: Arc<ConnectionPoller>,
 }
@@ -73,7 +74,7 @@ pub struct Server {
 pub struct Shutdown {
     shared: Arc<ServerShared>,
     poller: Arc<ConnectionPoller>,
-    endpoint: Endpoint,
+    bell: Arc<StopBell>,
 }
 
 impl Server {
@@ -115,6 +116,7 @@ impl Server {
             .unwrap_or_else(default_max_connections);
         Ok(Server {
             listener,
+            bell: Arc::new(StopBell::new()?),
             poller: Arc::new(poller::Poller::new(config.poller)?),
             shared: Arc::new(ServerShared {
                 config,
@@ -158,7 +160,7 @@ impl Server {
         Shutdown {
             shared: Arc::clone(&self.shared),
             poller: Arc::clone(&self.poller),
-            endpoint: self.listener.endpoint().clone(),
+            bell: Arc::clone(&self.bell),
         }
     }
 
@@ -197,9 +199,9 @@ impl Server {
         }
         let Server {
             listener,
+            bell,
             shared,
             poller,
-            ..
         } = self;
         let config = &shared.config;
         let jobs: Arc<dyn pool::Jobs<Event<Box<Connection>>>> = poller.clone();
@@ -211,6 +213,7 @@ impl Server {
                 .spawn_scoped(scope, || watch(&shared, &poller, &pool, &watch_done))?;
             listener::accept_loop(
                 &listener,
+                &bell,
                 &shared.stopping,
                 &shared.logger,
                 |stream, peer| accept(&shared, &poller, stream, peer),
@@ -407,30 +410,9 @@ impl Shutdown {
     /// Stops accepting and starts the graceful stop described at
     /// [`Server::run`]. Returns at once; `run` returns when it is done.
     pub fn shutdown(&self) {
-        let stopping_already = self.shared.stopping.swap(true, Ordering::SeqCst);
+        self.shared.stopping.store(true, Ordering::SeqCst);
         self.poller.wake();
-        // One wake is enough: any connection wakes the accept loop, which then
-        // sees the flag. A second would find a passed socket still open in the
-        // service manager, and be kept there for the next start.
-        if stopping_already {
-            return;
-        }
-        // Wake the accept loop at once (see listener.rs); without this it
-        // would notice within `STOP_LOOK`. If the listener is gone already,
-        // that is what we wanted.
-        match listener::wake(&self.endpoint) {
-            Ok(()) => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                ) => {}
-            Err(e) => self.shared.logger.error(&format!(
-                "cannot connect to {} to stop accepting ({e}); \
-                 the accept loop ends at its next look, within {}s",
-                self.endpoint,
-                listener::STOP_LOOK.as_secs()
-            )),
-        }
+        // The flag first: the accept loop looks at it when the bell rings.
+        self.bell.ring();
     }
 }

@@ -212,8 +212,8 @@ fn a_passed_tcp_socket_is_served_and_kept_for_the_next_start() {
     assert_eq!((r.status(), r.body.as_slice()), (200, &b"passed"[..]));
     assert!(read_line(&mut stdout).starts_with("127.0.0.1 - - ["));
     assert_eq!(terminate(&mut running).code(), Some(0));
-    // The stop's wake-up connection was taken, not left queued for the
-    // next start (which it would start for nothing).
+    // The stop connected nothing to the socket: no connection is left
+    // queued for the next start (which it would start for nothing).
     manager_copy.set_nonblocking(true).unwrap();
     let left = manager_copy.accept().map(drop).unwrap_err();
     assert_eq!(left.kind(), std::io::ErrorKind::WouldBlock);
@@ -343,11 +343,11 @@ fn local_addr_of_a_unix_server_says_to_ask_for_the_endpoint() {
     let _ = server.local_addr();
 }
 
-/// The stop's wake-up connects through the socket's path; when the file
-/// has gone meanwhile (removed by hand or by a clean-up of `/tmp`, or
-/// moved aside and replaced by a new server's socket, as a blue-green
-/// restart does), that connection cannot reach this server. The stop
-/// must still end `run`, and the new server's file must stay.
+/// A socket file may go while the server runs (removed by hand or by a
+/// clean-up of `/tmp`, or moved aside and replaced by a new server's
+/// socket, as a blue-green restart does). The stop must still end `run`
+/// (it once woke the loop by connecting through the path), and the new
+/// server's file must stay.
 #[test]
 fn a_stop_ends_run_even_when_the_socket_file_has_gone() {
     let dir = TempDir::new("unix-file-gone");
@@ -370,4 +370,30 @@ fn a_stop_ends_run_even_when_the_socket_file_has_gone() {
     assert!(stopped.is_ok(), "run is still waiting to accept");
     assert!(path.exists(), "the successor's socket stays");
     drop(successor);
+}
+
+/// Who may connect is the socket's mode alone: the server does not need to
+/// connect to its own socket to stop, so a mode that lets only a group in
+/// (a proxy's) is served, and the stop still ends `run`.
+#[test]
+fn a_socket_only_a_group_may_connect_to_is_served_and_stops() {
+    let dir = TempDir::new("unix-group-only");
+    let path = dir.path().join("s.sock");
+    let config = ServerConfig {
+        bind: Bind::Unix {
+            path: path.clone(),
+            mode: Some(0o060),
+        },
+        ..test_config()
+    };
+    let server = Server::bind(config, Router::new()).unwrap();
+    let mode = fs::symlink_metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o060);
+    let shutdown = server.shutdown_handle();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(server.run().map(|s| s.connections)));
+    shutdown.shutdown();
+    let stopped = finished.recv_timeout(IO_TIMEOUT);
+    assert!(matches!(stopped, Ok(Ok(0))), "{stopped:?}");
+    assert!(!path.exists(), "removed on the stop");
 }
