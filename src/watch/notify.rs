@@ -194,8 +194,12 @@ impl Notifier {
         }
         if mask & (inotify::IN_CREATE | inotify::IN_MOVED_TO) != 0 {
             let before = changed.len();
-            if let Ok(dir) = self.open_dir(&path) {
-                self.watch_tree(&dir, &format!("{path}/"), 1, changed)?;
+            // As deep as the first walk goes, and no deeper.
+            let depth = path.split('/').count();
+            if depth <= MAX_DEPTH {
+                if let Ok(dir) = self.open_dir(&path) {
+                    self.watch_tree(&dir, &format!("{path}/"), depth, changed)?;
+                }
             }
             if changed.len() == before {
                 changed.push(path);
@@ -292,6 +296,30 @@ mod tests {
         wait_for(&mut notifier, "");
         fs::write(dir.join("renamed/page.html"), "y").unwrap();
         wait_for(&mut notifier, "renamed/page.html");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Regression: a new directory was watched as if it stood just below
+    /// the root, so a chain made one level at a time was watched however
+    /// deep it went (polling stops at the same depth as the first walk).
+    #[test]
+    fn new_directories_past_the_deepest_level_are_not_watched() {
+        let dir = temp_tree("deep");
+        let mut notifier = Notifier::new(&dir).unwrap();
+        let mut path = dir.join("sub");
+        let mut name = String::from("sub");
+        for depth in 2..MAX_DEPTH + 5 {
+            path.push("d");
+            name.push_str("/d");
+            fs::create_dir(&path).unwrap();
+            // Told while its parent is watched; below that, nothing hears.
+            if depth <= MAX_DEPTH + 1 {
+                wait_for(&mut notifier, &name);
+            }
+        }
+        notifier.wait(Duration::from_millis(200)).unwrap();
+        // The root and one directory for each level down to the deepest.
+        assert_eq!(notifier.watched_dirs(), MAX_DEPTH + 1);
         fs::remove_dir_all(dir).unwrap();
     }
 
