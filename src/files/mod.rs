@@ -502,8 +502,14 @@ impl FileServer {
         if let Some(modified) = validators.last_modified {
             headers.push(("Last-Modified", date::format_imf_fixdate(modified)));
         }
-        if let Some(cache_control) = &self.config.settings.cache_control {
-            headers.push(("Cache-Control", cache_control.clone()));
+        let settings = &self.config.settings;
+        // While watching, a browser is to ask again each time (a 304 when
+        // nothing changed): left to guess a freshness from Last-Modified,
+        // it may reload a page after an edit with the old script or
+        // stylesheet. A value the user chose still wins.
+        let watching = settings.live_reload.then(|| "no-cache".to_string());
+        if let Some(cache_control) = settings.cache_control.clone().or(watching) {
+            headers.push(("Cache-Control", cache_control));
         }
         if chosen.has_siblings {
             headers.push(("Vary", "Accept-Encoding".to_string()));

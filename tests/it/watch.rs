@@ -307,3 +307,33 @@ fn the_binary_ends_open_streams_and_exits_0_on_sigterm() {
         "{stderr}"
     );
 }
+
+/// Regression: files went out with validators but no `Cache-Control`, so a
+/// browser could keep a script or stylesheet as fresh for a while (a guess
+/// from its `Last-Modified`), and a page reloaded after an edit ran the old
+/// one. While watching, every file is asked for again (a 304 when it did
+/// not change); a `Cache-Control` the user chose still wins.
+#[test]
+fn files_are_revalidated_while_watching() {
+    let dir = TempDir::new("watch-no-cache");
+    dir.write("index.html", PAGE);
+    dir.write("app.js", b"console.log(1);\n");
+    let plain = TestServer::files(dir.path());
+    let (server, _watcher) = watched(&dir);
+    for path in ["/app.js", "/index.html"] {
+        let answer = server.exchange(&get(path));
+        assert_eq!(answer.header("cache-control"), Some("no-cache"), "{path}");
+        let etag = answer.header("etag").unwrap();
+        let again = format!("GET {path} HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n");
+        let not_modified = server.exchange(again.as_bytes());
+        assert_eq!(not_modified.status(), 304);
+        assert_eq!(not_modified.header("cache-control"), Some("no-cache"));
+        assert_eq!(plain.exchange(&get(path)).header("cache-control"), None);
+    }
+    let watcher = Watcher::start(dir.path()).unwrap();
+    let (chosen, _watcher) = serve_watched_with(&dir, watcher, |files| {
+        files.settings.cache_control = Some("max-age=60".into());
+    });
+    let answer = chosen.exchange(&get("/app.js"));
+    assert_eq!(answer.header("cache-control"), Some("max-age=60"));
+}
