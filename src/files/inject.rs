@@ -28,13 +28,9 @@ pub fn is_page(content_type: &str) -> bool {
     content_type.starts_with("text/html")
 }
 
-/// Reads a page (at most [`MAX_PAGE_BYTES`] of it) and puts the script
-/// tag in.
-///
-/// # Errors
-///
-/// The error from reading.
-pub fn read_with_script(file: impl Read) -> io::Result<Vec<u8>> {
+/// Reads a page (at most [`MAX_PAGE_BYTES`] of it: the file server sends
+/// larger ones as they are) and puts the script tag in.
+fn read_with_script(file: impl Read) -> io::Result<Vec<u8>> {
     let mut page = Vec::new();
     file.take(MAX_PAGE_BYTES).read_to_end(&mut page)?;
     add_script(&mut page);

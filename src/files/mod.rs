@@ -290,10 +290,7 @@ impl FileServer {
     /// reloads when the missing file appears (or the page is edited).
     fn not_found_with(&self, mut opened: Opened) -> Response {
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
-        let body = if self.config.settings.live_reload
-            && inject::is_page(content_type)
-            && opened.metadata.len() <= inject::MAX_PAGE_BYTES
-        {
+        let body = if self.gets_script(content_type, &opened.metadata) {
             match self.pages.get(&mut opened.file, &opened.metadata) {
                 Ok(page) => ResponseBody::Shared(page),
                 Err(_) => return Response::error(Status::INTERNAL_SERVER_ERROR),
@@ -327,11 +324,7 @@ impl FileServer {
         let content_type = mime::content_type_for(&opened.location.file_name().to_string_lossy());
         let download_name = wants_download(request).then(|| download_name(request, cacheable));
         // A page to download is the file as it is, without the script.
-        let live_page = self.config.settings.live_reload
-            && download_name.is_none()
-            && inject::is_page(content_type)
-            && opened.metadata.len() <= inject::MAX_PAGE_BYTES;
-        if live_page {
+        if download_name.is_none() && self.gets_script(content_type, &opened.metadata) {
             return self.serve_page_with_script(request, opened, content_type);
         }
         let mut chosen = self.choose_representation(fields, opened);
@@ -376,6 +369,15 @@ impl FileServer {
             etag: &validators.etag,
         };
         file_answer(ranged_response(range, body), headers)
+    }
+
+    /// Whether a file of `content_type` is answered with the live-reload
+    /// script in it: only while watching, only HTML, and only a page small
+    /// enough to be read whole ([`inject::MAX_PAGE_BYTES`]).
+    fn gets_script(&self, content_type: &str, metadata: &Metadata) -> bool {
+        self.config.settings.live_reload
+            && inject::is_page(content_type)
+            && metadata.len() <= inject::MAX_PAGE_BYTES
     }
 
     /// An HTML page with the live-reload script in it (`--watch`): read
