@@ -1250,8 +1250,6 @@ pub mod inotify {
     pub const IN_IGNORED: u32 = 0x8000;
     /// Only watch the path if it is a directory.
     pub const IN_ONLYDIR: u32 = 0x0100_0000;
-    /// Do not follow a symbolic link at the path.
-    pub const IN_DONT_FOLLOW: u32 = 0x0200_0000;
     /// The event's name is a directory.
     pub const IN_ISDIR: u32 = 0x4000_0000;
 

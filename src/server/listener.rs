@@ -19,7 +19,7 @@
 //!
 //! `accept` blocks, and std offers no way to interrupt it. So the loop
 //! does not call it until `poll` says a connection is there, and it polls
-//! the listener together with a [`StopBell`]: one end of a socket pair,
+//! the listener together with a `StopBell`: one end of a socket pair,
 //! which the shutdown handle rings (one byte) after setting the stop flag.
 //! The loop sees the flag and returns, leaving whatever is queued in the
 //! listener alone (DESIGN.md, "Stopping"). Nothing connects to the
@@ -45,14 +45,17 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// How long to pause after accept fails for lack of file descriptors.
+/// How long to pause after accept fails for lack of file descriptors (or
+/// the wait before it fails), so that a failure does not spin the loop.
 const FD_BACKOFF: Duration = Duration::from_millis(50);
 
 /// How a stop reaches the accept loop, which waits on the listener and on
 /// this at once: a connected pair of Unix sockets, rung by writing a byte
-/// to one end (std's own type; no foreign call needed).
+/// to one end (std's own type; no foreign call needed). Its byte is never
+/// read, so once rung it stays rung, and every wait after that ends at
+/// once: it is rung only after the stop flag is set, for the one stop.
 #[derive(Debug)]
-pub struct StopBell {
+pub(crate) struct StopBell {
     ring: UnixStream,
     hear: UnixStream,
 }
@@ -63,7 +66,7 @@ impl StopBell {
     /// # Errors
     ///
     /// The system's error (out of descriptors).
-    pub fn new() -> io::Result<StopBell> {
+    pub(crate) fn new() -> io::Result<StopBell> {
         let (ring, hear) = UnixStream::pair()?;
         // Ringing never waits: a bell already rung needs no second byte.
         ring.set_nonblocking(true)?;
@@ -71,7 +74,7 @@ impl StopBell {
     }
 
     /// Wakes the accept loop (which then looks at the stop flag).
-    pub fn ring(&self) {
+    pub(crate) fn ring(&self) {
         let _ = (&self.ring).write(&[1]);
     }
 }
@@ -308,7 +311,7 @@ impl Listener {
 /// to `dispatch`. Connections still queued then are left to the listener:
 /// closed with it, or kept for the next start by the service manager that
 /// passed it.
-pub fn accept_loop(
+pub(crate) fn accept_loop(
     listener: &Listener,
     bell: &StopBell,
     stop: &AtomicBool,

@@ -1,14 +1,17 @@
 //! Live reload (`--watch`): when a file under the root changes, every open
 //! page served from it reloads.
 //!
-//! Three parts, each small:
-//! - [`scan`]: what changed, found by looking at the tree again;
+//! Four parts, each small:
+//! - `notify` (Linux): what changed, as the kernel tells it (`inotify`);
+//! - [`scan`]: what changed, found by looking at the tree again: the way
+//!   elsewhere, and where watches cannot be had;
 //! - [`streams`]: the browsers waiting to hear about it, one
 //!   `text/event-stream` each (server-sent events), parked in a list;
-//! - this module: the [`Watcher`] thread that looks, waits for a burst of
-//!   changes to end and tells the streams, and the [`LiveReload`] handler
-//!   that answers the two reserved paths: the stream and the script pages
-//!   load it with.
+//! - this module: the [`Watcher`] thread that waits for changes (choosing
+//!   between the two ways), waits for a burst of them to end, words the
+//!   event and tells the streams; and the [`LiveReload`] handler that
+//!   answers the two reserved paths: the stream and the script pages load
+//!   it with.
 //!
 //! The script is put into HTML pages by the file server (see
 //! `files::inject`): only with `--watch`, so without it every response is
@@ -60,8 +63,10 @@ const MIN_INTERVAL: Duration = Duration::from_millis(250);
 /// tree (a look at 10,000 files takes about 10 ms).
 const INTERVAL_PER_LOOK: u32 = 20;
 
-/// How long inotify events are gathered before they are looked at: a
-/// burst ends with a window without any.
+/// The longest wait for inotify events: a burst ends when a wait this long
+/// brings none. (A wait ends at the first event, so a lone change is told
+/// this long after it. The thread also wakes this often while idle, to
+/// look for a stop and for closed streams.)
 const NOTIFY_WINDOW: Duration = Duration::from_millis(200);
 
 /// A burst of changes (a build writing many files) ends when one look
@@ -117,7 +122,7 @@ impl Watcher {
             detector,
         };
         let thread = std::thread::Builder::new()
-            .name("watch".into())
+            .name("live-reload".into())
             .spawn(move || looker.run(&stopped))?;
         Ok(Watcher {
             streams,
@@ -223,7 +228,9 @@ impl Detector {
                 }
                 match notifier.wait(NOTIFY_WINDOW) {
                     Ok(changed) => Some(changed),
-                    // The watches could not be kept up: look instead.
+                    // The watches could not be kept up (past the watch limit,
+                    // say): look instead, and tell "everything" (the path
+                    // `""`), since changes may have gone unheard meanwhile.
                     Err(_) => {
                         *self = Detector::polling(root);
                         Some(vec![String::new()])

@@ -1,6 +1,6 @@
 //! Change detection on Linux: `inotify` watches on every watched
 //! directory, so the kernel says what changed and nothing is looked at
-//! again. Costs nothing while nothing changes, and tells at once.
+//! again. Reads nothing while nothing changes, and tells at once.
 //!
 //! One watch per directory (not per file): a directory's watch reports
 //! writes to, creations, removals and renames of the names in it. A new
@@ -10,8 +10,14 @@
 //! told as "everything" ([`super::scan`]'s polling is the fallback when
 //! watches cannot be had at all, such as past the per-user limit).
 //!
-//! Files reached through a symbolic link are not watched here (the link's
-//! target may be anywhere); polling sees them.
+//! A symbolic link is watched as a name in its directory (made, removed,
+//! replaced), not as what it leads to, which may be anywhere: a write to
+//! its target is heard only when the target is in the tree itself, under
+//! its own name. (Polling looks at what a link to a file leads to, but is
+//! used only where watches cannot be had.)
+//!
+//! This module only reports paths; how long to wait, when a burst is over
+//! and what the event says are [`super::Watcher`]'s.
 
 use super::scan::is_watched;
 use crate::sys::inotify::{self, Inotify};

@@ -2,12 +2,15 @@
 //! every shown file's size, times and inode, and the difference between
 //! two snapshots.
 //!
-//! Polling is the one way to watch a tree that std offers on every system
-//! (inotify is Linux's, FSEvents macOS's, and both need foreign calls per
-//! directory). Its cost is one `stat` per file per look, which
+//! Polling works on every system and every file system with std alone.
+//! On Linux `notify` (inotify) is tried first and this is the way where
+//! its watches cannot be had; elsewhere it is the only way (macOS's
+//! FSEvents and the BSDs' kqueue would each need foreign calls of their
+//! own). Its cost is one `stat` per file per look, which
 //! [`super::Watcher`] keeps small by spacing the looks by how long one
-//! takes. What is not served is not watched: hidden names (editors' swap
-//! and lock files, uploads in progress) and backups ending in `~`.
+//! takes. Hidden names (editors' swap and lock files, uploads in
+//! progress) are never watched, even with `--hidden`, nor backups ending
+//! in `~`.
 //!
 //! This module only compares; when to look and whom to tell is
 //! [`super::Watcher`]'s.
@@ -166,7 +169,8 @@ fn open_subdir(dir: &File, path: &Path) -> Option<File> {
     }
 }
 
-/// Whether a name is watched: what a listing shows, less editors' backups.
+/// Whether a name is watched: what a listing shows by default (no
+/// dotfiles, whatever `--hidden` says), less editors' backups.
 pub(crate) fn is_watched(name: &str) -> bool {
     !name.starts_with('.') && !name.ends_with('~')
 }

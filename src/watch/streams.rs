@@ -5,8 +5,8 @@
 //! A stream costs no worker: after its head it is only a socket in this
 //! list, written to when something changed (or to say it is still there)
 //! and checked for the browser's close. Writes never wait: a stream whose
-//! peer does not take a few hundred bytes at once is closed, and its
-//! browser reconnects on its own. How many are open at once is bounded;
+//! peer does not take a whole event at once (at most about 2 KiB) is
+//! closed, and its browser reconnects on its own. How many are open at once is bounded;
 //! the client script keeps one per browser, not one per tab.
 //!
 //! What an event says is [`super`]'s to decide; this module only sends.
@@ -116,8 +116,8 @@ impl EventStreams {
 }
 
 /// Sends all of `bytes` without waiting, or reports that it could not.
-/// (Events are a few hundred bytes; a send buffer without room for one is
-/// a browser that stopped reading.)
+/// (An event is at most about 2 KiB, far less than a socket's send
+/// buffer: one without room for it is a browser that stopped reading.)
 fn send_whole(socket: &Stream, bytes: &[u8]) -> bool {
     matches!(sys::send_now(socket, bytes), Ok(n) if n == bytes.len())
 }
