@@ -4,7 +4,7 @@
 //! back here as an error and is printed once, as one line, with exit status 2.
 //! `--check` ends with 1 when it found problems in the tree, 0 when not.
 
-use http_from_scratch::auth::BasicAuth;
+use http_from_scratch::auth::{BasicAuth, User};
 use http_from_scratch::cli::{self, Command, ServeOptions};
 use http_from_scratch::config::ServerConfig;
 use http_from_scratch::files::{check, FileServer, FilesConfig, FilesSettings};
@@ -105,24 +105,7 @@ fn serve(options: ServeOptions) -> Result<(), String> {
         handler = Box::new(watcher.handler(handler));
     }
     let asks_passwords = !users.is_empty();
-    if asks_passwords {
-        let auth = BasicAuth::new(handler, users);
-        // With CORS on, the file server answers preflights, alike for every
-        // path; browsers send them without credentials.
-        handler = Box::new(if cors {
-            auth.passing_cors_preflights()
-        } else {
-            auth
-        });
-    }
-    // In front of everything, passwords included: load balancers send none.
-    if let Some(path) = health {
-        handler = Box::new(HealthCheck {
-            path,
-            logged: log_health,
-            inner: handler,
-        });
-    }
+    let handler = guarded(handler, users, cors, health, log_health);
     let passed = inherited.is_some();
     let server = bind(server, inherited, handler)?;
     if asks_passwords {
@@ -137,6 +120,37 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     Ok(())
 }
 
+/// What stands in front of `handler`: the passwords of `users`, if any,
+/// and the health check at `health` in front of everything, passwords
+/// included, since load balancers send none.
+fn guarded(
+    handler: Box<dyn Handler>,
+    users: Vec<User>,
+    cors: bool,
+    health: Option<String>,
+    log_health: bool,
+) -> Box<dyn Handler> {
+    let mut handler = handler;
+    if !users.is_empty() {
+        let auth = BasicAuth::new(handler, users);
+        // With CORS on, the file server answers preflights, alike for every
+        // path; browsers send them without credentials.
+        handler = Box::new(if cors {
+            auth.passing_cors_preflights()
+        } else {
+            auth
+        });
+    }
+    match health {
+        Some(path) => Box::new(HealthCheck {
+            path,
+            logged: log_health,
+            inner: handler,
+        }),
+        None => handler,
+    }
+}
+
 /// Starts live reload, saying how it watches (and so what it costs).
 fn start_watching(root: &Path) -> Result<Watcher, String> {
     let watcher = Watcher::start(root).map_err(|e| format!("cannot start watching: {e}"))?;
@@ -146,8 +160,8 @@ fn start_watching(root: &Path) -> Result<Watcher, String> {
 
 /// The socket a service manager passed, if it passed one, taken while the
 /// process has one thread (taking it removes its variables from the
-/// environment). It replaces `--bind` and `--port`, which the note says
-/// when they were given.
+/// environment). It replaces `--bind`, `--port` and `--socket-mode`, which
+/// the note says when they were given.
 fn passed_socket(bind_given: bool) -> Result<Option<Listener>, String> {
     let inherited = Listener::inherited()
         .map_err(|e| format!("cannot serve the socket the service manager passed: {e}"))?;

@@ -487,7 +487,11 @@ impl Connection {
         let after = self.serve_one(end);
         if after == After::HandedOver {
             // Dropping this connection closes its own descriptor only; the
-            // receiver holds another for the same socket.
+            // receiver holds another for the same socket. An `epoll`
+            // registration lasts as long as the socket, so the receiver's
+            // socket may still bring events with this connection's token:
+            // its slot is released by then, and the poller drops them as
+            // stale.
             return Some(Next::Close);
         }
         let next_is_here = find_head_end(&self.buffers.buf[..self.filled]).is_some();
@@ -775,12 +779,7 @@ impl Connection {
         let (head_bytes, rest) = buf.split_at_mut(len);
         let head = match parse_whole_head(head_bytes, limits, spans) {
             Ok(head) => head,
-            Err((status, reason)) => {
-                let line = valid_request_line(head_bytes, limits);
-                log_error(&shared, self.peer, status, line, &reason);
-                self.put_error(status, &reason);
-                return After::Linger;
-            }
+            Err((status, reason)) => return self.refuse_head(len, status, &reason),
         };
         let mut output = Output {
             shared: &shared,
@@ -789,20 +788,19 @@ impl Connection {
             sent: &mut self.pending_sent,
             scratch: out,
         };
-        if head.body != BodyFraming::None {
-            let timeout = shared.config.timeouts.body_read;
-            if ready_for_body(&self.stream, timeout, &mut output).is_err() {
-                return After::Close;
-            }
+        let body_read = shared.config.timeouts.body_read;
+        let has_body = head.body != BodyFraming::None;
+        if has_body && ready_for_body(&self.stream, body_read, &mut output).is_err() {
+            return After::Close;
         }
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
         let mut handled = handle(Request::new(head, self.peer, body), &shared);
-        let receiver = match head.method {
-            Method::Head => None,
-            _ => handled.response.take_receiver(),
-        };
+        // A HEAD request gets the head alone, and keeps its connection.
+        let receiver = handled
+            .response
+            .take_receiver()
+            .filter(|_| head.method != Method::Head);
         let (user, leftover) = (handled.user.as_deref(), handled.next_request);
-        let logged = handled.response.is_logged();
         let keep_alive = head.keep_alive && leftover.is_some() && !shared.is_stopping();
         let ctx = answer_context(&head, keep_alive, &shared);
         let exchange = Exchange {
@@ -810,7 +808,7 @@ impl Connection {
             peer: self.peer,
             head: &head,
             user,
-            logged,
+            logged: handled.response.is_logged(),
         };
         let status = handled.response.status().code();
         let (written, deferred) = match output.write(handled.response, ctx) {
@@ -829,6 +827,16 @@ impl Connection {
             return hand_over(&mut output, receiver);
         }
         keep_the_rest(buf, len, &mut self.filled, leftover, written)
+    }
+
+    /// Refuses the head in `buf[..len]`, which does not parse: the answer
+    /// says why, and the log line shows its request line if that much of
+    /// it is valid.
+    fn refuse_head(&mut self, len: usize, status: Status, reason: &str) -> After {
+        let line = valid_request_line(&self.buffers.buf[..len], &self.shared.config.limits);
+        log_error(&self.shared, self.peer, status, line, reason);
+        self.put_error(status, reason);
+        After::Linger
     }
 
     /// A chunked body needs room after the head for its size lines: grow
