@@ -8,11 +8,13 @@
 //! ## How a request travels (and the reading order)
 //!
 //! 1. [`config`]: every limit and timeout, with the status it leads to.
-//! 2. [`server::listener`]: where the server listens (a TCP address, a Unix
-//!    socket's path with its file in [`server::socket_file`], or a socket a
-//!    service manager passed), and the accept loop that hands each
-//!    connection on as a [`socket::Stream`], TCP or Unix, with its
-//!    [`socket::Peer`].
+//! 2. [`server`] and [`server::listener`]: the [`Server`] that ties the
+//!    parts below together and owns the overload and shutdown policies;
+//!    where it listens (a TCP address, a Unix socket's path with its file
+//!    in [`server::socket_file`], or a socket a service manager passed),
+//!    and the accept loop that hands each connection on as a
+//!    [`socket::Stream`], TCP or Unix, with its [`socket::Peer`], until a
+//!    stop rings its bell.
 //! 3. [`server::poller`]: where waiting connections park, and how idle
 //!    workers wait for the next ready one (leader and followers).
 //! 4. [`server::pool`]: worker threads, grown on demand up to a cap.
@@ -33,21 +35,28 @@
 //! 11. [`log`]: the access log, the only place the library prints.
 //! 12. [`server::registry`] and [`sys`]: counting open connections, and the
 //!     one module allowed foreign calls (signals, the descriptor limit,
-//!     `openat`, writing for uploads, `epoll`/`poll`, `sendfile`).
-//!
-//! Beside that path: [`cli`] (the command line, for the binary), the
-//! vocabulary in [`http`] (methods, statuses, dates, media types, URIs,
-//! numbers, base64, multipart forms, download names), and the parts of
-//! [`files`] (paths, the door, validators, ranges, negotiation, listings,
-//! the small-file cache, archives, uploads, settings, `--check`).
+//!     `openat` and a socket file's mode, writing for uploads,
+//!     `epoll`/`poll`, `sendfile`, `inotify`, and the socket a service
+//!     manager passes).
 //! 13. [`testing`] and [`json`]: for library users, a handler run without a
 //!     socket, and JSON text escaped.
 //! 14. [`auth`], with [`sha256`] and [`http::credentials`]: passwords (HTTP
 //!     Basic) in front of any handler.
-//! 15. [`watch`]: live reload (`--watch`): the tree looked at again and
-//!     again ([`watch::scan`]), and the browsers' event streams, parked in
-//!     a list with no worker each ([`watch::streams`]), which a response
-//!     takes over from its connection ([`response::Response::hand_over`]).
+//! 15. [`watch`]: live reload (`--watch`): what changed, as inotify tells
+//!     it (`watch::notify`, Linux) or found by looking at the tree again
+//!     ([`watch::scan`]); the browsers' event streams, parked in a list
+//!     with no worker each ([`watch::streams`]), which a response takes
+//!     over from its connection ([`response::Response::hand_over`]); and
+//!     the script, which [`files::inject`] puts into pages.
+//!
+//! Beside that path: [`cli`] (the command line, for the binary, whose
+//! `main.rs` checks the directory, puts the handlers together and binds),
+//! the vocabulary in [`http`] (methods, versions, statuses, dates, media
+//! types, URIs, numbers, base64, multipart forms, download names), and the
+//! parts of [`files`] (paths, the door, validators, ranges, negotiation,
+//! listings and their shared renderings, the small-file cache, archives,
+//! uploads, settings, `--check`, and the live-reload script put into
+//! pages).
 //!
 //! ## Use as a library
 //!

@@ -113,6 +113,8 @@ fn serve(options: ServeOptions) -> Result<(), String> {
     }
     announce(&shown_root, server.endpoint(), passed);
     let summary = serve_until_stopped(server)?;
+    // The event streams were handed over, so the drain neither waited for
+    // them nor cut them off: they end here.
     if let Some(watcher) = watcher {
         watcher.stop();
     }

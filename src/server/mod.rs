@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: [`listener`] listens (on a TCP address, a Unix
 //! socket whose file [`socket_file`] looks after, or a socket a service
-//! manager passed) and accepts, and the new connection parks
+//! manager passed) and accepts until [`Shutdown`] sets the stop flag and
+//! rings the accept loop's stop bell, and each new connection parks
 //! in [`poller`] until its first bytes come. The idle workers of [`pool`]
 //! take turns waiting on the poller (one leads and waits on the system for
 //! all, the others follow); the one that takes a ready connection runs
@@ -183,9 +184,12 @@ impl Server {
     /// [`handle_signals`] has been called, SIGINT or SIGTERM arrives), then
     /// stops gracefully: the listener closes (new connections are refused,
     /// and a Unix socket's file is removed; on a socket a service manager
-    /// passed, they wait for its next start instead), idle keep-alive connections close, requests in flight get up to the
-    /// drain timeout to finish, and every thread is joined before this
-    /// returns. Without [`handle_signals`] it leaves signals alone.
+    /// passed, they wait for its next start instead), idle keep-alive
+    /// connections close, requests in flight get up to the drain timeout
+    /// to finish, and every thread is joined before this returns.
+    /// Connections handed over ([`crate::Response::hand_over`]) are no
+    /// longer the server's: their receiver ends them. Without
+    /// [`handle_signals`] it leaves signals alone.
     ///
     /// # Errors
     ///
