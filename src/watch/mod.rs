@@ -98,7 +98,8 @@ impl Watcher {
     ///
     /// When the thread cannot be started.
     pub fn start(root: &Path) -> io::Result<Watcher> {
-        Watcher::start_with(root, Detector::new(root))
+        let (detector, why_polling) = Detector::new(root);
+        Watcher::start_with(root, detector, why_polling)
     }
 
     /// As [`Watcher::start`], but always by looking at the tree again and
@@ -109,11 +110,18 @@ impl Watcher {
     ///
     /// When the thread cannot be started.
     pub fn start_polling(root: &Path) -> io::Result<Watcher> {
-        Watcher::start_with(root, Detector::polling(root))
+        Watcher::start_with(root, Detector::polling(root), None)
     }
 
-    fn start_with(root: &Path, detector: Detector) -> io::Result<Watcher> {
-        let how = detector.describe();
+    fn start_with(
+        root: &Path,
+        detector: Detector,
+        why_polling: Option<String>,
+    ) -> io::Result<Watcher> {
+        let how = match why_polling {
+            Some(why) => format!("{} ({why})", detector.describe()),
+            None => detector.describe(),
+        };
         let streams = Arc::new(EventStreams::new(MAX_STREAMS));
         let (stop, stopped) = mpsc::channel();
         let looker = Looker {
@@ -133,7 +141,7 @@ impl Watcher {
     }
 
     /// How the tree is watched, and what that costs, in a few words for
-    /// the start-up line.
+    /// the start-up line (with why, when polling stands in for inotify).
     pub fn how(&self) -> &str {
         &self.how
     }
@@ -184,12 +192,16 @@ enum Detector {
 }
 
 impl Detector {
-    fn new(root: &Path) -> Detector {
+    /// The kernel's way where it can be had; else polling, and why.
+    fn new(root: &Path) -> (Detector, Option<String>) {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        if let Ok(notifier) = notify::Notifier::new(root) {
-            return Detector::Notify(notifier);
-        }
-        Detector::polling(root)
+        let why_not = match notify::Notifier::new(root) {
+            Ok(notifier) => return (Detector::Notify(notifier), None),
+            Err(e) => Some(notify::why_not(&e)),
+        };
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let why_not = None;
+        (Detector::polling(root), why_not)
     }
 
     /// Polling, from a first look now.

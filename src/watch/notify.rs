@@ -49,8 +49,27 @@ const MAX_DEPTH: usize = 64;
 /// `ENOSPC` from `inotify_add_watch`: the per-user watch limit.
 const ENOSPC: i32 = 28;
 
+/// `EMFILE` from `inotify_init1`: the per-user instance limit, or the
+/// process's open-file limit.
+const EMFILE: i32 = 24;
+
 /// Room for many events per read (each is 16 bytes and a padded name).
 const READ_BYTES: usize = 64 * 1024;
+
+/// Why watches could not be had, in words an operator can act on: the
+/// kernel's own words for its limits ("No space left on device", "Too
+/// many open files") point elsewhere.
+pub fn why_not(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(ENOSPC) => {
+            "no inotify: past the per-user watch limit, fs.inotify.max_user_watches".to_string()
+        }
+        Some(EMFILE) => "no inotify: past the per-user instance limit, \
+                         fs.inotify.max_user_instances, or the open-file limit"
+            .to_string(),
+        _ => format!("no inotify: {e}"),
+    }
+}
 
 /// The watches on one tree.
 pub struct Notifier {
@@ -245,6 +264,17 @@ mod tests {
         fs::create_dir_all(dir.join("sub")).unwrap();
         fs::write(dir.join("sub/page.html"), "x").unwrap();
         dir
+    }
+
+    #[test]
+    fn the_kernel_s_limits_are_named_for_the_operator() {
+        let why = why_not(&io::Error::from_raw_os_error(ENOSPC));
+        assert!(why.contains("fs.inotify.max_user_watches"), "{why}");
+        assert!(!why.contains("space"), "{why}");
+        let why = why_not(&io::Error::from_raw_os_error(EMFILE));
+        assert!(why.contains("fs.inotify.max_user_instances"), "{why}");
+        let why = why_not(&io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(why.starts_with("no inotify: "), "{why}");
     }
 
     /// Waits until the changes seen include `want`.
