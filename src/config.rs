@@ -5,10 +5,11 @@
 //!
 //! This module only holds values (and says which socket modes make sense,
 //! for the command line and the listener to agree). The command line is
-//! turned into these values by `cli`. The [`Limits`] are checked by the parser (`http::parse`,
-//! `http::headers`, `http::body`), the request body reader and the
-//! connection; the [`Timeouts`] are kept by the connection and the server,
-//! which also reads the caps on threads, queued requests and connections.
+//! turned into these values by `cli`. The [`Limits`] are checked by the
+//! parser (`http::parse`, `http::headers`, `http::body`), the request body
+//! reader and the connection; the [`Timeouts`] are kept by the connection
+//! and the server, which also reads the caps on threads, queued requests
+//! and connections.
 //! Keeping every such number in one place is what lets README's limits
 //! table stay true. Sizes that only tune the machinery (buffer sizes, how
 //! many answers are batched, how often a thread looks) stay beside the code
