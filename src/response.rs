@@ -424,6 +424,10 @@ impl Response {
     /// `receiver` runs on the worker that wrote the head, so it should
     /// only store the socket. It does not run for a HEAD request, nor when
     /// there is no socket ([`crate::testing::TestRequest`] shows the head).
+    /// The socket comes as the connection left it: blocking, with the
+    /// server's write timeout (and the body's read timeout, if the request
+    /// had a body), so a receiver that must never wait writes without
+    /// waiting, as live reload's streams do (`sys::send_now`).
     pub fn hand_over(
         status: Status,
         content_type: impl Into<Cow<'static, str>>,
