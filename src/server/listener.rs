@@ -234,18 +234,21 @@ impl Listener {
         Listener::new(socket, true, None).map(Some)
     }
 
-    /// Puts a listener together: the accept loop needs it blocking (a
-    /// passed socket may come non-blocking; the flag is shared with the
-    /// service manager's copy, which only waits for readiness on it and so
-    /// does not mind), and its endpoint is asked once, here.
+    /// Puts a listener together: non-blocking, and its endpoint asked
+    /// once, here. Non-blocking because a connection `poll` reported can
+    /// be gone by the time `accept` asks for it (a client that gave up; on
+    /// some systems a reset removes it from the queue), and a blocking
+    /// `accept` would then wait for the next client, deaf to the stop
+    /// bell. (A passed socket's flag is shared with the service manager's
+    /// copy, which only waits for readiness on it and so does not mind.)
     fn new(socket: Socket, inherited: bool, file: Option<SocketFile>) -> io::Result<Listener> {
         let endpoint = match &socket {
             Socket::Tcp(listener) => {
-                listener.set_nonblocking(false)?;
+                listener.set_nonblocking(true)?;
                 Endpoint::Tcp(listener.local_addr()?)
             }
             Socket::Unix(listener) => {
-                listener.set_nonblocking(false)?;
+                listener.set_nonblocking(true)?;
                 Endpoint::Unix(listener.local_addr()?)
             }
         };
@@ -288,22 +291,29 @@ impl Listener {
         }
     }
 
-    /// Waits for the next connection. A Unix-socket client has no address
-    /// worth keeping ([`Peer::Unix`]), so the one `accept` returns is
-    /// dropped; nothing more is asked of the system.
+    /// Takes the next connection, without waiting: `WouldBlock` when none
+    /// is queued. The connection is in blocking mode, as connections are
+    /// served. A Unix-socket client has no address worth keeping
+    /// ([`Peer::Unix`]), so the one `accept` returns is dropped.
     ///
     /// # Errors
     ///
-    /// The system's error; the accept loop decides which matter.
+    /// The system's error, `WouldBlock` included; the accept loop decides
+    /// which matter.
     pub fn accept(&self) -> io::Result<(Stream, Peer)> {
-        match &self.socket {
+        let (stream, peer) = match &self.socket {
             Socket::Tcp(listener) => listener
                 .accept()
-                .map(|(stream, addr)| (Stream::Tcp(stream), Peer::Ip(addr))),
+                .map(|(stream, addr)| (Stream::Tcp(stream), Peer::Ip(addr)))?,
             Socket::Unix(listener) => listener
                 .accept()
-                .map(|(stream, _)| (Stream::Unix(stream), Peer::Unix)),
-        }
+                .map(|(stream, _)| (Stream::Unix(stream), Peer::Unix))?,
+        };
+        // Linux's `accept4` gives a blocking socket whatever the listener's
+        // mode; the BSDs and macOS pass the listener's flag on.
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        stream.set_nonblocking(false)?;
+        Ok((stream, peer))
     }
 }
 
@@ -343,6 +353,7 @@ pub(crate) fn accept_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
     use std::net::TcpStream;
 
     #[test]
@@ -381,8 +392,36 @@ mod tests {
         };
         assert_ne!(addr.port(), 0, "the port chosen");
         let _client = TcpStream::connect(("127.0.0.1", addr.port())).unwrap();
-        let (_, peer) = listener.accept().unwrap();
+        assert!(listener.wait_for_connection(&StopBell::new().unwrap()));
+        let (stream, peer) = listener.accept().unwrap();
         assert!(peer.is_local());
+        // Served with blocking reads and writes, whatever the listener's mode.
+        let mut probe = [0u8; 1];
+        stream
+            .set_read_timeout(Some(Duration::from_millis(1)))
+            .unwrap();
+        let waited = (&stream).read(&mut probe).unwrap_err();
+        assert!(
+            matches!(
+                waited.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{waited}"
+        );
+    }
+
+    /// A connection `poll` saw can be gone when `accept` asks for it; a
+    /// blocking `accept` would then wait for the next client, and no stop
+    /// could end the loop meanwhile.
+    #[test]
+    fn accept_with_nothing_queued_does_not_wait() {
+        let listener = Listener::bind(&Bind::Tcp("127.0.0.1:0".parse().unwrap())).unwrap();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(listener.accept().map(drop).map_err(|e| e.kind()));
+        });
+        let answer = finished.recv_timeout(Duration::from_secs(30));
+        assert_eq!(answer, Ok(Err(io::ErrorKind::WouldBlock)));
     }
 
     #[test]
