@@ -15,7 +15,7 @@ use crate::http::date;
 use crate::http::parse::RequestLine;
 use crate::json;
 use crate::socket::Peer;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -188,8 +188,10 @@ impl LogFile {
     }
 }
 
+/// Opens the log file to append to, without waiting for a reader if it is
+/// a FIFO (see `sys::open_append`).
 fn open_log(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    crate::sys::open_append(path)
 }
 
 /// `127.0.0.1 - user [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.1" 200 1024`

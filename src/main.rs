@@ -206,11 +206,9 @@ fn bind(
     sys::raise_fd_limit();
     if let Some(path) = &config.log_file {
         server::reopen_log_on_sighup();
-        // Said here, as what it is, rather than as a failure to listen.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        // Said here, as what it is, rather than as a failure to listen. A
+        // FIFO without a reader is refused (`sys::open_append`).
+        sys::open_append(path)
             .map_err(|e| format!("cannot open the log file '{}': {e}", path.display()))?;
     }
     match inherited {

@@ -363,6 +363,51 @@ fn the_log_file_is_opened_again_on_sighup() {
     assert!(n >= 1);
 }
 
+/// Regression: the log path swapped for a FIFO nobody reads, then SIGHUP.
+/// Reopening it waited for a reader, with the log's lock held, so every
+/// worker stopped at its next line: no answer went out (not even to
+/// `--health`), and SIGTERM could not drain. Now the reopen fails at once,
+/// says so, and the lines go on to the old file.
+#[test]
+fn a_fifo_without_a_reader_at_the_log_path_does_not_stop_the_server() {
+    let dir = TempDir::new("binary-log-fifo");
+    dir.write("a.txt", b"a");
+    let logs = TempDir::new("binary-log-fifo-logs");
+    let log = logs.0.join("access.log");
+    let args = ["--port", "0", "--log", log.to_str().unwrap()];
+    let (mut running, _stdout, _, port) = start_binary(&args, dir.path());
+    let stderr = BufReader::new(running.0.stderr.take().unwrap());
+    let (lines, errors) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    std::fs::remove_file(&log).unwrap();
+    let made = Command::new("mkfifo").arg(&log).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    running.signal("HUP");
+    // SIGHUP is taken asynchronously: keep asking (each answer within the
+    // usual timeout) until the failed reopen is reported.
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    loop {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(&get("/a.txt")).unwrap();
+        let answer = read_response(&mut stream, false).expect("answered after SIGHUP");
+        assert_eq!(answer.status(), 200);
+        if let Ok(line) = errors.try_recv() {
+            assert!(line.contains("cannot reopen the log"), "{line}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never reopened");
+    }
+    // At start-up, such a log is bad usage, said in words.
+    let dir_arg = dir.path().to_str().unwrap();
+    let message = run_expecting_usage_error(&["--log", log.to_str().unwrap(), dir_arg]);
+    assert!(message.contains("a FIFO that nobody reads"), "{message}");
+}
+
 /// Basic credentials on a non-loopback address: one warning line.
 #[test]
 fn auth_on_a_network_address_warns_once() {
