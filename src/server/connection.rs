@@ -811,6 +811,7 @@ impl Connection {
             head: &head,
             user,
             logged,
+            reason: handled.reason,
         };
         let status = handled.response.status().code();
         let (written, deferred) = match output.write(handled.response, ctx) {
@@ -1082,12 +1083,22 @@ struct Handled {
     /// Who authenticated, for the log.
     user: Option<String>,
     next_request: Option<Range<usize>>,
+    /// Why the server answered itself instead of the handler, for the log.
+    reason: Option<&'static str>,
 }
 
 /// Runs the handler on `request`, then reads and throws away what it left
 /// of the body.
 fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
-    let response = answer(&mut request, shared);
+    let refused = unimplemented(request.head().method);
+    let response = match refused {
+        Some(reason) => {
+            let status = Status::NOT_IMPLEMENTED;
+            shared.logger.refused(request.peer(), status.code(), reason);
+            Response::error_because(status, reason)
+        }
+        None => answer(&mut request, shared),
+    };
     let user = request.take_user();
     let config = &shared.config;
     let next_request = request
@@ -1097,26 +1108,28 @@ fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
         response,
         user,
         next_request,
+        reason: refused,
     }
 }
 
-/// Runs the handler, turning what it cannot do into a status: unknown
-/// methods get 501, a panic gets 500 and closes the connection (whatever
-/// the handler left half done, the connection is not trusted to go on).
+/// Why the server answers 501 itself, before any handler: RFC 9110 §9.1
+/// has an unrecognised method get 501, and CONNECT is a proxy's method,
+/// which this origin server does not implement.
+fn unimplemented(method: Method) -> Option<&'static str> {
+    match method {
+        Method::Connect => {
+            Some("CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)")
+        }
+        Method::Unknown => Some("the method is not one this server implements (RFC 9110 §9.1)"),
+        _ => None,
+    }
+}
+
+/// Runs the handler, turning what it cannot do into a status: a panic
+/// gets 500 and closes the connection (whatever the handler left half
+/// done, the connection is not trusted to go on).
 fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
     let head = request.head();
-    if head.method == Method::Unknown || head.method == Method::Connect {
-        // RFC 9110 §9.1: an unrecognised method gets 501. CONNECT is a proxy's
-        // method, which this origin server does not implement.
-        let reason = if head.method == Method::Connect {
-            "CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)"
-        } else {
-            "the method is not one this server implements (RFC 9110 §9.1)"
-        };
-        let status = Status::NOT_IMPLEMENTED;
-        shared.logger.refused(request.peer(), status.code(), reason);
-        return Response::error_because(status, reason);
-    }
     if head.form == TargetForm::Asterisk {
         // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7);
         // what each resource allows is for its own OPTIONS to say.
@@ -1183,6 +1196,8 @@ struct Exchange<'a> {
     user: Option<&'a str>,
     /// Whether the answer goes in the access log.
     logged: bool,
+    /// Why the server answered itself, if it did.
+    reason: Option<&'a str>,
 }
 
 impl Exchange<'_> {
@@ -1207,7 +1222,7 @@ impl Exchange<'_> {
             bytes: written.map_or(0, |w| w.body_bytes),
             referer: self.head.fields.get_str("referer"),
             user_agent: self.head.fields.get_str("user-agent"),
-            reason: None,
+            reason: self.reason,
         });
     }
 }

@@ -315,6 +315,36 @@ fn refusals_are_explained_on_stderr_and_in_json() {
     );
 }
 
+/// Regression: an unknown method (or CONNECT) got its 501 explained in the
+/// body and on stderr, but its JSON line had `"reason":null`.
+#[test]
+fn a_501_for_the_method_has_its_reason_in_the_json_log() {
+    let dir = TempDir::new("binary-501-reason");
+    let (_running, mut stdout, _, port) =
+        start_binary(&["--port", "0", "--log-format", "json"], dir.path());
+    for (request, reason) in [
+        (
+            &b"BREW / HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+            "the method is not one this server implements (RFC 9110 §9.1)",
+        ),
+        (
+            &b"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+            "CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)",
+        ),
+    ] {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(request).unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert_eq!(r.status(), 501);
+        assert_eq!(r.body, format!("501: {reason}\n").as_bytes());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let expected = format!("\"reason\":{}", http_from_scratch::json::string(reason));
+        assert!(line.contains(&expected), "{line}");
+    }
+}
+
 /// `--log FILE` appends there; after the file is moved away and SIGHUP
 /// sent (as logrotate does), the next lines go to a new file.
 #[test]
