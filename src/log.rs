@@ -37,6 +37,9 @@ struct LogFile {
     path: PathBuf,
     file: Mutex<File>,
     reopened_for: AtomicUsize,
+    /// Whether the last line failed to be written: a full disk fails every
+    /// line, and is said once, not once a request.
+    failing: AtomicBool,
 }
 
 /// One finished request, as the access log records it.
@@ -91,6 +94,7 @@ impl Logger {
             file: Mutex::new(open_log(path)?),
             path: path.to_path_buf(),
             reopened_for: AtomicUsize::new(crate::sys::hangups()),
+            failing: AtomicBool::new(false),
         });
         Ok(self)
     }
@@ -179,11 +183,17 @@ impl LogFile {
                 )),
             }
         }
-        if let Err(e) = file.write_all(line) {
-            logger.error(&format!(
-                "cannot write the log {}: {e}",
+        match file.write_all(line) {
+            Err(e) if !self.failing.swap(true, Ordering::Relaxed) => logger.error(&format!(
+                "cannot write the log {}: {e} (said once, until a line is written again)",
                 self.path.display()
-            ));
+            )),
+            Err(_) => {}
+            Ok(()) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    logger.error(&format!("the log {} is written again", self.path.display()));
+                }
+            }
         }
     }
 }

@@ -438,6 +438,60 @@ fn a_fifo_without_a_reader_at_the_log_path_does_not_stop_the_server() {
     assert!(message.contains("a FIFO that nobody reads"), "{message}");
 }
 
+/// Regression: a log that cannot be written (a full disk, here a link to
+/// `/dev/full`) put one stderr line per request, so a busy server flooded
+/// its error log (often on the same disk) with the same words. Now it is
+/// said once, and again once lines are written (here after a SIGHUP opens
+/// a plain file in its place).
+#[test]
+fn a_log_that_cannot_be_written_is_reported_once() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = TempDir::new("binary-log-full");
+    dir.write("a.txt", b"a");
+    let logs = TempDir::new("binary-log-full-logs");
+    let log = logs.0.join("access.log");
+    std::os::unix::fs::symlink("/dev/full", &log).unwrap();
+    let args = ["--port", "0", "--log", log.to_str().unwrap()];
+    let (mut running, _stdout, _, port) = start_binary(&args, dir.path());
+    let stderr = BufReader::new(running.0.stderr.take().unwrap());
+    let (lines, errors) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let fetch = || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(&get("/a.txt")).unwrap();
+        // Each line is written (or fails) before its answer is sent.
+        assert_eq!(read_response(&mut stream, false).unwrap().status(), 200);
+    };
+    for _ in 0..3 {
+        fetch();
+    }
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, b"").unwrap();
+    running.signal("HUP");
+    // SIGHUP is taken asynchronously: ask until the log works again.
+    let mut said = Vec::new();
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    while !said
+        .iter()
+        .any(|line: &String| line.contains("is written again"))
+    {
+        assert!(std::time::Instant::now() < deadline, "{said:?}");
+        fetch();
+        said.extend(errors.try_iter());
+    }
+    let failures = said
+        .iter()
+        .filter(|line| line.contains("cannot write the log"));
+    assert_eq!(failures.count(), 1, "{said:?}");
+}
+
 /// Basic credentials on a non-loopback address: one warning line.
 #[test]
 fn auth_on_a_network_address_warns_once() {
