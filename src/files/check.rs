@@ -228,10 +228,12 @@ impl Walker<'_> {
     /// Checks one directory's names; returns its subdirectories.
     fn directory(&mut self, dir: &Pending) -> Vec<Pending> {
         // Opened again through the door: the tree may have changed since
-        // the directory was seen.
+        // the directory was seen. One gone since (removed, or swapped for
+        // a link the door will not follow) is simply not served.
         let opened = match self.root.open_location(&dir.location) {
             Ok(opened) => opened,
-            Err(_) => {
+            Err(OpenError::NotFound) => return Vec::new(),
+            Err(OpenError::Forbidden | OpenError::Busy) => {
                 self.report(&shown_path(&dir.path), Kind::Unreadable);
                 return Vec::new();
             }
@@ -703,5 +705,37 @@ mod tests {
             tree.check(FilesSettings::default()),
             vec![problem(r"evil\u{202e}lmth.qqq", Kind::UnknownType)]
         );
+    }
+
+    /// Regression: a folder listed, then removed or swapped for a link
+    /// before the walk came to it (a tree changing under the check), was
+    /// reported as "cannot be read (answered 403)". It is not there to
+    /// serve; a name gone since it was listed is simply not reported.
+    #[test]
+    fn a_folder_gone_before_it_is_walked_is_not_called_unreadable() {
+        let tree = Tree::new("gone");
+        fs::create_dir(tree.root().join("swapped")).unwrap();
+        let root = Root::new(tree.root(), false);
+        let mut walker = Walker {
+            root: &root,
+            hidden: false,
+            problems: Vec::new(),
+            visited: HashSet::new(),
+            entries: 0,
+            max_entries: MAX_ENTRIES,
+        };
+        let listed = walker.directory(&Pending {
+            location: Location::Inside(Vec::new()),
+            path: String::new(),
+        });
+        assert_eq!(listed.len(), 1);
+        fs::remove_dir(tree.root().join("swapped")).unwrap();
+        symlink(&tree.base, tree.root().join("swapped")).unwrap();
+        walker.directory(&listed[0]);
+        walker.directory(&Pending {
+            location: Location::Inside(vec!["removed".into()]),
+            path: "removed".to_string(),
+        });
+        assert_eq!(walker.problems, Vec::new());
     }
 }
