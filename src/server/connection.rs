@@ -41,6 +41,7 @@ use crate::server::poller::{Park, Poller};
 use crate::server::shared::ServerShared;
 use crate::socket::{Peer, Stream};
 use crate::sys::{self, Interest, Token};
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -183,8 +184,8 @@ impl Sending {
             target: head.target.into(),
             version: head.version,
             user: exchange.user.map(Box::from),
-            referer: head.fields.get_str("referer").map(Box::from),
-            user_agent: head.fields.get_str("user-agent").map(Box::from),
+            referer: logged_field(head, "referer").map(Box::from),
+            user_agent: logged_field(head, "user-agent").map(Box::from),
             logged: exchange.logged,
             status,
         }
@@ -1210,6 +1211,8 @@ impl Exchange<'_> {
         if !self.logged {
             return;
         }
+        let referer = logged_field(self.head, "referer");
+        let user_agent = logged_field(self.head, "user-agent");
         self.shared.logger.access(&AccessRecord {
             peer: self.peer,
             request_line: Some(RequestLine {
@@ -1220,11 +1223,19 @@ impl Exchange<'_> {
             user: self.user,
             status,
             bytes: written.map_or(0, |w| w.body_bytes),
-            referer: self.head.fields.get_str("referer"),
-            user_agent: self.head.fields.get_str("user-agent"),
+            referer: referer.as_deref(),
+            user_agent: user_agent.as_deref(),
             reason: self.reason,
         });
     }
+}
+
+/// A request field for the access log: its first value, with bytes that
+/// are not UTF-8 shown as U+FFFD rather than the whole value dropped (a
+/// client must not be able to keep its User-Agent out of the log). Borrowed,
+/// so not allocated, when it is UTF-8.
+fn logged_field<'h>(head: &RequestHead<'h>, name: &str) -> Option<Cow<'h, str>> {
+    head.fields.get(name).map(String::from_utf8_lossy)
 }
 
 /// Whether a head contains `transfer-encoding` in any case: a cheap

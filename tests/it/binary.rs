@@ -289,6 +289,43 @@ fn log_formats_write_what_log_tools_read() {
     assert!(message.contains("--log-format"), "{message}");
 }
 
+/// Regression: a User-Agent or Referer with one byte that is not UTF-8
+/// was logged as `-` (`null` in JSON), as if none had been sent, so a
+/// client could keep its User-Agent out of the log. Such bytes now show
+/// as U+FFFD (escaped in Combined, as every byte that is not ASCII is).
+#[test]
+fn header_values_that_are_not_utf8_still_show_in_the_log() {
+    let dir = TempDir::new("binary-log-not-utf8");
+    dir.write("a.txt", b"a");
+    let line_for = |format: &str| {
+        let (_running, mut stdout, _, port) =
+            start_binary(&["--port", "0", "--log-format", format], dir.path());
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream
+            .write_all(
+                b"GET /a.txt HTTP/1.1\r\nHost: t\r\nReferer: r\xfe\r\nUser-Agent: evil\xff\r\n\r\n",
+            )
+            .unwrap();
+        read_response(&mut stream, false).unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line
+    };
+    let combined = line_for("combined");
+    assert!(
+        combined
+            .trim_end()
+            .ends_with("200 1 \"r\\xEF\\xBF\\xBD\" \"evil\\xEF\\xBF\\xBD\""),
+        "{combined}"
+    );
+    let json = line_for("json");
+    assert!(
+        json.contains("\"referer\":\"r\u{fffd}\",\"user_agent\":\"evil\u{fffd}\""),
+        "{json}"
+    );
+}
+
 /// A request the server refuses itself: one stderr line saying why, and
 /// the reason in the JSON log (Common and Combined stay standard).
 #[test]
