@@ -234,7 +234,7 @@ fn common_line(record: &AccessRecord<'_>, secs: i64) -> String {
 
 /// One JSON object: every field, `null` where there is none.
 fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
-    let text = |value: Option<&str>| value.map_or_else(|| "null".to_string(), json::string);
+    let text = |value: Option<&str>| value.map_or_else(|| "null".to_string(), log_string);
     let line = record.request_line;
     format!(
         "{{\"time\":{},\"peer\":{},\"user\":{},\"method\":{},\"target\":{},\"version\":{},\
@@ -251,6 +251,27 @@ fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
         text(record.user_agent),
         text(record.reason),
     )
+}
+
+/// A JSON string for the log: escaped as JSON requires, and the control
+/// characters JSON lets through (DEL, U+0080-U+009F) as `\u00XX` too,
+/// since some terminals take U+009B for CSI: `tail -f` on the log must not
+/// run what a client sent.
+fn log_string(text: &str) -> String {
+    let quoted = json::string(text);
+    if !quoted.chars().any(char::is_control) {
+        return quoted;
+    }
+    // What JSON requires is escaped already, with ASCII only.
+    let mut out = String::with_capacity(quoted.len() + 12);
+    for c in quoted.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A value from the client inside a quoted log field (Referer,
@@ -323,5 +344,35 @@ mod tests {
         assert_eq!(escape_field("a b"), "a\\x20b");
         assert_eq!(escape_field("x\n1.2.3.4 - -"), "x\\x0A1.2.3.4\\x20-\\x20-");
         assert_eq!(escape_field("zoë\"\\"), "zo\\xC3\\xAB\\x22\\x5C");
+    }
+
+    /// Regression: the JSON format left DEL and the C1 controls
+    /// (U+0080-U+009F) as they came, valid JSON but not safe to read:
+    /// U+009B is CSI to terminals that take C1 controls in UTF-8, so a
+    /// User-Agent could clear or retitle the screen of whoever ran
+    /// `tail -f` on the log. They are escaped now, as Combined escapes them.
+    #[test]
+    fn json_lines_hold_no_control_character_a_terminal_would_run() {
+        let record = AccessRecord {
+            peer: Peer::Unix,
+            request_line: None,
+            user: Some("\u{9d}0;owned\u{9c}"),
+            status: 200,
+            bytes: 0,
+            referer: None,
+            user_agent: Some("a\u{9b}2J\u{7f}é\n"),
+            reason: None,
+        };
+        let line = json_line(&record, 0);
+        assert!(line.contains(r#""user":"\u009d0;owned\u009c""#), "{line}");
+        assert!(
+            line.contains(r#""user_agent":"a\u009b2J\u007fé\n""#),
+            "{line}"
+        );
+        assert_eq!(
+            line.chars().filter(|c| c.is_control()).count(),
+            1,
+            "the newline"
+        );
     }
 }
