@@ -581,6 +581,25 @@ fn bad_usage_exits_2_with_one_line() {
     assert!(run_expecting_usage_error(&[file.to_str().unwrap()]).contains("not a directory"));
 }
 
+/// Regression: some usage errors echoed the argument as it was, so a
+/// directory name holding an escape sequence (`--check` run over names
+/// someone else chose) wrote it raw to the operator's terminal, and a
+/// newline made the one line two. Control characters are escaped now.
+#[test]
+fn usage_errors_escape_control_characters() {
+    let dir = TempDir::new("usage-escapes");
+    let hostile = dir.path().join("x\u{1b}]0;owned\u{7}\nsecond line");
+    std::fs::write(&hostile, b"not a directory").unwrap();
+    let hostile = hostile.to_str().unwrap();
+    for args in [&["--check", hostile][..], &[hostile], &["--\u{1b}[2J"]] {
+        let message = run_expecting_usage_error(args);
+        assert!(
+            !message.trim_end().contains(char::is_control),
+            "{message:?}"
+        );
+    }
+}
+
 /// Regression: `--spa ../outside.html` started without a word, naming a
 /// page that could never be served.
 #[test]
