@@ -395,10 +395,11 @@ fn parse_log_format(text: &str) -> Result<LogFormat, UsageError> {
     })
 }
 
-/// `--health PATH`: an absolute path of visible characters, compared with
-/// the request's path as it is sent.
+/// `--health PATH`: a path a request can carry (the parser's own rule, so
+/// a path every request with it would be refused for is refused here),
+/// compared with the request's path as it is sent.
 fn parse_health_path(text: &str) -> Result<String, UsageError> {
-    if text.starts_with('/') && text.bytes().all(|b| b.is_ascii_graphic() && b != b'?') {
+    if crate::http::parse::is_origin_path(text) {
         Ok(text.to_string())
     } else {
         Err(UsageError(format!(
@@ -846,6 +847,26 @@ mod tests {
         ] {
             let err = parse(bad).unwrap_err();
             assert!(!err.0.contains('\n'), "{err}");
+        }
+    }
+
+    /// Regression: `--health '/up#x'` (or with `"`, `\`, `{`, a bad `%`)
+    /// was taken, though no request can carry that path (the parser
+    /// refuses it with 400), so the load balancer's checks never passed.
+    #[test]
+    fn a_health_path_must_be_one_a_request_can_carry() {
+        let health = |path: &str| match parse(&["--health", path]) {
+            Ok(Command::Serve(options)) => options.health,
+            _ => None,
+        };
+        for good in ["/healthz", "/_up/ok", "/a%20b", "/~x;v=1"] {
+            assert_eq!(health(good).as_deref(), Some(good), "{good}");
+        }
+        for bad in [
+            "/up#x", "/a\"b", "/a\\b", "/a{b}", "/a|b", "/a^b", "/a<b>", "/a`b", "/[::1]", "/a%2",
+            "/a%zz", "/up?x", "up", "/a b",
+        ] {
+            assert_eq!(health(bad), None, "{bad}");
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::http::date;
 use crate::http::parse::RequestLine;
 use crate::json;
 use crate::socket::Peer;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -37,6 +37,9 @@ struct LogFile {
     path: PathBuf,
     file: Mutex<File>,
     reopened_for: AtomicUsize,
+    /// Whether the last line failed to be written: a full disk fails every
+    /// line, and is said once, not once a request.
+    failing: AtomicBool,
 }
 
 /// One finished request, as the access log records it.
@@ -91,6 +94,7 @@ impl Logger {
             file: Mutex::new(open_log(path)?),
             path: path.to_path_buf(),
             reopened_for: AtomicUsize::new(crate::sys::hangups()),
+            failing: AtomicBool::new(false),
         });
         Ok(self)
     }
@@ -179,17 +183,25 @@ impl LogFile {
                 )),
             }
         }
-        if let Err(e) = file.write_all(line) {
-            logger.error(&format!(
-                "cannot write the log {}: {e}",
+        match file.write_all(line) {
+            Err(e) if !self.failing.swap(true, Ordering::Relaxed) => logger.error(&format!(
+                "cannot write the log {}: {e} (said once, until a line is written again)",
                 self.path.display()
-            ));
+            )),
+            Err(_) => {}
+            Ok(()) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    logger.error(&format!("the log {} is written again", self.path.display()));
+                }
+            }
         }
     }
 }
 
+/// Opens the log file to append to, without waiting for a reader if it is
+/// a FIFO (see `sys::open_append`).
 fn open_log(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    crate::sys::open_append(path)
 }
 
 /// `127.0.0.1 - user [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.1" 200 1024`
@@ -222,7 +234,7 @@ fn common_line(record: &AccessRecord<'_>, secs: i64) -> String {
 
 /// One JSON object: every field, `null` where there is none.
 fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
-    let text = |value: Option<&str>| value.map_or_else(|| "null".to_string(), json::string);
+    let text = |value: Option<&str>| value.map_or_else(|| "null".to_string(), log_string);
     let line = record.request_line;
     format!(
         "{{\"time\":{},\"peer\":{},\"user\":{},\"method\":{},\"target\":{},\"version\":{},\
@@ -239,6 +251,27 @@ fn json_line(record: &AccessRecord<'_>, secs: i64) -> String {
         text(record.user_agent),
         text(record.reason),
     )
+}
+
+/// A JSON string for the log: escaped as JSON requires, and the control
+/// characters JSON lets through (DEL, U+0080-U+009F) as `\u00XX` too,
+/// since some terminals take U+009B for CSI: `tail -f` on the log must not
+/// run what a client sent.
+fn log_string(text: &str) -> String {
+    let quoted = json::string(text);
+    if !quoted.chars().any(char::is_control) {
+        return quoted;
+    }
+    // What JSON requires is escaped already, with ASCII only.
+    let mut out = String::with_capacity(quoted.len() + 12);
+    for c in quoted.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A value from the client inside a quoted log field (Referer,
@@ -311,5 +344,35 @@ mod tests {
         assert_eq!(escape_field("a b"), "a\\x20b");
         assert_eq!(escape_field("x\n1.2.3.4 - -"), "x\\x0A1.2.3.4\\x20-\\x20-");
         assert_eq!(escape_field("zoë\"\\"), "zo\\xC3\\xAB\\x22\\x5C");
+    }
+
+    /// Regression: the JSON format left DEL and the C1 controls
+    /// (U+0080-U+009F) as they came, valid JSON but not safe to read:
+    /// U+009B is CSI to terminals that take C1 controls in UTF-8, so a
+    /// User-Agent could clear or retitle the screen of whoever ran
+    /// `tail -f` on the log. They are escaped now, as Combined escapes them.
+    #[test]
+    fn json_lines_hold_no_control_character_a_terminal_would_run() {
+        let record = AccessRecord {
+            peer: Peer::Unix,
+            request_line: None,
+            user: Some("\u{9d}0;owned\u{9c}"),
+            status: 200,
+            bytes: 0,
+            referer: None,
+            user_agent: Some("a\u{9b}2J\u{7f}é\n"),
+            reason: None,
+        };
+        let line = json_line(&record, 0);
+        assert!(line.contains(r#""user":"\u009d0;owned\u009c""#), "{line}");
+        assert!(
+            line.contains(r#""user_agent":"a\u009b2J\u007fé\n""#),
+            "{line}"
+        );
+        assert_eq!(
+            line.chars().filter(|c| c.is_control()).count(),
+            1,
+            "the newline"
+        );
     }
 }

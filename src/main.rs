@@ -23,10 +23,23 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("http-from-scratch: {message}");
+            eprintln!("http-from-scratch: {}", one_line(&message));
             ExitCode::from(2)
         }
     }
+}
+
+/// A fatal message as one line with nothing a terminal would run: it may
+/// echo an argument (a directory's name, chosen by whoever made it), so
+/// control characters are escaped (`\n`, `\u{1b}`).
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 fn run() -> Result<ExitCode, String> {
@@ -222,11 +235,9 @@ fn bind(
     sys::raise_fd_limit();
     if let Some(path) = &config.log_file {
         server::reopen_log_on_sighup();
-        // Said here, as what it is, rather than as a failure to listen.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        // Said here, as what it is, rather than as a failure to listen. A
+        // FIFO without a reader is refused (`sys::open_append`).
+        sys::open_append(path)
             .map_err(|e| format!("cannot open the log file '{}': {e}", path.display()))?;
     }
     match inherited {

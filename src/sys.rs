@@ -155,6 +155,11 @@ mod unix {
     pub const F_SETFD: c_int = 2;
     pub const FD_CLOEXEC: c_int = 1;
 
+    /// `fcntl` commands to read and set a descriptor's status flags
+    /// (`O_NONBLOCK` among them): the same numbers on those systems too.
+    pub const F_GETFL: c_int = 3;
+    pub const F_SETFL: c_int = 4;
+
     /// Runs inside SIGHUP: only an atomic add.
     pub extern "C" fn on_hangup(_signum: c_int) {
         HANGUPS.fetch_add(1, Ordering::SeqCst);
@@ -312,7 +317,8 @@ pub enum OpenKind {
     target_os = "freebsd"
 ))]
 pub use at::{
-    create_at, open_at, open_following, read_link_at, rename_at, set_mode_no_follow, unlink_at,
+    create_at, open_append, open_at, open_following, read_link_at, rename_at, set_mode_no_follow,
+    unlink_at,
 };
 #[cfg(not(any(
     target_os = "linux",
@@ -322,7 +328,8 @@ pub use at::{
     target_os = "freebsd"
 )))]
 pub use no_at::{
-    create_at, open_at, open_following, read_link_at, rename_at, set_mode_no_follow, unlink_at,
+    create_at, open_append, open_at, open_following, read_link_at, rename_at, set_mode_no_follow,
+    unlink_at,
 };
 
 #[cfg(any(
@@ -460,6 +467,43 @@ mod at {
             .read(true)
             .custom_flags(O_NONBLOCK | O_NOCTTY)
             .open(path)
+    }
+
+    /// Opens `path` to append to, created if missing (mode 0666 less the
+    /// umask, as a shell's `>>` makes it): the access log. A FIFO there
+    /// with no reader fails at once (`ENXIO`) instead of waiting for one:
+    /// the log is opened again on SIGHUP by the next worker to log, with
+    /// the log's lock held, so a wait would stop every worker. Once open,
+    /// the descriptor blocks again, so a line goes whole to a slow reader.
+    ///
+    /// # Errors
+    ///
+    /// The system's error.
+    pub fn open_append(path: &Path) -> io::Result<File> {
+        use super::unix::{fcntl, F_GETFL, F_SETFL};
+        /// What the open fails with at a FIFO without a reader (or a
+        /// device file without its device): 6 on every Unix here.
+        const ENXIO: i32 = 6;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(O_NONBLOCK | O_NOCTTY)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                // "No such device or address" would puzzle whoever reads it.
+                Some(ENXIO) => io::Error::new(e.kind(), "a FIFO that nobody reads, or no device"),
+                _ => e,
+            })?;
+        let fd = file.as_raw_fd();
+        // SAFETY: `fcntl` with `F_GETFL` only reads the status flags of a
+        // descriptor `file` owns, open for the call.
+        let status = unsafe { fcntl(fd, F_GETFL) };
+        // SAFETY: the same descriptor; `F_SETFL` takes an int, the flags
+        // just read without `O_NONBLOCK`.
+        if status < 0 || unsafe { fcntl(fd, F_SETFL, status & !O_NONBLOCK) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(file)
     }
 
     fn c_name(name: &OsStr) -> io::Result<CString> {
@@ -733,6 +777,19 @@ mod no_at {
     /// The system's error.
     pub fn open_following(path: &Path) -> io::Result<File> {
         File::open(path)
+    }
+
+    /// Opens `path` to append to, created if missing (a FIFO without a
+    /// reader waits for one here).
+    ///
+    /// # Errors
+    ///
+    /// The system's error.
+    pub fn open_append(path: &Path) -> io::Result<File> {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
     }
 
     /// Not available here: callers check by name instead.

@@ -25,6 +25,7 @@ use super::listing::is_shown;
 use super::negotiate::CODINGS;
 use super::open::{Location, OpenError, Opened, Root};
 use super::settings::FilesConfig;
+use super::upload;
 use crate::http::mime;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -41,7 +42,8 @@ pub const MAX_ENTRIES: usize = 1_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Where, relative to the root, with `/` between names; bytes that are
-    /// not UTF-8 and control characters are escaped, so it is one line.
+    /// not UTF-8, control characters and direction marks are escaped, so it
+    /// is one line that reads as it is spelled.
     pub path: String,
     /// What is wrong there.
     pub what: Kind,
@@ -226,10 +228,12 @@ impl Walker<'_> {
     /// Checks one directory's names; returns its subdirectories.
     fn directory(&mut self, dir: &Pending) -> Vec<Pending> {
         // Opened again through the door: the tree may have changed since
-        // the directory was seen.
+        // the directory was seen. One gone since (removed, or swapped for
+        // a link the door will not follow) is simply not served.
         let opened = match self.root.open_location(&dir.location) {
             Ok(opened) => opened,
-            Err(_) => {
+            Err(OpenError::NotFound) => return Vec::new(),
+            Err(OpenError::Forbidden | OpenError::Busy) => {
                 self.report(&shown_path(&dir.path), Kind::Unreadable);
                 return Vec::new();
             }
@@ -423,14 +427,16 @@ fn shown_path(path: &str) -> String {
 }
 
 /// A name with control characters escaped (`\n` as `\n`), so each
-/// problem stays one line.
+/// problem stays one line, and direction marks too (`\u{202e}`), so a
+/// terminal shows the name in the order it is spelled.
 fn printable(name: &str) -> String {
-    if !name.chars().any(char::is_control) {
+    let escape = |c: char| c.is_control() || upload::is_direction_mark(c);
+    if !name.chars().any(escape) {
         return name.to_string();
     }
     name.chars()
         .map(|c| {
-            if c.is_control() {
+            if escape(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -685,5 +691,51 @@ mod tests {
             line,
             "a/b.qqq: extension has no MIME type (sent as application/octet-stream)"
         );
+    }
+
+    /// Regression: a name with a right-to-left override was printed as it
+    /// is, so a terminal that lays text out both ways showed
+    /// `evil\u{202e}txt.exe` as `evilexe.txt`; marks that change how a
+    /// line reads are escaped as control characters are.
+    #[test]
+    fn direction_marks_in_names_are_escaped() {
+        let tree = Tree::new("bidi");
+        tree.write("evil\u{202e}lmth.qqq");
+        assert_eq!(
+            tree.check(FilesSettings::default()),
+            vec![problem(r"evil\u{202e}lmth.qqq", Kind::UnknownType)]
+        );
+    }
+
+    /// Regression: a folder listed, then removed or swapped for a link
+    /// before the walk came to it (a tree changing under the check), was
+    /// reported as "cannot be read (answered 403)". It is not there to
+    /// serve; a name gone since it was listed is simply not reported.
+    #[test]
+    fn a_folder_gone_before_it_is_walked_is_not_called_unreadable() {
+        let tree = Tree::new("gone");
+        fs::create_dir(tree.root().join("swapped")).unwrap();
+        let root = Root::new(tree.root(), false);
+        let mut walker = Walker {
+            root: &root,
+            hidden: false,
+            problems: Vec::new(),
+            visited: HashSet::new(),
+            entries: 0,
+            max_entries: MAX_ENTRIES,
+        };
+        let listed = walker.directory(&Pending {
+            location: Location::Inside(Vec::new()),
+            path: String::new(),
+        });
+        assert_eq!(listed.len(), 1);
+        fs::remove_dir(tree.root().join("swapped")).unwrap();
+        symlink(&tree.base, tree.root().join("swapped")).unwrap();
+        walker.directory(&listed[0]);
+        walker.directory(&Pending {
+            location: Location::Inside(vec!["removed".into()]),
+            path: "removed".to_string(),
+        });
+        assert_eq!(walker.problems, Vec::new());
     }
 }

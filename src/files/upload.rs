@@ -491,7 +491,7 @@ fn check_new_name(name: &str, hidden: bool) -> Result<(), Response> {
 
 /// Unicode's explicit direction marks and overrides (U+200E, U+200F,
 /// U+202A-U+202E, U+2066-U+2069).
-fn is_direction_mark(c: char) -> bool {
+pub(super) fn is_direction_mark(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

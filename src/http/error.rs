@@ -93,26 +93,26 @@ impl ParseError {
     /// for the person reading the error page or the log (no detail beyond
     /// the request itself).
     pub fn explain(self, limits: &Limits) -> String {
-        let kib = |bytes: usize| format!("{} KiB", bytes / 1024);
+        let length = |bytes: usize| size(u64::try_from(bytes).unwrap_or(u64::MAX));
         match self {
             ParseError::RequestLineTooLong => format!(
                 "the request line is longer than {} (the limit for it)",
-                kib(limits.max_request_line)
+                length(limits.max_request_line)
             ),
             ParseError::HeadTooLarge => format!(
                 "the request head is longer than {} (the limit for all of it)",
-                kib(limits.max_head_bytes)
+                length(limits.max_head_bytes)
             ),
             ParseError::FieldLineTooLong => format!(
                 "a header line is longer than {} (the limit for one field line)",
-                kib(limits.max_field_line)
+                length(limits.max_field_line)
             ),
             ParseError::TooManyFields => {
                 format!("more than {} header lines (the limit)", limits.max_fields)
             }
             ParseError::ContentTooLarge => format!(
-                "the body declared is larger than {} MiB (the limit for a request body)",
-                limits.max_body_bytes / (1024 * 1024)
+                "the body declared is larger than {} (the limit for a request body)",
+                size(limits.max_body_bytes)
             ),
             other => other.rule().to_string(),
         }
@@ -164,5 +164,56 @@ impl ParseError {
             | ParseError::TooManyFields
             | ParseError::ContentTooLarge => "a limit was crossed",
         }
+    }
+}
+
+/// A limit in bytes as a person reads it, exactly: `16 MiB`, `8 KiB`, or
+/// `1000 bytes` when it is no whole number of either (a limit rounded
+/// down would not be the limit).
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        0 => "0 bytes".to_string(),
+        b if b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
+        b if b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the limits were shown in whole KiB or MiB, rounded
+    /// down, so a 64 KiB body limit read "larger than 0 MiB" and a
+    /// 20,000,000-byte one "larger than 19 MiB". Each now shows exactly.
+    #[test]
+    fn limits_are_named_exactly() {
+        let limits = Limits {
+            max_request_line: 1000,
+            max_body_bytes: 64 * 1024,
+            ..Limits::default()
+        };
+        assert_eq!(
+            ParseError::RequestLineTooLong.explain(&limits),
+            "the request line is longer than 1000 bytes (the limit for it)"
+        );
+        assert_eq!(
+            ParseError::ContentTooLarge.explain(&limits),
+            "the body declared is larger than 64 KiB (the limit for a request body)"
+        );
+        let odd = Limits {
+            max_body_bytes: 20_000_000,
+            ..Limits::default()
+        };
+        assert!(ParseError::ContentTooLarge
+            .explain(&odd)
+            .contains("larger than 20000000 bytes"));
+        assert!(ParseError::ContentTooLarge
+            .explain(&Limits::default())
+            .contains("larger than 16 MiB"));
+        assert!(ParseError::HeadTooLarge
+            .explain(&Limits::default())
+            .contains("longer than 16 KiB"));
     }
 }

@@ -340,6 +340,18 @@ const fn is_target_byte(b: u8) -> bool {
         | b':' | b'@' | b'/' | b'?' | b'[' | b']')
 }
 
+/// Whether `path` is one an origin-form request-target can carry as its
+/// path: `/`, then target bytes and `%HH` escapes, without the `?` that
+/// starts a query or the `[` and `]` kept for authorities. (For
+/// configured paths, such as `--health`, that requests must match.)
+pub fn is_origin_path(path: &str) -> bool {
+    // Scanned as it would sit in a request line, followed by its space.
+    let line = format!("{path} ");
+    scan_target(line.as_bytes(), 0) == Ok(Some(0..path.len()))
+        && path.starts_with('/')
+        && !path.contains(['?', '[', ']'])
+}
+
 /// Gives the syntactically valid head its meaning: method, target form,
 /// Host, body framing, persistence and expectations.
 fn interpret<'b>(

@@ -41,6 +41,7 @@ use crate::server::poller::{Park, Poller};
 use crate::server::shared::ServerShared;
 use crate::socket::{Peer, Stream};
 use crate::sys::{self, Interest, Token};
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
@@ -183,8 +184,8 @@ impl Sending {
             target: head.target.into(),
             version: head.version,
             user: exchange.user.map(Box::from),
-            referer: head.fields.get_str("referer").map(Box::from),
-            user_agent: head.fields.get_str("user-agent").map(Box::from),
+            referer: logged_field(head, "referer").map(Box::from),
+            user_agent: logged_field(head, "user-agent").map(Box::from),
             logged: exchange.logged,
             status,
         }
@@ -809,6 +810,7 @@ impl Connection {
             head: &head,
             user,
             logged: handled.response.is_logged(),
+            reason: handled.reason,
         };
         let status = handled.response.status().code();
         let (written, deferred) = match output.write(handled.response, ctx) {
@@ -1090,12 +1092,22 @@ struct Handled {
     /// Who authenticated, for the log.
     user: Option<String>,
     next_request: Option<Range<usize>>,
+    /// Why the server answered itself instead of the handler, for the log.
+    reason: Option<&'static str>,
 }
 
 /// Runs the handler on `request`, then reads and throws away what it left
 /// of the body.
 fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
-    let response = answer(&mut request, shared);
+    let refused = unimplemented(request.head().method);
+    let response = match refused {
+        Some(reason) => {
+            let status = Status::NOT_IMPLEMENTED;
+            shared.logger.refused(request.peer(), status.code(), reason);
+            Response::error_because(status, reason)
+        }
+        None => answer(&mut request, shared),
+    };
     let user = request.take_user();
     let config = &shared.config;
     let next_request = request
@@ -1105,26 +1117,28 @@ fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
         response,
         user,
         next_request,
+        reason: refused,
     }
 }
 
-/// Runs the handler, turning what it cannot do into a status: unknown
-/// methods get 501, a panic gets 500 and closes the connection (whatever
-/// the handler left half done, the connection is not trusted to go on).
+/// Why the server answers 501 itself, before any handler: RFC 9110 §9.1
+/// has an unrecognised method get 501, and CONNECT is a proxy's method,
+/// which this origin server does not implement.
+fn unimplemented(method: Method) -> Option<&'static str> {
+    match method {
+        Method::Connect => {
+            Some("CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)")
+        }
+        Method::Unknown => Some("the method is not one this server implements (RFC 9110 §9.1)"),
+        _ => None,
+    }
+}
+
+/// Runs the handler, turning what it cannot do into a status: a panic
+/// gets 500 and closes the connection (whatever the handler left half
+/// done, the connection is not trusted to go on).
 fn answer(request: &mut Request<'_>, shared: &ServerShared) -> Response {
     let head = request.head();
-    if head.method == Method::Unknown || head.method == Method::Connect {
-        // RFC 9110 §9.1: an unrecognised method gets 501. CONNECT is a proxy's
-        // method, which this origin server does not implement.
-        let reason = if head.method == Method::Connect {
-            "CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)"
-        } else {
-            "the method is not one this server implements (RFC 9110 §9.1)"
-        };
-        let status = Status::NOT_IMPLEMENTED;
-        shared.logger.refused(request.peer(), status.code(), reason);
-        return Response::error_because(status, reason);
-    }
     if head.form == TargetForm::Asterisk {
         // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7);
         // what each resource allows is for its own OPTIONS to say.
@@ -1191,6 +1205,8 @@ struct Exchange<'a> {
     user: Option<&'a str>,
     /// Whether the answer goes in the access log.
     logged: bool,
+    /// Why the server answered itself, if it did.
+    reason: Option<&'a str>,
 }
 
 impl Exchange<'_> {
@@ -1203,6 +1219,8 @@ impl Exchange<'_> {
         if !self.logged {
             return;
         }
+        let referer = logged_field(self.head, "referer");
+        let user_agent = logged_field(self.head, "user-agent");
         self.shared.logger.access(&AccessRecord {
             peer: self.peer,
             request_line: Some(RequestLine {
@@ -1213,11 +1231,19 @@ impl Exchange<'_> {
             user: self.user,
             status,
             bytes: written.map_or(0, |w| w.body_bytes),
-            referer: self.head.fields.get_str("referer"),
-            user_agent: self.head.fields.get_str("user-agent"),
-            reason: None,
+            referer: referer.as_deref(),
+            user_agent: user_agent.as_deref(),
+            reason: self.reason,
         });
     }
+}
+
+/// A request field for the access log: its first value, with bytes that
+/// are not UTF-8 shown as U+FFFD rather than the whole value dropped (a
+/// client must not be able to keep its User-Agent out of the log). Borrowed,
+/// so not allocated, when it is UTF-8.
+fn logged_field<'h>(head: &RequestHead<'h>, name: &str) -> Option<Cow<'h, str>> {
+    head.fields.get(name).map(String::from_utf8_lossy)
 }
 
 /// Whether a head contains `transfer-encoding` in any case: a cheap

@@ -289,6 +289,43 @@ fn log_formats_write_what_log_tools_read() {
     assert!(message.contains("--log-format"), "{message}");
 }
 
+/// Regression: a User-Agent or Referer with one byte that is not UTF-8
+/// was logged as `-` (`null` in JSON), as if none had been sent, so a
+/// client could keep its User-Agent out of the log. Such bytes now show
+/// as U+FFFD (escaped in Combined, as every byte that is not ASCII is).
+#[test]
+fn header_values_that_are_not_utf8_still_show_in_the_log() {
+    let dir = TempDir::new("binary-log-not-utf8");
+    dir.write("a.txt", b"a");
+    let line_for = |format: &str| {
+        let (_running, mut stdout, _, port) =
+            start_binary(&["--port", "0", "--log-format", format], dir.path());
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream
+            .write_all(
+                b"GET /a.txt HTTP/1.1\r\nHost: t\r\nReferer: r\xfe\r\nUser-Agent: evil\xff\r\n\r\n",
+            )
+            .unwrap();
+        read_response(&mut stream, false).unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line
+    };
+    let combined = line_for("combined");
+    assert!(
+        combined
+            .trim_end()
+            .ends_with("200 1 \"r\\xEF\\xBF\\xBD\" \"evil\\xEF\\xBF\\xBD\""),
+        "{combined}"
+    );
+    let json = line_for("json");
+    assert!(
+        json.contains("\"referer\":\"r\u{fffd}\",\"user_agent\":\"evil\u{fffd}\""),
+        "{json}"
+    );
+}
+
 /// A request the server refuses itself: one stderr line saying why, and
 /// the reason in the JSON log (Common and Combined stay standard).
 #[test]
@@ -313,6 +350,36 @@ fn refusals_are_explained_on_stderr_and_in_json() {
         line.contains("\"reason\":\"an HTTP/1.1 request without Host (RFC 9112 §3.2)\""),
         "{line}"
     );
+}
+
+/// Regression: an unknown method (or CONNECT) got its 501 explained in the
+/// body and on stderr, but its JSON line had `"reason":null`.
+#[test]
+fn a_501_for_the_method_has_its_reason_in_the_json_log() {
+    let dir = TempDir::new("binary-501-reason");
+    let (_running, mut stdout, _, port) =
+        start_binary(&["--port", "0", "--log-format", "json"], dir.path());
+    for (request, reason) in [
+        (
+            &b"BREW / HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+            "the method is not one this server implements (RFC 9110 §9.1)",
+        ),
+        (
+            &b"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+            "CONNECT is a proxy's method; this is an origin server (RFC 9110 §9.3.6)",
+        ),
+    ] {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(request).unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert_eq!(r.status(), 501);
+        assert_eq!(r.body, format!("501: {reason}\n").as_bytes());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let expected = format!("\"reason\":{}", http_from_scratch::json::string(reason));
+        assert!(line.contains(&expected), "{line}");
+    }
 }
 
 /// `--log FILE` appends there; after the file is moved away and SIGHUP
@@ -361,6 +428,105 @@ fn the_log_file_is_opened_again_on_sighup() {
         "the old lines stay in the old file"
     );
     assert!(n >= 1);
+}
+
+/// Regression: the log path swapped for a FIFO nobody reads, then SIGHUP.
+/// Reopening it waited for a reader, with the log's lock held, so every
+/// worker stopped at its next line: no answer went out (not even to
+/// `--health`), and SIGTERM could not drain. Now the reopen fails at once,
+/// says so, and the lines go on to the old file.
+#[test]
+fn a_fifo_without_a_reader_at_the_log_path_does_not_stop_the_server() {
+    let dir = TempDir::new("binary-log-fifo");
+    dir.write("a.txt", b"a");
+    let logs = TempDir::new("binary-log-fifo-logs");
+    let log = logs.0.join("access.log");
+    let args = ["--port", "0", "--log", log.to_str().unwrap()];
+    let (mut running, _stdout, _, port) = start_binary(&args, dir.path());
+    let stderr = BufReader::new(running.0.stderr.take().unwrap());
+    let (lines, errors) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    std::fs::remove_file(&log).unwrap();
+    let made = Command::new("mkfifo").arg(&log).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    running.signal("HUP");
+    // SIGHUP is taken asynchronously: keep asking (each answer within the
+    // usual timeout) until the failed reopen is reported.
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    loop {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(&get("/a.txt")).unwrap();
+        let answer = read_response(&mut stream, false).expect("answered after SIGHUP");
+        assert_eq!(answer.status(), 200);
+        if let Ok(line) = errors.try_recv() {
+            assert!(line.contains("cannot reopen the log"), "{line}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never reopened");
+    }
+    // At start-up, such a log is bad usage, said in words.
+    let dir_arg = dir.path().to_str().unwrap();
+    let message = run_expecting_usage_error(&["--log", log.to_str().unwrap(), dir_arg]);
+    assert!(message.contains("a FIFO that nobody reads"), "{message}");
+}
+
+/// Regression: a log that cannot be written (a full disk, here a link to
+/// `/dev/full`) put one stderr line per request, so a busy server flooded
+/// its error log (often on the same disk) with the same words. Now it is
+/// said once, and again once lines are written (here after a SIGHUP opens
+/// a plain file in its place).
+#[test]
+fn a_log_that_cannot_be_written_is_reported_once() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = TempDir::new("binary-log-full");
+    dir.write("a.txt", b"a");
+    let logs = TempDir::new("binary-log-full-logs");
+    let log = logs.0.join("access.log");
+    std::os::unix::fs::symlink("/dev/full", &log).unwrap();
+    let args = ["--port", "0", "--log", log.to_str().unwrap()];
+    let (mut running, _stdout, _, port) = start_binary(&args, dir.path());
+    let stderr = BufReader::new(running.0.stderr.take().unwrap());
+    let (lines, errors) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let fetch = || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(&get("/a.txt")).unwrap();
+        // Each line is written (or fails) before its answer is sent.
+        assert_eq!(read_response(&mut stream, false).unwrap().status(), 200);
+    };
+    for _ in 0..3 {
+        fetch();
+    }
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, b"").unwrap();
+    running.signal("HUP");
+    // SIGHUP is taken asynchronously: ask until the log works again.
+    let mut said = Vec::new();
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    while !said
+        .iter()
+        .any(|line: &String| line.contains("is written again"))
+    {
+        assert!(std::time::Instant::now() < deadline, "{said:?}");
+        fetch();
+        said.extend(errors.try_iter());
+    }
+    let failures = said
+        .iter()
+        .filter(|line| line.contains("cannot write the log"));
+    assert_eq!(failures.count(), 1, "{said:?}");
 }
 
 /// Basic credentials on a non-loopback address: one warning line.
@@ -413,6 +579,25 @@ fn bad_usage_exits_2_with_one_line() {
     assert!(run_expecting_usage_error(&["--port", "99999", dir_arg]).contains("99999"));
     assert!(run_expecting_usage_error(&["/definitely/not/here"]).contains("does not exist"));
     assert!(run_expecting_usage_error(&[file.to_str().unwrap()]).contains("not a directory"));
+}
+
+/// Regression: some usage errors echoed the argument as it was, so a
+/// directory name holding an escape sequence (`--check` run over names
+/// someone else chose) wrote it raw to the operator's terminal, and a
+/// newline made the one line two. Control characters are escaped now.
+#[test]
+fn usage_errors_escape_control_characters() {
+    let dir = TempDir::new("usage-escapes");
+    let hostile = dir.path().join("x\u{1b}]0;owned\u{7}\nsecond line");
+    std::fs::write(&hostile, b"not a directory").unwrap();
+    let hostile = hostile.to_str().unwrap();
+    for args in [&["--check", hostile][..], &[hostile], &["--\u{1b}[2J"]] {
+        let message = run_expecting_usage_error(args);
+        assert!(
+            !message.trim_end().contains(char::is_control),
+            "{message:?}"
+        );
+    }
 }
 
 /// Regression: `--spa ../outside.html` started without a word, naming a
