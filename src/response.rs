@@ -205,6 +205,8 @@ pub struct Response {
     /// Who takes the connection after the head (see
     /// [`Response::hand_over`]).
     receiver: Option<Receiver>,
+    /// Why the server refused, for the logs (see [`Response::error_because`]).
+    reason: Option<Cow<'static, str>>,
 }
 
 /// A [`HandOver`] function, held by a response until its head is sent.
@@ -228,6 +230,7 @@ impl Response {
             unmatched: false,
             unlogged: false,
             receiver: None,
+            reason: None,
         }
     }
 
@@ -274,9 +277,33 @@ impl Response {
     }
 
     /// The server's own error page saying why: `431: a header line is
-    /// longer than 8 KiB (the limit for one field line)`.
+    /// longer than 8 KiB (the limit for one field line)`. The reason also
+    /// goes to the logs: a line on stderr, and the JSON access log's
+    /// `reason`.
     pub fn error_because(status: Status, reason: &str) -> Response {
         Response::text(status, format!("{}: {reason}\n", status.code()))
+            .with_reason(reason.to_string())
+    }
+
+    /// Marks this answer as a refusal and says why, for the logs (a line on
+    /// stderr, the JSON access log's `reason`); the body is unchanged.
+    /// For answers whose text is written out ahead of time, so that giving
+    /// the reason allocates nothing.
+    pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Response {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Why this answer refuses the request, when it says
+    /// ([`Response::error_because`]).
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// Takes the reason out, for the log line written after the response
+    /// has gone to the writer.
+    pub(crate) fn take_reason(&mut self) -> Option<Cow<'static, str>> {
+        self.reason.take()
     }
 
     /// 503 Service Unavailable with `Retry-After`: the server is

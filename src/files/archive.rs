@@ -184,9 +184,9 @@ pub fn respond(request: &Request<'_>, root: &Root, dir: &Opened, hidden: bool) -
     // A folder reached through a link out of the root (`--follow-symlinks`)
     // is served, but never archived: nothing outside the root is.
     if !matches!(dir.location, Location::Inside(_)) {
-        return Response::text(
+        return Response::error_because(
             Status::FORBIDDEN,
-            "403: folders outside the served directory are not archived\n",
+            "folders outside the served directory are not archived",
         );
     }
     let Some(place) = Place::take() else {
@@ -234,10 +234,10 @@ fn check_version_and_preconditions(
         .query_value("v")
         .is_some_and(|v| v != tree.version())
     {
-        return Err(Response::text(
+        return Err(Response::error_because(
             Status::PRECONDITION_FAILED,
-            "This folder has changed since the link to its archive was made.\n\
-             Reload the folder's listing for a new link.\n",
+            "this folder has changed since the link to its archive was made; \
+             reload the folder's listing for a new link",
         ));
     }
     let validators = Validators {
@@ -307,11 +307,11 @@ impl WalkError {
 
     fn response(self) -> Response {
         match self {
-            WalkError::TooMany => Response::text(
+            WalkError::TooMany => Response::error_because(
                 Status::FORBIDDEN,
-                format!(
-                    "This folder holds more than {MAX_ENTRIES} files and folders, \
-                     too many to download as one archive.\n"
+                &format!(
+                    "this folder holds more than {MAX_ENTRIES} files and folders, \
+                     too many to download as one archive"
                 ),
             ),
             WalkError::Unreadable => Response::error(Status::FORBIDDEN),

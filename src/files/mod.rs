@@ -729,7 +729,12 @@ fn path_error(status: Status) -> Response {
         Status::SERVICE_UNAVAILABLE => return Response::service_unavailable(),
         _ => return Response::error(status),
     };
-    Response::text(status, text)
+    // The body is `CODE: reason`; the logs take the reason.
+    let reason = text
+        .split_once(": ")
+        .map_or(text, |(_, why)| why)
+        .trim_end();
+    Response::text(status, text).with_reason(reason)
 }
 
 /// The fields a 200 or 206 adds to those a 304 repeats: ranges are

@@ -625,9 +625,9 @@ fn already_there() -> Response {
     refusal(Status::CONFLICT, "a file has that name (see --overwrite)")
 }
 
-/// A short text answer: the status, and why.
+/// A short text answer: the status, and why (in the logs too).
 fn refusal(status: Status, why: &str) -> Response {
-    Response::text(status, format!("{status}: {why}\n"))
+    Response::error_because(status, why)
 }
 
 #[cfg(test)]

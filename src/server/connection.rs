@@ -796,11 +796,8 @@ impl Connection {
         }
         let body = Body::new(Some(&self.stream), rest, self.filled - len, &head, limits);
         let mut handled = handle(Request::new(head, self.peer, body), &shared);
-        // A HEAD request gets the head alone, and keeps its connection.
-        let receiver = handled
-            .response
-            .take_receiver()
-            .filter(|_| head.method != Method::Head);
+        let receiver = receiver_of(&mut handled.response, head.method);
+        let reason = handled.response.take_reason();
         let (user, leftover) = (handled.user.as_deref(), handled.next_request);
         let keep_alive = head.keep_alive && leftover.is_some() && !shared.is_stopping();
         let ctx = answer_context(&head, keep_alive, &shared);
@@ -810,7 +807,7 @@ impl Connection {
             head: &head,
             user,
             logged: handled.response.is_logged(),
-            reason: handled.reason,
+            reason: reason.as_deref(),
         };
         let status = handled.response.status().code();
         let (written, deferred) = match output.write(handled.response, ctx) {
@@ -1092,20 +1089,13 @@ struct Handled {
     /// Who authenticated, for the log.
     user: Option<String>,
     next_request: Option<Range<usize>>,
-    /// Why the server answered itself instead of the handler, for the log.
-    reason: Option<&'static str>,
 }
 
 /// Runs the handler on `request`, then reads and throws away what it left
 /// of the body.
 fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
-    let refused = unimplemented(request.head().method);
-    let response = match refused {
-        Some(reason) => {
-            let status = Status::NOT_IMPLEMENTED;
-            shared.logger.refused(request.peer(), status.code(), reason);
-            Response::error_because(status, reason)
-        }
+    let response = match unimplemented(request.head().method) {
+        Some(reason) => Response::error_because(Status::NOT_IMPLEMENTED, reason),
         None => answer(&mut request, shared),
     };
     let user = request.take_user();
@@ -1117,8 +1107,14 @@ fn handle(mut request: Request<'_>, shared: &ServerShared) -> Handled {
         response,
         user,
         next_request,
-        reason: refused,
     }
+}
+
+/// Who takes the connection after `response`'s head, if anyone
+/// ([`Response::hand_over`]): nobody for a HEAD request, which gets the
+/// head alone and keeps its connection.
+fn receiver_of(response: &mut Response, method: Method) -> Option<HandOver> {
+    response.take_receiver().filter(|_| method != Method::Head)
 }
 
 /// Why the server answers 501 itself, before any handler: RFC 9110 §9.1
@@ -1210,12 +1206,16 @@ struct Exchange<'a> {
 }
 
 impl Exchange<'_> {
-    /// Logs the answer: its status and the body bytes written.
+    /// Logs the answer: its status and the body bytes written, and for a
+    /// refusal that says why, that reason on stderr too.
     fn log(&self, status: u16, written: Option<&Written>) {
         self.shared
             .counters
             .requests
             .fetch_add(1, Ordering::Relaxed);
+        if let Some(reason) = self.reason {
+            self.shared.logger.refused(self.peer, status, reason);
+        }
         if !self.logged {
             return;
         }

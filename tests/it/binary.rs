@@ -350,6 +350,39 @@ fn refusals_are_explained_on_stderr_and_in_json() {
         line.contains("\"reason\":\"an HTTP/1.1 request without Host (RFC 9112 §3.2)\""),
         "{line}"
     );
+
+    // A handler's refusals say why too: the file server's 404 and 405.
+    let refusals: [(&[u8], u16, &str); 2] = [
+        (
+            b"GET /nothing HTTP/1.1\r\nHost: t\r\n\r\n",
+            404,
+            "nothing is served at this path",
+        ),
+        (
+            b"DELETE / HTTP/1.1\r\nHost: t\r\n\r\n",
+            405,
+            "this resource takes GET, HEAD, OPTIONS",
+        ),
+    ];
+    for (request, status, reason) in refusals {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.write_all(request).unwrap();
+        let r = read_response(&mut stream, false).unwrap();
+        assert_eq!(r.status(), status);
+        assert_eq!(r.body_text(), format!("{status}: {reason}\n"));
+        // The access line first: it is written whatever the reason.
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let expected = format!("\"reason\":{}", http_from_scratch::json::string(reason));
+        assert!(line.contains(&expected), "{line}");
+        let mut error = String::new();
+        stderr.read_line(&mut error).unwrap();
+        assert_eq!(
+            error.trim_end(),
+            format!("http-from-scratch: {status} for 127.0.0.1: {reason}")
+        );
+    }
 }
 
 /// Regression: an unknown method (or CONNECT) got its 501 explained in the
